@@ -1,0 +1,56 @@
+# The verbs a newcomer needs. A fresh machine has Python 3.11+, pip and make; every
+# target installs what it needs into .venv from the hashed lock file first.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: run test lint typecheck pytest bench openapi openapi-check lock migration clean
+
+$(STAMP): requirements.lock pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	@touch $(STAMP)
+
+## Serve the API on the embedded SQLite database (migrated on start) at 127.0.0.1:8000.
+run: $(STAMP)
+	$(BIN)/followup serve --migrate
+
+## Lint, type-check and run the whole test suite (FOLLOWUP_TEST_DATABASE_URL picks PostgreSQL).
+test: $(STAMP) lint typecheck pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+pytest: $(STAMP)
+	$(BIN)/pytest
+
+## Benchmarks: see README "Performance".
+bench: $(STAMP)
+	$(BIN)/python -m tests.perf.bench_plan
+
+## Regenerate the committed OpenAPI document, or fail if it drifted from the app.
+openapi: $(STAMP)
+	$(BIN)/followup openapi --output openapi/openapi.json
+
+openapi-check: $(STAMP)
+	@$(BIN)/followup openapi | diff -u openapi/openapi.json - > /dev/null \
+		|| { echo "openapi/openapi.json is stale: run 'make openapi'"; exit 1; }
+
+## Re-pin every dependency (needs uv: pip install uv).
+lock:
+	printf 'hatchling>=1.25\neditables>=0.5\n' | uv pip compile pyproject.toml - --extra dev \
+		--python-version 3.11 --generate-hashes --no-header -o requirements.lock
+
+## New migration from model changes: make migration m="add replies"
+migration: $(STAMP)
+	$(BIN)/alembic -c pyproject.toml revision --autogenerate -m "$(m)"
+
+clean:
+	rm -rf $(VENV) var .mypy_cache .ruff_cache .hypothesis

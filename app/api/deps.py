@@ -1,0 +1,55 @@
+"""Request-scoped dependencies: the database session (one transaction) and the caller."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.api.errors import Forbidden, Unauthorized
+from app.services.api_keys import Principal, Scope, authenticate
+
+
+async def _session(request: Request) -> AsyncIterator[AsyncSession]:
+    """One transaction per request: committed when the handler returns, rolled back on error."""
+    async with request.app.state.sessionmaker() as session, session.begin():
+        yield session
+
+
+# scope="function" commits before the response is sent, so a failed commit is never
+# reported to the client as a success.
+SessionDep = Annotated[AsyncSession, Depends(_session, scope="function")]
+
+_bearer = HTTPBearer(
+    auto_error=False,
+    description="An API key such as `fu_live_…`, sent as `Authorization: Bearer <key>`.",
+)
+
+
+async def _principal(
+    request: Request,
+    session: SessionDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    if credentials is None:
+        raise Unauthorized("Send an API key as `Authorization: Bearer <key>`.")
+    principal = await authenticate(session, credentials.credentials, request.app.state.secret_key)
+    if principal is None:
+        raise Unauthorized("The API key is malformed, unknown or revoked.")
+    return principal
+
+
+def _requires(scope: Scope) -> object:
+    async def check(principal: Annotated[Principal, Depends(_principal)]) -> Principal:
+        if scope not in principal.scopes:
+            raise Forbidden(f"This API key lacks the `{scope}` scope.")
+        return principal
+
+    return check
+
+
+ReaderDep = Annotated[Principal, Depends(_requires(Scope.READ))]
+WriterDep = Annotated[Principal, Depends(_requires(Scope.WRITE))]

@@ -1,0 +1,223 @@
+"""RFC 9457 problem details: one exception hierarchy, one writer, every error response."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app.observability import request_id_var
+
+PROBLEM_JSON = "application/problem+json"
+PROBLEM_TYPE_BASE = "https://followup.dev/problems/"
+
+logger = logging.getLogger(__name__)
+
+
+class FieldError(BaseModel):
+    """One input field that failed, and why."""
+
+    field: str = Field(description="Dotted path of the field, e.g. `body.interviews.0.start`.")
+    message: str = Field(description="What is wrong with it, for a person.")
+    code: str = Field(description="Machine-readable reason, e.g. `missing`, `enum`.")
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem details object, as every error response carries."""
+
+    type: str = Field(description="URI naming the kind of problem.")
+    title: str = Field(description="Short summary of the kind of problem.")
+    status: int = Field(description="The HTTP status code.")
+    detail: str | None = Field(default=None, description="What happened this time.")
+    instance: str | None = Field(default=None, description="The request path.")
+    request_id: str | None = Field(default=None, description="ID of the request, also in logs.")
+    errors: list[FieldError] | None = Field(
+        default=None, description="The fields that failed validation, when any did."
+    )
+
+
+class AppError(Exception):
+    """Base of errors the API reports on purpose."""
+
+    status = 400
+    slug = "bad-request"
+    title = "Bad request"
+
+    def __init__(self, detail: str, *, errors: Sequence[FieldError] | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.errors = list(errors) if errors else None
+
+
+class NotFound(AppError):
+    status, slug, title = 404, "not-found", "Not found"
+
+
+class Unauthorized(AppError):
+    status, slug, title = 401, "unauthorized", "Unauthorized"
+
+
+class Forbidden(AppError):
+    status, slug, title = 403, "forbidden", "Forbidden"
+
+
+class Conflict(AppError):
+    status, slug, title = 409, "conflict", "Conflict"
+
+
+class PreconditionFailed(AppError):
+    status, slug, title = 412, "precondition-failed", "Precondition failed"
+
+
+class InvalidInput(AppError):
+    status, slug, title = 422, "validation-error", "Invalid input"
+
+    @classmethod
+    def on_field(cls, field: str, message: str, code: str = "invalid") -> InvalidInput:
+        return cls(
+            f"{field}: {message}", errors=[FieldError(field=field, message=message, code=code)]
+        )
+
+
+class ServiceUnavailable(AppError):
+    status, slug, title = 503, "unavailable", "Service unavailable"
+
+
+def problem_response(
+    request: Request | None,
+    status: int,
+    *,
+    slug: str,
+    title: str,
+    detail: str | None = None,
+    errors: list[FieldError] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    problem = Problem(
+        type=PROBLEM_TYPE_BASE + slug,
+        title=title,
+        status=status,
+        detail=detail,
+        instance=request.url.path if request is not None else None,
+        request_id=request_id_var.get(),
+        errors=errors,
+    )
+    return JSONResponse(
+        problem.model_dump(exclude_none=True),
+        status_code=status,
+        media_type=PROBLEM_JSON,
+        headers=headers,
+    )
+
+
+_STATUS_SLUGS = {
+    404: "not-found",
+    405: "method-not-allowed",
+    413: "payload-too-large",
+    415: "unsupported-media-type",
+}
+
+
+def _field_path(location: Sequence[Any]) -> str:
+    return ".".join(str(part) for part in location)
+
+
+def validation_errors(raw: Sequence[Any]) -> list[FieldError]:
+    errors = []
+    for error in raw:
+        message = str(error.get("msg", "invalid"))
+        context = error.get("ctx") or {}
+        if "expected" in context:
+            message = f"{message} (allowed: {context['expected']})"
+        errors.append(
+            FieldError(
+                field=_field_path(error.get("loc", ())),
+                message=message,
+                code=str(error.get("type", "invalid")),
+            )
+        )
+    return errors
+
+
+async def _on_app_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, AppError)
+    headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+    return problem_response(
+        request,
+        exc.status,
+        slug=exc.slug,
+        title=exc.title,
+        detail=exc.detail,
+        errors=exc.errors,
+        headers=headers,
+    )
+
+
+async def _on_validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = validation_errors(exc.errors())
+    detail = "; ".join(f"{e.field}: {e.message}" for e in errors[:5])
+    return problem_response(
+        request, 422, slug="validation-error", title="Invalid input", detail=detail, errors=errors
+    )
+
+
+async def _on_http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    phrase = HTTPStatus(exc.status_code).phrase
+    detail = exc.detail if isinstance(exc.detail, str) and exc.detail != phrase else None
+    return problem_response(
+        request,
+        exc.status_code,
+        slug=_STATUS_SLUGS.get(exc.status_code, phrase.lower().replace(" ", "-")),
+        title=phrase,
+        detail=detail,
+        headers=dict(exc.headers) if exc.headers else None,
+    )
+
+
+async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+    logger.exception("unhandled error serving %s %s", request.method, request.url.path)
+    return problem_response(
+        request,
+        500,
+        slug="internal-error",
+        title="Internal server error",
+        detail="The server failed to handle this request; it has been logged with its request ID.",
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(AppError, _on_app_error)
+    app.add_exception_handler(RequestValidationError, _on_validation_error)
+    app.add_exception_handler(StarletteHTTPException, _on_http_error)
+    app.add_exception_handler(Exception, _on_unexpected)
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI declarations of the problem+json errors a route may answer."""
+    descriptions = {
+        400: "The request is malformed.",
+        401: "No API key, a malformed one, or a revoked one.",
+        403: "The API key lacks the scope this operation needs.",
+        404: "No such resource in this tenant.",
+        409: "The request conflicts with the resource's current state.",
+        412: "The `If-Match` ETag no longer matches the resource.",
+        413: "The request body is larger than the configured limit.",
+        422: "A field failed validation; `errors` names each one.",
+        503: "The database is unreachable or its schema is not at head.",
+    }
+    return {
+        status: {
+            "description": descriptions[status],
+            "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        }
+        for status in statuses
+    }

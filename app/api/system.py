@@ -1,0 +1,73 @@
+"""Operational endpoints: liveness, readiness, metrics and the caller's identity."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import text
+
+from app.api.deps import ReaderDep, SessionDep
+from app.api.errors import NotFound, ServiceUnavailable, problem_responses
+from app.db.migrations import current_revision, head_revision
+from app.repositories.tenants import get_tenant
+from app.schemas.system import Health, Me, Readiness
+
+router = APIRouter()
+
+
+@router.get("/healthz", response_model=Health, tags=["system"], operation_id="get_health")
+async def healthz() -> Health:
+    """Liveness probe: answers 200 as long as the process serves requests."""
+    return Health(status="ok")
+
+
+@router.get(
+    "/readyz",
+    response_model=Readiness,
+    tags=["system"],
+    operation_id="get_readiness",
+    responses=problem_responses(503),
+)
+async def readyz(request: Request) -> Readiness:
+    """Readiness probe: 200 when the database answers and its schema is at head, else 503."""
+    engine = request.app.state.engine
+    try:
+        async with engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+        revision = await current_revision(engine)
+    except Exception as exc:  # any driver error means "not ready", never a 500
+        raise ServiceUnavailable(f"The database is unreachable: {type(exc).__name__}.") from exc
+    if revision != head_revision():
+        raise ServiceUnavailable(
+            f"The database schema is at {revision or 'nothing'}, not at head: "
+            "run `followup migrate`."
+        )
+    return Readiness(status="ready", database=engine.dialect.name, schema_revision=revision)
+
+
+@router.get("/metrics", include_in_schema=False)
+async def metrics(request: Request) -> Response:
+    """Prometheus metrics in the text exposition format."""
+    return Response(
+        generate_latest(request.app.state.metrics.registry), media_type=CONTENT_TYPE_LATEST
+    )
+
+
+@router.get(
+    "/v1/me",
+    response_model=Me,
+    tags=["system"],
+    operation_id="get_me",
+    responses=problem_responses(401, 403),
+)
+async def me(principal: ReaderDep, session: SessionDep) -> Me:
+    """Who the API key belongs to: a quick way to check a key works."""
+    tenant = await get_tenant(session, principal.tenant_id)
+    if tenant is None:
+        raise NotFound("The key's tenant no longer exists.")
+    return Me(
+        tenant_id=tenant.id,
+        tenant_name=tenant.name,
+        key_id=principal.key_id,
+        scopes=sorted(principal.scopes),
+    )

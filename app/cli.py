@@ -1,0 +1,239 @@
+"""The `followup` command: serve, migrate, manage tenants and keys, export the OpenAPI document."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+from typing import Any, NoReturn
+
+from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from app.db import migrations
+from app.db.engine import create_engine, create_sessionmaker
+from app.repositories import tenants as tenant_repo
+from app.services import api_keys
+from app.settings import Settings, get_settings
+
+BOOTSTRAP_TENANT_NAME = "Local workspace"
+
+
+def _fail(message: str, code: int = 1) -> NoReturn:
+    print(f"followup: {message}", file=sys.stderr)
+    raise SystemExit(code)
+
+
+def load_settings() -> Settings:
+    """Settings from the environment, or one clear line and exit status 2."""
+    try:
+        return get_settings()
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            field = str(error["loc"][0]) if error["loc"] else "?"
+            variable = field if field.isupper() else f"FOLLOWUP_{field.upper()}"
+            problems.append(f"{variable}: {error['msg']}")
+        _fail("invalid setting " + "; ".join(problems), code=2)
+
+
+async def _with_session(settings: Settings, work: Callable[[AsyncSession], Awaitable[Any]]) -> Any:
+    engine = create_engine(settings)
+    try:
+        await migrations.ensure_at_head(engine)
+        async with create_sessionmaker(engine)() as session, session.begin():
+            return await work(session)
+    finally:
+        await engine.dispose()
+
+
+async def _migrate(engine: AsyncEngine) -> None:
+    try:
+        await migrations.upgrade(engine)
+    finally:
+        await engine.dispose()
+
+
+def cmd_migrate(settings: Settings, _args: argparse.Namespace) -> None:
+    asyncio.run(_migrate(create_engine(settings)))
+    print(f"database migrated to {migrations.head_revision()}")
+
+
+def _print_new_key(settings: Settings, plaintext: str, headline: str) -> None:
+    base = f"http://{settings.host}:{settings.port}"
+    print(
+        f"\n{headline}\n"
+        f"  API key (shown once, keep it safe): {plaintext}\n"
+        f"  Try it:\n"
+        f"    curl -H 'Authorization: Bearer {plaintext}' {base}/v1/me\n",
+        flush=True,
+    )
+
+
+async def _bootstrap_if_empty(session: AsyncSession, secret_key: bytes) -> str | None:
+    if await tenant_repo.count_tenants(session) > 0:
+        return None
+    _tenant, issued = await api_keys.create_tenant_with_key(
+        session, BOOTSTRAP_TENANT_NAME, secret_key
+    )
+    return issued.plaintext
+
+
+def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
+    import uvicorn
+
+    from app.observability import configure_logging
+
+    configure_logging(settings)
+
+    async def prepare() -> str | None:
+        engine = create_engine(settings)
+        try:
+            if args.migrate:
+                await migrations.upgrade(engine)
+            await migrations.ensure_at_head(engine)
+            async with create_sessionmaker(engine)() as session, session.begin():
+                return await _bootstrap_if_empty(session, settings.resolved_secret_key())
+        finally:
+            await engine.dispose()
+
+    try:
+        first_key = asyncio.run(prepare())
+    except migrations.SchemaBehindError as exc:
+        _fail(str(exc))
+    except OSError as exc:
+        _fail(f"cannot reach the database: {exc}")
+    if first_key:
+        _print_new_key(settings, first_key, "Created your local workspace.")
+    uvicorn.run(
+        "app.main:create_app",
+        factory=True,
+        host=args.host or settings.host,
+        port=args.port or settings.port,
+        workers=args.workers or settings.workers,
+        log_config=None,
+        access_log=False,
+        proxy_headers=True,
+    )
+
+
+def cmd_tenants_create(settings: Settings, args: argparse.Namespace) -> None:
+    async def work(session: AsyncSession) -> tuple[str, str]:
+        tenant, issued = await api_keys.create_tenant_with_key(
+            session, args.name, settings.resolved_secret_key()
+        )
+        return tenant.id, issued.plaintext
+
+    tenant_id, plaintext = asyncio.run(_with_session(settings, work))
+    _print_new_key(settings, plaintext, f"Created tenant {tenant_id} ({args.name}).")
+
+
+def cmd_tenants_list(settings: Settings, _args: argparse.Namespace) -> None:
+    async def work(session: AsyncSession) -> None:
+        for tenant in await tenant_repo.list_tenants(session):
+            print(f"{tenant.id}\t{tenant.created_at.isoformat()}\t{tenant.name}")
+
+    asyncio.run(_with_session(settings, work))
+
+
+def cmd_keys_create(settings: Settings, args: argparse.Namespace) -> None:
+    async def work(session: AsyncSession) -> str:
+        if await tenant_repo.get_tenant(session, args.tenant) is None:
+            _fail(f"no tenant {args.tenant}")
+        issued = await api_keys.issue_key(
+            session,
+            args.tenant,
+            settings.resolved_secret_key(),
+            name=args.name,
+            scopes=args.scope or None,
+        )
+        return issued.plaintext
+
+    plaintext = asyncio.run(_with_session(settings, work))
+    _print_new_key(settings, plaintext, f"Created a key for tenant {args.tenant}.")
+
+
+def cmd_keys_list(settings: Settings, args: argparse.Namespace) -> None:
+    async def work(session: AsyncSession) -> None:
+        for key in await tenant_repo.list_api_keys(session, args.tenant):
+            state = f"revoked {key.revoked_at.isoformat()}" if key.revoked_at else "active"
+            print(
+                f"{key.id}\t{key.tenant_id}\tfu_live_{key.lookup}_…\t{key.scopes}\t{state}\t{key.name}"
+            )
+
+    asyncio.run(_with_session(settings, work))
+
+
+def cmd_keys_revoke(settings: Settings, args: argparse.Namespace) -> None:
+    async def work(session: AsyncSession) -> bool:
+        return await api_keys.revoke(session, args.key_id) is not None
+
+    if not asyncio.run(_with_session(settings, work)):
+        _fail(f"no key {args.key_id}")
+    print(f"revoked {args.key_id}")
+
+
+def cmd_openapi(settings: Settings, args: argparse.Namespace) -> None:
+    from app.main import create_app
+
+    text = json.dumps(create_app(settings).openapi(), indent=2, sort_keys=False) + "\n"
+    if args.output == "-":
+        sys.stdout.write(text)
+    else:
+        Path(args.output).write_text(text)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="followup", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="serve the API")
+    serve.add_argument("--migrate", action="store_true", help="migrate the database first")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.add_argument("--workers", type=int)
+    serve.set_defaults(handler=cmd_serve)
+
+    commands.add_parser("migrate", help="upgrade the database schema to head").set_defaults(
+        handler=cmd_migrate
+    )
+
+    tenants = commands.add_parser("tenants", help="manage tenants").add_subparsers(
+        dest="action", required=True
+    )
+    create = tenants.add_parser("create", help="create a tenant and its first key")
+    create.add_argument("name")
+    create.set_defaults(handler=cmd_tenants_create)
+    tenants.add_parser("list", help="list tenants").set_defaults(handler=cmd_tenants_list)
+
+    keys = commands.add_parser("keys", help="manage API keys").add_subparsers(
+        dest="action", required=True
+    )
+    key_create = keys.add_parser("create", help="issue a new key (shown once)")
+    key_create.add_argument("--tenant", required=True)
+    key_create.add_argument("--name", default="default")
+    key_create.add_argument("--scope", action="append", choices=[s.value for s in api_keys.Scope])
+    key_create.set_defaults(handler=cmd_keys_create)
+    key_list = keys.add_parser("list", help="list keys (never their secrets)")
+    key_list.add_argument("--tenant")
+    key_list.set_defaults(handler=cmd_keys_list)
+    key_revoke = keys.add_parser("revoke", help="revoke a key")
+    key_revoke.add_argument("key_id")
+    key_revoke.set_defaults(handler=cmd_keys_revoke)
+
+    openapi = commands.add_parser("openapi", help="write the OpenAPI document")
+    openapi.add_argument("--output", default="-")
+    openapi.set_defaults(handler=cmd_openapi)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    settings = load_settings()
+    try:
+        args.handler(settings, args)
+    except migrations.SchemaBehindError as exc:
+        _fail(str(exc))

@@ -1,0 +1,59 @@
+"""Engine and session factory; created by the app's lifespan or the CLI, never at import."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+from app.settings import Settings
+
+SQLITE_BUSY_TIMEOUT_MS = 5000
+
+
+def create_engine(settings: Settings, **overrides: Any) -> AsyncEngine:
+    """An async engine for the configured database, tuned per backend."""
+    url = settings.resolved_database_url
+    options: dict[str, Any] = {"pool_pre_ping": False}
+    if settings.is_sqlite:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        options["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
+    else:
+        options["pool_size"] = settings.db_pool_size
+        options["max_overflow"] = settings.db_pool_size
+    options.update(overrides)
+    engine = create_async_engine(url, **options)
+    if settings.is_sqlite:
+        _configure_sqlite(engine)
+    return engine
+
+
+def _configure_sqlite(engine: AsyncEngine) -> None:
+    # WAL lets readers proceed while one writer writes; the busy timeout makes a second
+    # writer wait instead of failing with "database is locked"; foreign keys are off by
+    # default in SQLite and the schema relies on them for cascades.
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # The driver's own implicit transactions break SAVEPOINT and transactional DDL;
+        # SQLAlchemy emits BEGIN itself instead (see the "begin" hook below).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN")
+
+
+def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)

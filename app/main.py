@@ -1,0 +1,126 @@
+"""Application factory: routers, middleware and error handlers; the lifespan owns the engine."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.routing import APIRoute
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from app.api import system
+from app.api.docs import install_docs
+from app.api.errors import PROBLEM_JSON, Problem, install_error_handlers
+from app.api.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
+from app.db.engine import create_engine, create_sessionmaker
+from app.db.migrations import ensure_at_head
+from app.observability import Metrics
+from app.settings import Settings, get_settings
+
+API_TITLE = "Follow-Up API"
+API_VERSION = "1.0.0"
+API_DESCRIPTION = """\
+Follow-Up tracks job applications and their interview rounds and tells you, at any
+moment, which follow-up actions a candidate owes after an interview: what to do, for
+whom, by when, through which channel, why, and with a ready draft.
+
+Authenticate with `Authorization: Bearer <api key>`. Errors are RFC 9457
+`application/problem+json` documents naming the field that failed.
+"""
+
+
+def attach_database(app: FastAPI, engine: AsyncEngine) -> None:
+    """Make an engine (and its session factory) the one this app's requests use."""
+    app.state.engine = engine
+    app.state.sessionmaker = create_sessionmaker(engine)
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    if getattr(app.state, "engine", None) is not None:  # injected by a caller (tests)
+        yield
+        return
+    settings: Settings = app.state.settings
+    engine = create_engine(settings)
+    try:
+        await ensure_at_head(engine)
+        attach_database(app, engine)
+        yield
+    finally:
+        await engine.dispose()
+
+
+def _operation_id(route: APIRoute) -> str:
+    # Stable, readable operation IDs: the handler's name (e.g. `list_candidates`).
+    return route.name
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    app = FastAPI(
+        title=API_TITLE,
+        version=API_VERSION,
+        description=API_DESCRIPTION,
+        lifespan=_lifespan,
+        docs_url=None,
+        redoc_url=None,
+        generate_unique_id_function=_operation_id,
+    )
+    app.state.settings = settings
+    app.state.secret_key = settings.resolved_secret_key()
+    app.state.metrics = Metrics()
+    app.state.engine = None
+
+    install_error_handlers(app)
+    app.include_router(system.router)
+    install_docs(app)
+
+    # Outermost last: the request context wraps everything, so even a 413 has an ID.
+    app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.max_body_bytes)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["*"],
+            allow_headers=["*"],
+            expose_headers=["ETag", "X-Request-ID"],
+        )
+    app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics)
+
+    app.openapi = lambda: _openapi_document(app)  # type: ignore[method-assign]
+    return app
+
+
+def _openapi_document(app: FastAPI) -> dict[str, Any]:
+    """FastAPI's document, with its default 422 schema replaced by problem+json."""
+    if app.openapi_schema:
+        return app.openapi_schema
+    from fastapi.openapi.utils import get_openapi
+
+    document = get_openapi(
+        title=app.title,
+        version=app.version,
+        description=app.description,
+        routes=app.routes,
+    )
+    schemas = document.setdefault("components", {}).setdefault("schemas", {})
+    problem_schema = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+    for name, definition in problem_schema.pop("$defs", {}).items():
+        schemas[name] = definition
+    schemas["Problem"] = problem_schema
+    problem_content = {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    for path_item in document.get("paths", {}).values():
+        for operation in path_item.values():
+            response = operation.get("responses", {}).get("422")
+            if response and "application/json" in response.get("content", {}):
+                operation["responses"]["422"] = {
+                    "description": "A field failed validation; `errors` names each one.",
+                    "content": problem_content,
+                }
+    schemas.pop("HTTPValidationError", None)
+    schemas.pop("ValidationError", None)
+    app.openapi_schema = document
+    return document

@@ -1,0 +1,111 @@
+"""Runtime configuration, read once from the environment (prefix ``FOLLOWUP_``)."""
+
+from __future__ import annotations
+
+import secrets
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEFAULT_DATA_DIR = Path("var")
+
+
+class LogFormat(StrEnum):
+    """How log lines are written: JSON for machines, text for people, auto picks by TTY."""
+
+    AUTO = "auto"
+    JSON = "json"
+    TEXT = "text"
+
+
+class Settings(BaseSettings):
+    """Every knob the service has; each maps to an environment variable."""
+
+    model_config = SettingsConfigDict(env_prefix="FOLLOWUP_", extra="ignore", frozen=True)
+
+    database_url: str = Field(
+        default="",
+        validation_alias=AliasChoices("FOLLOWUP_DATABASE_URL", "DATABASE_URL"),
+        description="SQLAlchemy URL; empty means the embedded SQLite file under data_dir.",
+    )
+    data_dir: Path = Field(default=DEFAULT_DATA_DIR, description="Where embedded state lives.")
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    workers: int = Field(default=1, ge=1, le=64)
+    log_level: str = "INFO"
+    log_format: LogFormat = LogFormat.AUTO
+    max_body_bytes: int = Field(default=1_048_576, ge=1024, le=64 * 1_048_576)
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    secret_key: str = Field(
+        default="",
+        description="Key for hashing API keys; empty means a generated one kept in data_dir.",
+    )
+    db_pool_size: int = Field(default=10, ge=1, le=200)
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        level = value.upper()
+        if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
+        return level
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        # Environment variables carry lists as comma-separated text.
+        if isinstance(value, str):
+            return [origin.strip() for origin in value.split(",") if origin.strip()]
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_driver(cls, value: str) -> str:
+        return normalise_database_url(value) if value else value
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The URL to connect to, with the embedded SQLite default filled in."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'followup.db').as_posix()}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.resolved_database_url.startswith("sqlite")
+
+    def resolved_secret_key(self) -> bytes:
+        """The API-key hashing secret; generated once and kept on disk when not configured."""
+        if self.secret_key:
+            return self.secret_key.encode()
+        path = self.data_dir / "secret.key"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_hex(32))
+            path.chmod(0o600)
+        return path.read_text().strip().encode()
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept the URLs people paste (postgres://, sqlite://, ...) and pick the async drivers."""
+    for plain, driver in (
+        ("postgres://", "postgresql+asyncpg://"),
+        ("postgresql://", "postgresql+asyncpg://"),
+        ("postgresql+psycopg://", "postgresql+asyncpg://"),
+        ("sqlite://", "sqlite+aiosqlite://"),
+    ):
+        if url.startswith(plain):
+            return driver + url.removeprefix(plain)
+    if url.startswith(("postgresql+asyncpg://", "sqlite+aiosqlite://")):
+        return url
+    raise ValueError("must be a postgresql:// or sqlite:// URL")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings, read from the environment on first use."""
+    return Settings()

@@ -1,0 +1,73 @@
+"""The `followup` command, run as a user would: in a subprocess with its own environment."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+KEY = re.compile(r"fu_live_[0-9a-f]{12}_[0-9a-f]{48}")
+
+
+def run(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    environment = {
+        k: v for k, v in os.environ.items() if not k.startswith("FOLLOWUP_") and k != "DATABASE_URL"
+    }
+    environment.update({"FOLLOWUP_DATA_DIR": str(tmp_path), "FOLLOWUP_SECRET_KEY": "cli-test"})
+    environment.update(env)
+    return subprocess.run(
+        [sys.executable, "-m", "app", *args],
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_invalid_setting_stops_with_one_clear_line(tmp_path: Path) -> None:
+    result = run(tmp_path, "migrate", FOLLOWUP_PORT="eighty")
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "FOLLOWUP_PORT" in lines[0] and "Traceback" not in result.stderr
+
+
+def test_unsupported_database_url_is_a_clear_line(tmp_path: Path) -> None:
+    result = run(tmp_path, "migrate", DATABASE_URL="mysql://root@localhost/x")
+    assert result.returncode == 2
+    assert "DATABASE_URL" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_commands_refuse_an_unmigrated_database(tmp_path: Path) -> None:
+    result = run(tmp_path, "tenants", "list")
+    assert result.returncode == 1
+    assert "followup migrate" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_tenant_and_key_lifecycle(tmp_path: Path) -> None:
+    assert run(tmp_path, "migrate").returncode == 0
+
+    created = run(tmp_path, "tenants", "create", "Northwind Recruiting")
+    assert created.returncode == 0, created.stderr
+    first_key = KEY.search(created.stdout)
+    assert first_key is not None
+    assert "curl -H 'Authorization: Bearer fu_live_" in created.stdout
+    tenant_id = re.search(r"tenant (ten_[0-9a-f]+)", created.stdout)
+    assert tenant_id is not None
+
+    reader = run(tmp_path, "keys", "create", "--tenant", tenant_id[1], "--scope", "read")
+    assert reader.returncode == 0, reader.stderr
+    assert KEY.search(reader.stdout)
+
+    listed = run(tmp_path, "keys", "list", "--tenant", tenant_id[1])
+    rows = listed.stdout.strip().splitlines()
+    assert len(rows) == 2
+    assert not KEY.search(listed.stdout), "a key's secret must never be listed"
+    key_id = rows[1].split("\t")[0]
+
+    assert run(tmp_path, "keys", "revoke", key_id).returncode == 0
+    assert "revoked" in run(tmp_path, "keys", "list").stdout
+    assert run(tmp_path, "keys", "revoke", "key_missing").returncode == 1

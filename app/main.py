@@ -11,7 +11,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import APIRoute
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.api import system
+from app.api import actions, records, system
 from app.api.docs import install_docs
 from app.api.errors import PROBLEM_JSON, Problem, install_error_handlers
 from app.api.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
@@ -76,6 +76,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     install_error_handlers(app)
     app.include_router(system.router)
+    app.include_router(records.router)
+    app.include_router(actions.router)
     install_docs(app)
 
     # Outermost last: the request context wraps everything, so even a 413 has an ID.

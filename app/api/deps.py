@@ -9,7 +9,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.api.errors import Forbidden, Unauthorized
+from app.errors import Forbidden, Unauthorized
 from app.services.api_keys import Principal, Scope, authenticate
 
 

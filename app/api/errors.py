@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.errors import AppError, FieldError
 from app.observability import request_id_var
 
 PROBLEM_JSON = "application/problem+json"
@@ -21,7 +22,7 @@ PROBLEM_TYPE_BASE = "https://followup.dev/problems/"
 logger = logging.getLogger(__name__)
 
 
-class FieldError(BaseModel):
+class FieldProblem(BaseModel):
     """One input field that failed, and why."""
 
     field: str = Field(description="Dotted path of the field, e.g. `body.interviews.0.start`.")
@@ -38,56 +39,9 @@ class Problem(BaseModel):
     detail: str | None = Field(default=None, description="What happened this time.")
     instance: str | None = Field(default=None, description="The request path.")
     request_id: str | None = Field(default=None, description="ID of the request, also in logs.")
-    errors: list[FieldError] | None = Field(
+    errors: list[FieldProblem] | None = Field(
         default=None, description="The fields that failed validation, when any did."
     )
-
-
-class AppError(Exception):
-    """Base of errors the API reports on purpose."""
-
-    status = 400
-    slug = "bad-request"
-    title = "Bad request"
-
-    def __init__(self, detail: str, *, errors: Sequence[FieldError] | None = None) -> None:
-        super().__init__(detail)
-        self.detail = detail
-        self.errors = list(errors) if errors else None
-
-
-class NotFound(AppError):
-    status, slug, title = 404, "not-found", "Not found"
-
-
-class Unauthorized(AppError):
-    status, slug, title = 401, "unauthorized", "Unauthorized"
-
-
-class Forbidden(AppError):
-    status, slug, title = 403, "forbidden", "Forbidden"
-
-
-class Conflict(AppError):
-    status, slug, title = 409, "conflict", "Conflict"
-
-
-class PreconditionFailed(AppError):
-    status, slug, title = 412, "precondition-failed", "Precondition failed"
-
-
-class InvalidInput(AppError):
-    status, slug, title = 422, "validation-error", "Invalid input"
-
-    @classmethod
-    def on_field(cls, field: str, message: str, code: str = "invalid") -> InvalidInput:
-        return cls(
-            f"{field}: {message}", errors=[FieldError(field=field, message=message, code=code)]
-        )
-
-
-class ServiceUnavailable(AppError):
-    status, slug, title = 503, "unavailable", "Service unavailable"
 
 
 def problem_response(
@@ -97,7 +51,7 @@ def problem_response(
     slug: str,
     title: str,
     detail: str | None = None,
-    errors: list[FieldError] | None = None,
+    errors: Sequence[FieldError] | None = None,
     headers: dict[str, str] | None = None,
 ) -> JSONResponse:
     problem = Problem(
@@ -107,7 +61,7 @@ def problem_response(
         detail=detail,
         instance=request.url.path if request is not None else None,
         request_id=request_id_var.get(),
-        errors=errors,
+        errors=[FieldProblem(**vars(e)) for e in errors] if errors else None,
     )
     return JSONResponse(
         problem.model_dump(exclude_none=True),

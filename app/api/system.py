@@ -7,8 +7,9 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
 from app.api.deps import ReaderDep, SessionDep
-from app.api.errors import NotFound, ServiceUnavailable, problem_responses
+from app.api.errors import problem_responses
 from app.db.migrations import current_revision, head_revision
+from app.errors import NotFound, ServiceUnavailable
 from app.repositories.tenants import get_tenant
 from app.schemas.system import Health, Me, Readiness
 

@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.base import Base, UTCDateTime, utcnow
@@ -36,3 +46,178 @@ class ApiKey(Base):
     scopes: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+
+
+class TenantOwned:
+    """Columns every tenant-scoped resource has: ID, owner, timestamps, optimistic version."""
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class Candidate(TenantOwned, Base):
+    """A job seeker; their time zone and country decide business days."""
+
+    __tablename__ = "candidates"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "external_id"),
+        Index("ix_candidates_tenant_id_created_at_id", "tenant_id", "created_at", "id"),
+    )
+
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    external_id: Mapped[str | None] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(320))
+    time_zone: Mapped[str] = mapped_column(String(64))
+    country: Mapped[str] = mapped_column(String(2))
+
+
+class Application(TenantOwned, Base):
+    """One job application of a candidate."""
+
+    __tablename__ = "applications"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "external_id"),
+        Index("ix_applications_tenant_id_created_at_id", "tenant_id", "created_at", "id"),
+        Index("ix_applications_candidate_id", "candidate_id"),
+    )
+
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    candidate_id: Mapped[str] = mapped_column(ForeignKey("candidates.id", ondelete="CASCADE"))
+    external_id: Mapped[str | None] = mapped_column(String(200))
+    company: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(200))
+    job_url: Mapped[str | None] = mapped_column(String(2048))
+    source: Mapped[str] = mapped_column(String(32))
+    recruiting_firm: Mapped[str | None] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(16))
+    outcome_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Contact(TenantOwned, Base):
+    """A person on the employer's side of one application."""
+
+    __tablename__ = "contacts"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "external_id"),
+        Index("ix_contacts_application_id_created_at_id", "application_id", "created_at", "id"),
+    )
+
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    application_id: Mapped[str] = mapped_column(ForeignKey("applications.id", ondelete="CASCADE"))
+    external_id: Mapped[str | None] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(32))
+    made_first_contact: Mapped[bool] = mapped_column(Boolean, default=False)
+    name: Mapped[str | None] = mapped_column(String(200))
+    title: Mapped[str | None] = mapped_column(String(200))
+    organization: Mapped[str | None] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(320))
+    phone: Mapped[str | None] = mapped_column(String(40))
+    profile_url: Mapped[str | None] = mapped_column(String(2048))
+
+
+class Interview(TenantOwned, Base):
+    """One interview round of an application."""
+
+    __tablename__ = "interviews"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "external_id"),
+        Index("ix_interviews_application_id_start_at_id", "application_id", "start_at", "id"),
+    )
+
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    application_id: Mapped[str] = mapped_column(ForeignKey("applications.id", ondelete="CASCADE"))
+    external_id: Mapped[str | None] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(16))
+    start_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    end_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(16))
+    panel_confirmed: Mapped[bool] = mapped_column(Boolean, default=False)
+    next_step: Mapped[str | None] = mapped_column(String(2000))
+    expected_reply_date: Mapped[date | None] = mapped_column(Date)
+
+
+class Panelist(Base):
+    """A contact on an interview's panel, in the order the caller gave."""
+
+    __tablename__ = "panelists"
+    __table_args__ = (Index("ix_panelists_contact_id", "contact_id"),)
+
+    interview_id: Mapped[str] = mapped_column(
+        ForeignKey("interviews.id", ondelete="CASCADE"), primary_key=True
+    )
+    # No ON DELETE: a contact still on a panel cannot vanish by accident (the API says 409).
+    contact_id: Mapped[str] = mapped_column(ForeignKey("contacts.id"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer)
+
+
+class Reply(TenantOwned, Base):
+    """The employer got back to the candidate."""
+
+    __tablename__ = "replies"
+    __table_args__ = (
+        Index("ix_replies_application_id_received_at_id", "application_id", "received_at", "id"),
+        Index("ix_replies_contact_id", "contact_id"),
+    )
+
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    application_id: Mapped[str] = mapped_column(ForeignKey("applications.id", ondelete="CASCADE"))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    contact_id: Mapped[str | None] = mapped_column(ForeignKey("contacts.id"))
+    note: Mapped[str | None] = mapped_column(String(4000))
+    new_expected_date: Mapped[date | None] = mapped_column(Date)
+
+
+class Action(TenantOwned, Base):
+    """A planned follow-up, stored so "what is due" is an indexed query, with the user's mark.
+
+    ``resolution`` is NULL while the action is open and otherwise says why it is closed
+    (done, dismissed, obsolete); it is derived from the other columns on every write.
+    """
+
+    __tablename__ = "actions"
+    __table_args__ = (
+        UniqueConstraint("application_id", "key"),
+        Index("ix_actions_feed", "tenant_id", "resolution", "due_by", "id"),
+        Index("ix_actions_tenant_id_due_by_id", "tenant_id", "due_by", "id"),
+        Index("ix_actions_candidate_id_due_by", "candidate_id", "due_by"),
+    )
+
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    application_id: Mapped[str] = mapped_column(ForeignKey("applications.id", ondelete="CASCADE"))
+    candidate_id: Mapped[str] = mapped_column(ForeignKey("candidates.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(200))
+    rule: Mapped[str] = mapped_column(String(4))
+    type: Mapped[str] = mapped_column(String(32))
+    # Plain IDs, not foreign keys: an action outlives a deleted interview or contact as history.
+    interview_id: Mapped[str | None] = mapped_column(ID)
+    contact_id: Mapped[str | None] = mapped_column(ID)
+    available_from: Mapped[datetime] = mapped_column(UTCDateTime)
+    due_by: Mapped[datetime] = mapped_column(UTCDateTime)
+    channel: Mapped[str] = mapped_column(String(32))
+    blocked_reason: Mapped[str | None] = mapped_column(String(32))
+    title: Mapped[str] = mapped_column(String(300))
+    explanation: Mapped[str] = mapped_column(Text)
+    guidance: Mapped[str] = mapped_column(Text)
+    satisfied: Mapped[bool] = mapped_column(Boolean, default=False)
+    obsolete_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    mark: Mapped[str | None] = mapped_column(String(16))
+    marked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    snoozed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    dismiss_reason: Mapped[str | None] = mapped_column(String(500))
+    resolution: Mapped[str | None] = mapped_column(String(16))
+
+
+class TenantPolicy(Base):
+    """A tenant's policy values that differ from the defaults (JSON object)."""
+
+    __tablename__ = "tenant_policies"
+
+    tenant_id: Mapped[str] = mapped_column(
+        ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True
+    )
+    values: Mapped[dict[str, int]] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1)

@@ -1,8 +1,21 @@
-"""Schema building blocks shared by every resource."""
+"""Schema building blocks shared by every resource: bases, checked types, pages."""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from datetime import datetime
+from functools import lru_cache
+from typing import Annotated, Any, Generic, TypeVar
+from zoneinfo import available_timezones
+
+import pycountry
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+
+T = TypeVar("T")
+
+
+def example(**values: Any) -> ConfigDict:
+    """Model config that shows ``values`` as the request body's example in OpenAPI."""
+    return ConfigDict(json_schema_extra={"examples": [values]})
 
 
 class ReadModel(BaseModel):
@@ -15,3 +28,69 @@ class WriteModel(BaseModel):
     """Base of request bodies: unknown fields are refused, not silently dropped."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+@lru_cache(maxsize=1)
+def _time_zones() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+def _check_time_zone(value: str) -> str:
+    if value not in _time_zones():
+        raise ValueError("must be an IANA time zone name such as 'Europe/Berlin'")
+    return value
+
+
+def _check_country(value: str) -> str:
+    code = value.upper()
+    if len(code) != 2 or pycountry.countries.get(alpha_2=code) is None:
+        raise ValueError("must be an ISO 3166-1 alpha-2 country code such as 'DE'")
+    return code
+
+
+def _check_url(value: str) -> str:
+    if not value.startswith(("https://", "http://")) or len(value) < 11 or " " in value:
+        raise ValueError("must be an http(s) URL")
+    return value
+
+
+TimeZoneName = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=64),
+    AfterValidator(_check_time_zone),
+    Field(description="IANA time zone name, e.g. `Europe/Berlin`.", examples=["Europe/Berlin"]),
+]
+CountryCode = Annotated[
+    str,
+    StringConstraints(min_length=2, max_length=2),
+    AfterValidator(_check_country),
+    Field(description="ISO 3166-1 alpha-2 country code, e.g. `DE`.", examples=["DE"]),
+]
+Url = Annotated[str, StringConstraints(max_length=2048), AfterValidator(_check_url)]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+ShortText = Annotated[str, StringConstraints(max_length=200)]
+LongText = Annotated[str, StringConstraints(max_length=2000)]
+ExternalId = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9._:~-]+$"),
+    Field(description="The caller's own ID for this record (e.g. the ATS's), unique per tenant."),
+]
+Phone = Annotated[str, StringConstraints(min_length=3, max_length=40, pattern=r"^[0-9+().\s/-]+$")]
+Timestamp = AwareDatetime
+
+
+class Page(BaseModel, Generic[T]):
+    """One page of a list, in a stable order; follow `next_cursor` for the next one."""
+
+    data: list[T] = Field(description="The items on this page.")
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` to get the next page; null on the last page."
+    )
+
+
+class ResourceMeta(ReadModel):
+    """Fields every stored resource has."""
+
+    id: str = Field(description="Follow-Up's ID for this resource.")
+    created_at: datetime = Field(description="When it was created (RFC 3339, UTC).")
+    updated_at: datetime = Field(description="When it last changed (RFC 3339, UTC).")

@@ -1,0 +1,285 @@
+"""The actions feed, marks on actions, and the tenant's policy."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from app import domain
+from app.api.deps import ReaderDep, SessionDep, WriterDep
+from app.api.errors import problem_responses
+from app.api.params import PageDep
+from app.db import models
+from app.db.base import utcnow
+from app.errors import InvalidInput
+from app.repositories import actions as action_repo
+from app.repositories.pagination import InvalidCursor
+from app.schemas import actions as schemas
+from app.schemas.common import Page
+from app.services import actions as service
+from app.services import records as record_service
+
+router = APIRouter(prefix="/v1")
+
+READ_ERRORS = problem_responses(401, 403, 404, 422)
+WRITE_ERRORS = problem_responses(401, 403, 404, 422)
+
+AsOf = Annotated[
+    datetime | None,
+    Query(
+        description="Evaluate statuses at this moment (RFC 3339 with offset); defaults to now. "
+        "Ask `as_of=<next Monday 09:00>` to see what will be due then."
+    ),
+]
+
+
+def _as_of(value: datetime | None) -> datetime:
+    if value is None:
+        return utcnow()
+    if value.tzinfo is None:
+        raise InvalidInput.on_field("query.as_of", "must carry a time zone offset", "naive")
+    return value
+
+
+def action_read(action: models.Action, as_of: datetime) -> schemas.ActionRead:
+    mark = None
+    if action.mark:
+        mark = schemas.ActionMark(
+            kind=action.mark,
+            at=action.marked_at or action.updated_at,
+            snoozed_until=action.snoozed_until,
+            reason=action.dismiss_reason,
+        )
+    return schemas.ActionRead(
+        id=action.id,
+        key=action.key,
+        application_id=action.application_id,
+        candidate_id=action.candidate_id,
+        rule=action.rule,
+        type=action.type,
+        subject=schemas.ActionSubject(
+            interview_id=action.interview_id, contact_id=action.contact_id
+        ),
+        available_from=action.available_from,
+        due_by=action.due_by,
+        status=service.action_status(action, as_of),
+        as_of=as_of,
+        channel=action.channel,
+        blocked_reason=action.blocked_reason,
+        title=action.title,
+        explanation=action.explanation,
+        guidance=action.guidance,
+        mark=mark,
+        obsolete_at=action.obsolete_at,
+        created_at=action.created_at,
+        updated_at=action.updated_at,
+    )
+
+
+async def _feed(
+    session: SessionDep, tenant_id: str, criteria: action_repo.ActionFilter, page: Any
+) -> Page[schemas.ActionRead]:
+    try:
+        result = await action_repo.feed(
+            session, tenant_id, criteria, cursor=page.cursor, limit=page.limit
+        )
+    except InvalidCursor as exc:
+        raise InvalidInput.on_field("query.cursor", str(exc), "invalid_cursor") from exc
+    return Page(
+        data=[action_read(a, criteria.as_of) for a in result.items],
+        next_cursor=result.next_cursor,
+    )
+
+
+@router.get(
+    "/actions",
+    response_model=Page[schemas.ActionRead],
+    tags=["actions"],
+    responses=READ_ERRORS,
+)
+async def list_actions(
+    principal: ReaderDep,
+    session: SessionDep,
+    page: PageDep,
+    as_of: AsOf = None,
+    status_: Annotated[
+        list[domain.ActionStatus] | None,
+        Query(alias="status", description="Only these statuses at `as_of` (repeatable)."),
+    ] = None,
+    type_: Annotated[
+        list[domain.ActionType] | None,
+        Query(alias="type", description="Only these action types (repeatable)."),
+    ] = None,
+    candidate_id: Annotated[
+        str | None, Query(max_length=40, description="Only this candidate's.")
+    ] = None,
+    application_id: Annotated[
+        str | None, Query(max_length=40, description="Only this application's.")
+    ] = None,
+    due_before: Annotated[datetime | None, Query(description="Due strictly before.")] = None,
+    due_after: Annotated[datetime | None, Query(description="Due at or after.")] = None,
+) -> Page[schemas.ActionRead]:
+    """Every action across the tenant, soonest due first, with its status at `as_of`.
+
+    An indexed query on stored windows and marks: asking costs the same however many
+    candidates the tenant has, and never re-plans."""
+    for name, value in (("due_before", due_before), ("due_after", due_after)):
+        if value is not None and value.tzinfo is None:
+            raise InvalidInput.on_field(f"query.{name}", "must carry a time zone offset", "naive")
+    criteria = action_repo.ActionFilter(
+        as_of=_as_of(as_of),
+        statuses=status_ or (),
+        types=type_ or (),
+        candidate_id=candidate_id,
+        application_id=application_id,
+        due_before=due_before,
+        due_after=due_after,
+    )
+    return await _feed(session, principal.tenant_id, criteria, page)
+
+
+@router.get(
+    "/applications/{application_id}/actions",
+    response_model=Page[schemas.ActionRead],
+    tags=["actions"],
+    responses=READ_ERRORS,
+)
+async def list_application_actions(
+    application_id: str,
+    principal: ReaderDep,
+    session: SessionDep,
+    page: PageDep,
+    as_of: AsOf = None,
+    status_: Annotated[
+        list[domain.ActionStatus] | None,
+        Query(alias="status", description="Only these statuses at `as_of` (repeatable)."),
+    ] = None,
+) -> Page[schemas.ActionRead]:
+    """One application's actions, soonest due first, obsolete ones included as history."""
+    await record_service.get_application(session, principal.tenant_id, application_id)
+    criteria = action_repo.ActionFilter(
+        as_of=_as_of(as_of), statuses=status_ or (), application_id=application_id
+    )
+    return await _feed(session, principal.tenant_id, criteria, page)
+
+
+@router.get(
+    "/actions/{action_id}",
+    response_model=schemas.ActionRead,
+    tags=["actions"],
+    responses=READ_ERRORS,
+)
+async def get_action(
+    action_id: str, principal: ReaderDep, session: SessionDep, as_of: AsOf = None
+) -> schemas.ActionRead:
+    """One action with its status at `as_of`."""
+    action = await service.get_action(session, principal.tenant_id, action_id)
+    return action_read(action, _as_of(as_of))
+
+
+@router.post(
+    "/actions/{action_id}/complete",
+    response_model=schemas.ActionRead,
+    tags=["actions"],
+    responses=WRITE_ERRORS,
+)
+async def complete_action(
+    action_id: str, body: schemas.CompleteAction, principal: WriterDep, session: SessionDep
+) -> schemas.ActionRead:
+    """Mark an action done, now or at the time it really happened (`at`)."""
+    action = await service.mark_action(
+        session, principal.tenant_id, action_id, domain.MarkKind.DONE, at=body.at
+    )
+    return action_read(action, utcnow())
+
+
+@router.post(
+    "/actions/{action_id}/dismiss",
+    response_model=schemas.ActionRead,
+    tags=["actions"],
+    responses=WRITE_ERRORS,
+)
+async def dismiss_action(
+    action_id: str, body: schemas.DismissAction, principal: WriterDep, session: SessionDep
+) -> schemas.ActionRead:
+    """Skip an action on purpose, saying why."""
+    action = await service.mark_action(
+        session,
+        principal.tenant_id,
+        action_id,
+        domain.MarkKind.DISMISSED,
+        at=body.at,
+        reason=body.reason,
+    )
+    return action_read(action, utcnow())
+
+
+@router.post(
+    "/actions/{action_id}/snooze",
+    response_model=schemas.ActionRead,
+    tags=["actions"],
+    responses=WRITE_ERRORS,
+)
+async def snooze_action(
+    action_id: str, body: schemas.SnoozeAction, principal: WriterDep, session: SessionDep
+) -> schemas.ActionRead:
+    """Hide an action until `until`; it comes back with the status its window gives."""
+    action = await service.mark_action(
+        session,
+        principal.tenant_id,
+        action_id,
+        domain.MarkKind.SNOOZED,
+        at=body.at,
+        snoozed_until=body.until,
+    )
+    return action_read(action, utcnow())
+
+
+@router.delete(
+    "/actions/{action_id}/mark",
+    response_model=schemas.ActionRead,
+    tags=["actions"],
+    responses=WRITE_ERRORS,
+)
+async def undo_action_mark(
+    action_id: str, principal: WriterDep, session: SessionDep
+) -> schemas.ActionRead:
+    """Undo the user's mark (done, dismissed or snoozed); the action is open again."""
+    action = await service.mark_action(session, principal.tenant_id, action_id, None)
+    return action_read(action, utcnow())
+
+
+# --- policy -----------------------------------------------------------------------------
+
+
+def _policy_body(policy: domain.Policy) -> Any:
+    return schemas.PolicyValues(**{f.name: getattr(policy, f.name) for f in domain.policy_fields()})
+
+
+@router.get(
+    "/policy",
+    response_model=schemas.PolicyValues,
+    tags=["policy"],
+    responses=problem_responses(401, 403),
+)
+async def get_policy(principal: ReaderDep, session: SessionDep) -> Any:
+    """The tenant's timing policy for the etiquette rules."""
+    return _policy_body(await service.get_policy(session, principal.tenant_id))
+
+
+@router.put(
+    "/policy",
+    response_model=schemas.PolicyValues,
+    tags=["policy"],
+    responses=problem_responses(401, 403, 422),
+)
+async def put_policy(
+    body: schemas.PolicyUpdate,
+    principal: WriterDep,
+    session: SessionDep,
+) -> Any:
+    """Replace the policy (omitted values return to defaults) and re-plan open actions."""
+    policy = await service.put_policy(session, principal.tenant_id, body.model_dump())
+    return _policy_body(policy)

@@ -1,0 +1,502 @@
+"""Candidates, applications, contacts, interviews, replies: create, read, list, change, delete."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+from typing import Annotated, TypeVar
+
+from fastapi import APIRouter, Query, Response, status
+
+from app.api.deps import ReaderDep, SessionDep, WriterDep
+from app.api.errors import problem_responses
+from app.api.params import PageDep
+from app.db import models
+from app.domain import ApplicationStatus
+from app.errors import InvalidInput
+from app.repositories import records as repo
+from app.repositories.pagination import InvalidCursor, PageResult
+from app.schemas import resources as schemas
+from app.schemas.common import Page
+from app.services import records as service
+
+router = APIRouter(prefix="/v1")
+
+READ_ERRORS = problem_responses(401, 403, 404, 422)
+WRITE_ERRORS = problem_responses(401, 403, 404, 409, 422)
+LIST_ERRORS = problem_responses(401, 403, 404, 422)
+
+T = TypeVar("T")
+
+
+async def _page(result: Awaitable[PageResult[T]]) -> PageResult[T]:
+    try:
+        return await result
+    except InvalidCursor as exc:
+        raise InvalidInput.on_field("query.cursor", str(exc), "invalid_cursor") from exc
+
+
+def interview_read(interview: models.Interview, panel: list[str]) -> schemas.InterviewRead:
+    return schemas.InterviewRead(
+        id=interview.id,
+        created_at=interview.created_at,
+        updated_at=interview.updated_at,
+        application_id=interview.application_id,
+        kind=interview.kind,
+        start=interview.start_at,
+        end=interview.end_at,
+        status=interview.status,
+        panel=panel,
+        panel_confirmed=interview.panel_confirmed,
+        next_step=interview.next_step,
+        expected_reply_date=interview.expected_reply_date,
+        external_id=interview.external_id,
+    )
+
+
+# --- candidates -------------------------------------------------------------------------
+
+
+@router.post(
+    "/candidates",
+    status_code=status.HTTP_201_CREATED,
+    response_model=schemas.CandidateRead,
+    tags=["candidates"],
+    responses=WRITE_ERRORS,
+)
+async def create_candidate(
+    body: schemas.CandidateCreate, principal: WriterDep, session: SessionDep
+) -> models.Candidate:
+    """Start tracking a job seeker. Their time zone and country decide business days."""
+    return await service.create_candidate(session, principal.tenant_id, body)
+
+
+@router.get(
+    "/candidates",
+    response_model=Page[schemas.CandidateRead],
+    tags=["candidates"],
+    responses=LIST_ERRORS,
+)
+async def list_candidates(
+    principal: ReaderDep,
+    session: SessionDep,
+    page: PageDep,
+    email: Annotated[str | None, Query(max_length=320, description="Exact email.")] = None,
+    country: Annotated[str | None, Query(max_length=2, description="ISO country code.")] = None,
+) -> Page[schemas.CandidateRead]:
+    """The tenant's candidates, oldest first."""
+    filters = []
+    if email:
+        filters.append(models.Candidate.email == email)
+    if country:
+        filters.append(models.Candidate.country == country.upper())
+    result = await _page(
+        repo.page_of(
+            session,
+            models.Candidate,
+            principal.tenant_id,
+            filters=filters,
+            cursor=page.cursor,
+            limit=page.limit,
+        )
+    )
+    return Page(
+        data=[schemas.CandidateRead.model_validate(c) for c in result.items],
+        next_cursor=result.next_cursor,
+    )
+
+
+@router.get(
+    "/candidates/{candidate_id}",
+    response_model=schemas.CandidateRead,
+    tags=["candidates"],
+    responses=READ_ERRORS,
+)
+async def get_candidate(
+    candidate_id: str, principal: ReaderDep, session: SessionDep
+) -> models.Candidate:
+    """One candidate."""
+    return await service.get_candidate(session, principal.tenant_id, candidate_id)
+
+
+@router.patch(
+    "/candidates/{candidate_id}",
+    response_model=schemas.CandidateRead,
+    tags=["candidates"],
+    responses=WRITE_ERRORS,
+)
+async def update_candidate(
+    candidate_id: str, body: schemas.CandidateUpdate, principal: WriterDep, session: SessionDep
+) -> models.Candidate:
+    """Change a candidate; a new time zone or country re-plans all their applications."""
+    return await service.update_candidate(session, principal.tenant_id, candidate_id, body)
+
+
+@router.delete(
+    "/candidates/{candidate_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    tags=["candidates"],
+    responses=READ_ERRORS,
+)
+async def delete_candidate(candidate_id: str, principal: WriterDep, session: SessionDep) -> None:
+    """Erase the candidate and everything about them, as a privacy request requires."""
+    await service.delete_candidate(session, principal.tenant_id, candidate_id)
+
+
+# --- applications -----------------------------------------------------------------------
+
+
+@router.post(
+    "/applications",
+    status_code=status.HTTP_201_CREATED,
+    response_model=schemas.ApplicationRead,
+    tags=["applications"],
+    responses=WRITE_ERRORS,
+)
+async def create_application(
+    body: schemas.ApplicationCreate, principal: WriterDep, session: SessionDep
+) -> models.Application:
+    """Record a job the candidate applied for."""
+    return await service.create_application(session, principal.tenant_id, body)
+
+
+@router.get(
+    "/applications",
+    response_model=Page[schemas.ApplicationRead],
+    tags=["applications"],
+    responses=LIST_ERRORS,
+)
+async def list_applications(
+    principal: ReaderDep,
+    session: SessionDep,
+    page: PageDep,
+    candidate_id: Annotated[
+        str | None, Query(max_length=40, description="Only this candidate's.")
+    ] = None,
+    status_: Annotated[
+        ApplicationStatus | None, Query(alias="status", description="Only in this status.")
+    ] = None,
+) -> Page[schemas.ApplicationRead]:
+    """The tenant's applications, oldest first."""
+    filters = []
+    if candidate_id:
+        filters.append(models.Application.candidate_id == candidate_id)
+    if status_:
+        filters.append(models.Application.status == status_.value)
+    result = await _page(
+        repo.page_of(
+            session,
+            models.Application,
+            principal.tenant_id,
+            filters=filters,
+            cursor=page.cursor,
+            limit=page.limit,
+        )
+    )
+    return Page(
+        data=[schemas.ApplicationRead.model_validate(a) for a in result.items],
+        next_cursor=result.next_cursor,
+    )
+
+
+@router.get(
+    "/applications/{application_id}",
+    response_model=schemas.ApplicationRead,
+    tags=["applications"],
+    responses=READ_ERRORS,
+)
+async def get_application(
+    application_id: str, principal: ReaderDep, session: SessionDep
+) -> models.Application:
+    """One application."""
+    return await service.get_application(session, principal.tenant_id, application_id)
+
+
+@router.patch(
+    "/applications/{application_id}",
+    response_model=schemas.ApplicationRead,
+    tags=["applications"],
+    responses=WRITE_ERRORS,
+)
+async def update_application(
+    application_id: str,
+    body: schemas.ApplicationUpdate,
+    principal: WriterDep,
+    session: SessionDep,
+) -> models.Application:
+    """Change an application; a final status (accepted, rejected, withdrawn) ends check-ins
+    and opens the `connect_on_network` actions."""
+    return await service.update_application(session, principal.tenant_id, application_id, body)
+
+
+@router.delete(
+    "/applications/{application_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    tags=["applications"],
+    responses=READ_ERRORS,
+)
+async def delete_application(
+    application_id: str, principal: WriterDep, session: SessionDep
+) -> None:
+    """Delete the application with its contacts, interviews, replies and actions."""
+    await service.delete_application(session, principal.tenant_id, application_id)
+
+
+# --- contacts ---------------------------------------------------------------------------
+
+
+@router.post(
+    "/applications/{application_id}/contacts",
+    status_code=status.HTTP_201_CREATED,
+    response_model=schemas.ContactRead,
+    tags=["contacts"],
+    responses=WRITE_ERRORS,
+)
+async def create_contact(
+    application_id: str, body: schemas.ContactCreate, principal: WriterDep, session: SessionDep
+) -> models.Contact:
+    """Add a person on the employer's side: interviewer, recruiter, firm representative."""
+    return await service.create_contact(session, principal.tenant_id, application_id, body)
+
+
+@router.get(
+    "/applications/{application_id}/contacts",
+    response_model=Page[schemas.ContactRead],
+    tags=["contacts"],
+    responses=LIST_ERRORS,
+)
+async def list_contacts(
+    application_id: str,
+    principal: ReaderDep,
+    session: SessionDep,
+    page: PageDep,
+    role: Annotated[schemas.ContactRole | None, Query(description="Only this role.")] = None,
+) -> Page[schemas.ContactRead]:
+    """The application's people, oldest first."""
+    await service.get_application(session, principal.tenant_id, application_id)
+    filters = [models.Contact.application_id == application_id]
+    if role:
+        filters.append(models.Contact.role == role.value)
+    result = await _page(
+        repo.page_of(
+            session,
+            models.Contact,
+            principal.tenant_id,
+            filters=filters,
+            cursor=page.cursor,
+            limit=page.limit,
+        )
+    )
+    return Page(
+        data=[schemas.ContactRead.model_validate(c) for c in result.items],
+        next_cursor=result.next_cursor,
+    )
+
+
+@router.get(
+    "/contacts/{contact_id}",
+    response_model=schemas.ContactRead,
+    tags=["contacts"],
+    responses=READ_ERRORS,
+)
+async def get_contact(contact_id: str, principal: ReaderDep, session: SessionDep) -> models.Contact:
+    """One contact."""
+    return await service.get_contact(session, principal.tenant_id, contact_id)
+
+
+@router.patch(
+    "/contacts/{contact_id}",
+    response_model=schemas.ContactRead,
+    tags=["contacts"],
+    responses=WRITE_ERRORS,
+)
+async def update_contact(
+    contact_id: str, body: schemas.ContactUpdate, principal: WriterDep, session: SessionDep
+) -> models.Contact:
+    """Change a contact; a new email unblocks a thank-you, a title can complete E1."""
+    return await service.update_contact(session, principal.tenant_id, contact_id, body)
+
+
+@router.delete(
+    "/contacts/{contact_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    tags=["contacts"],
+    responses=WRITE_ERRORS,
+)
+async def delete_contact(contact_id: str, principal: WriterDep, session: SessionDep) -> None:
+    """Delete a contact; refused (409) while they sit on a panel or gave a reply."""
+    await service.delete_contact(session, principal.tenant_id, contact_id)
+
+
+# --- interviews -------------------------------------------------------------------------
+
+
+@router.post(
+    "/applications/{application_id}/interviews",
+    status_code=status.HTTP_201_CREATED,
+    response_model=schemas.InterviewRead,
+    tags=["interviews"],
+    responses=WRITE_ERRORS,
+)
+async def create_interview(
+    application_id: str, body: schemas.InterviewCreate, principal: WriterDep, session: SessionDep
+) -> schemas.InterviewRead:
+    """Record an interview round; its panel lists contacts of the same application."""
+    interview, panel = await service.create_interview(
+        session, principal.tenant_id, application_id, body
+    )
+    return interview_read(interview, panel)
+
+
+@router.get(
+    "/applications/{application_id}/interviews",
+    response_model=Page[schemas.InterviewRead],
+    tags=["interviews"],
+    responses=LIST_ERRORS,
+)
+async def list_interviews(
+    application_id: str, principal: ReaderDep, session: SessionDep, page: PageDep
+) -> Page[schemas.InterviewRead]:
+    """The application's interview rounds, in the order they were recorded."""
+    await service.get_application(session, principal.tenant_id, application_id)
+    result = await _page(
+        repo.page_of(
+            session,
+            models.Interview,
+            principal.tenant_id,
+            filters=[models.Interview.application_id == application_id],
+            cursor=page.cursor,
+            limit=page.limit,
+        )
+    )
+    panels = await repo.panels_of(session, [i.id for i in result.items])
+    return Page(
+        data=[interview_read(i, panels[i.id]) for i in result.items],
+        next_cursor=result.next_cursor,
+    )
+
+
+@router.get(
+    "/interviews/{interview_id}",
+    response_model=schemas.InterviewRead,
+    tags=["interviews"],
+    responses=READ_ERRORS,
+)
+async def get_interview(
+    interview_id: str, principal: ReaderDep, session: SessionDep
+) -> schemas.InterviewRead:
+    """One interview round."""
+    interview = await service.get_interview(session, principal.tenant_id, interview_id)
+    return interview_read(interview, (await repo.panels_of(session, [interview.id]))[interview.id])
+
+
+@router.patch(
+    "/interviews/{interview_id}",
+    response_model=schemas.InterviewRead,
+    tags=["interviews"],
+    responses=WRITE_ERRORS,
+)
+async def update_interview(
+    interview_id: str, body: schemas.InterviewUpdate, principal: WriterDep, session: SessionDep
+) -> schemas.InterviewRead:
+    """Change a round: reschedule it (its actions move, same keys), cancel it (they become
+    obsolete), record the next step and reply date, or confirm the panel."""
+    interview, panel = await service.update_interview(
+        session, principal.tenant_id, interview_id, body
+    )
+    return interview_read(interview, panel)
+
+
+@router.delete(
+    "/interviews/{interview_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    tags=["interviews"],
+    responses=READ_ERRORS,
+)
+async def delete_interview(interview_id: str, principal: WriterDep, session: SessionDep) -> None:
+    """Delete a round recorded by mistake (to call one off, set `status: cancelled`)."""
+    await service.delete_interview(session, principal.tenant_id, interview_id)
+
+
+# --- replies ----------------------------------------------------------------------------
+
+
+@router.post(
+    "/applications/{application_id}/replies",
+    status_code=status.HTTP_201_CREATED,
+    response_model=schemas.ReplyRead,
+    tags=["replies"],
+    responses=WRITE_ERRORS,
+)
+async def create_reply(
+    application_id: str, body: schemas.ReplyCreate, principal: WriterDep, session: SessionDep
+) -> models.Reply:
+    """Record that the employer got back; a pending check-in becomes obsolete, or waits for
+    the new date they promised."""
+    return await service.create_reply(session, principal.tenant_id, application_id, body)
+
+
+@router.get(
+    "/applications/{application_id}/replies",
+    response_model=Page[schemas.ReplyRead],
+    tags=["replies"],
+    responses=LIST_ERRORS,
+)
+async def list_replies(
+    application_id: str, principal: ReaderDep, session: SessionDep, page: PageDep
+) -> Page[schemas.ReplyRead]:
+    """The application's replies, in the order they were recorded."""
+    await service.get_application(session, principal.tenant_id, application_id)
+    result = await _page(
+        repo.page_of(
+            session,
+            models.Reply,
+            principal.tenant_id,
+            filters=[models.Reply.application_id == application_id],
+            cursor=page.cursor,
+            limit=page.limit,
+        )
+    )
+    return Page(
+        data=[schemas.ReplyRead.model_validate(r) for r in result.items],
+        next_cursor=result.next_cursor,
+    )
+
+
+@router.get(
+    "/replies/{reply_id}",
+    response_model=schemas.ReplyRead,
+    tags=["replies"],
+    responses=READ_ERRORS,
+)
+async def get_reply(reply_id: str, principal: ReaderDep, session: SessionDep) -> models.Reply:
+    """One reply."""
+    return await service.get_reply(session, principal.tenant_id, reply_id)
+
+
+@router.patch(
+    "/replies/{reply_id}",
+    response_model=schemas.ReplyRead,
+    tags=["replies"],
+    responses=WRITE_ERRORS,
+)
+async def update_reply(
+    reply_id: str, body: schemas.ReplyUpdate, principal: WriterDep, session: SessionDep
+) -> models.Reply:
+    """Change a reply."""
+    return await service.update_reply(session, principal.tenant_id, reply_id, body)
+
+
+@router.delete(
+    "/replies/{reply_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    tags=["replies"],
+    responses=READ_ERRORS,
+)
+async def delete_reply(reply_id: str, principal: WriterDep, session: SessionDep) -> None:
+    """Delete a reply recorded by mistake; check-ins are re-planned."""
+    await service.delete_reply(session, principal.tenant_id, reply_id)

@@ -1,0 +1,60 @@
+"""The errors the service reports on purpose; the API turns each into problem+json."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One input field that failed: its dotted path, why, and a machine-readable code."""
+
+    field: str
+    message: str
+    code: str
+
+
+class AppError(Exception):
+    """Base of errors the API reports on purpose."""
+
+    status = 400
+    slug = "bad-request"
+    title = "Bad request"
+
+    def __init__(self, detail: str, *, errors: Sequence[FieldError] | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.errors = list(errors) if errors else None
+
+
+class NotFound(AppError):
+    status, slug, title = 404, "not-found", "Not found"
+
+
+class Unauthorized(AppError):
+    status, slug, title = 401, "unauthorized", "Unauthorized"
+
+
+class Forbidden(AppError):
+    status, slug, title = 403, "forbidden", "Forbidden"
+
+
+class Conflict(AppError):
+    status, slug, title = 409, "conflict", "Conflict"
+
+
+class PreconditionFailed(AppError):
+    status, slug, title = 412, "precondition-failed", "Precondition failed"
+
+
+class InvalidInput(AppError):
+    status, slug, title = 422, "validation-error", "Invalid input"
+
+    @classmethod
+    def on_field(cls, field: str, message: str, code: str = "invalid") -> InvalidInput:
+        return cls(f"{field}: {message}", errors=[FieldError(field, message, code)])
+
+
+class ServiceUnavailable(AppError):
+    status, slug, title = 503, "unavailable", "Service unavailable"

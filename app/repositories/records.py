@@ -1,0 +1,193 @@
+"""Queries on the tenant's records: candidates, applications, contacts, interviews, replies."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any, TypeVar
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.db.models import (
+    Action,
+    Application,
+    Candidate,
+    Contact,
+    Interview,
+    Panelist,
+    Reply,
+    TenantPolicy,
+)
+from app.repositories.pagination import PageResult, paginate
+
+Owned = TypeVar("Owned", Candidate, Application, Contact, Interview, Reply, Action)
+
+
+async def get_owned(
+    session: AsyncSession, model: type[Owned], tenant_id: str, record_id: str
+) -> Owned | None:
+    """The record with this ID in this tenant; another tenant's record is simply not found."""
+    return await session.scalar(
+        select(model).where(model.id == record_id, model.tenant_id == tenant_id)
+    )
+
+
+async def get_by_external_id(
+    session: AsyncSession, model: type[Owned], tenant_id: str, external_id: str
+) -> Owned | None:
+    column: Any = getattr(model, "external_id")  # noqa: B009 (not every Owned model has it)
+    return await session.scalar(
+        select(model).where(model.tenant_id == tenant_id, column == external_id)
+    )
+
+
+async def add(session: AsyncSession, record: Any) -> None:
+    session.add(record)
+    await session.flush()
+
+
+async def remove(session: AsyncSession, record: Any) -> None:
+    await session.delete(record)
+    await session.flush()
+
+
+async def page_of(
+    session: AsyncSession,
+    model: type[Owned],
+    tenant_id: str,
+    *,
+    filters: Sequence[Any] = (),
+    cursor: str | None,
+    limit: int,
+) -> PageResult[Owned]:
+    """A page of the tenant's records in creation order."""
+    query = select(model).where(model.tenant_id == tenant_id, *filters)
+    return await paginate(session, query, [model.created_at, model.id], cursor=cursor, limit=limit)
+
+
+# --- panels -----------------------------------------------------------------------------
+
+
+async def panels_of(session: AsyncSession, interview_ids: Sequence[str]) -> dict[str, list[str]]:
+    """Contact IDs on each interview's panel, in the caller's order."""
+    if not interview_ids:
+        return {}
+    rows = await session.execute(
+        select(Panelist.interview_id, Panelist.contact_id)
+        .where(Panelist.interview_id.in_(interview_ids))
+        .order_by(Panelist.interview_id, Panelist.position)
+    )
+    panels: dict[str, list[str]] = defaultdict(list)
+    for interview_id, contact_id in rows:
+        panels[interview_id].append(contact_id)
+    return {interview_id: panels.get(interview_id, []) for interview_id in interview_ids}
+
+
+async def set_panel(session: AsyncSession, interview_id: str, contact_ids: Sequence[str]) -> None:
+    await session.execute(delete(Panelist).where(Panelist.interview_id == interview_id))
+    session.add_all(
+        Panelist(interview_id=interview_id, contact_id=contact_id, position=position)
+        for position, contact_id in enumerate(contact_ids)
+    )
+    await session.flush()
+
+
+async def interviews_with_contact(session: AsyncSession, contact_id: str) -> list[str]:
+    return list(
+        await session.scalars(
+            select(Panelist.interview_id).where(Panelist.contact_id == contact_id)
+        )
+    )
+
+
+async def replies_from_contact(session: AsyncSession, contact_id: str) -> list[str]:
+    return list(await session.scalars(select(Reply.id).where(Reply.contact_id == contact_id)))
+
+
+async def existing_contact_ids(
+    session: AsyncSession, application_id: str, contact_ids: Sequence[str]
+) -> set[str]:
+    if not contact_ids:
+        return set()
+    return set(
+        await session.scalars(
+            select(Contact.id).where(
+                Contact.application_id == application_id, Contact.id.in_(contact_ids)
+            )
+        )
+    )
+
+
+# --- everything the planner reads about one application ---------------------------------
+
+
+async def planning_inputs(
+    session: AsyncSession, application_id: str
+) -> tuple[
+    Application,
+    Candidate,
+    list[Contact],
+    list[Interview],
+    dict[str, list[str]],
+    list[Reply],
+    list[Action],
+]:
+    """One application with its candidate, people, rounds, panels, replies and stored actions."""
+    application, candidate = (
+        await session.execute(
+            select(Application, Candidate)
+            .join(Candidate, Candidate.id == Application.candidate_id)
+            .where(Application.id == application_id)
+        )
+    ).one()
+    contacts = list(
+        await session.scalars(select(Contact).where(Contact.application_id == application_id))
+    )
+    interviews = list(
+        await session.scalars(select(Interview).where(Interview.application_id == application_id))
+    )
+    panels = await panels_of(session, [interview.id for interview in interviews])
+    replies = list(
+        await session.scalars(select(Reply).where(Reply.application_id == application_id))
+    )
+    actions = list(
+        await session.scalars(select(Action).where(Action.application_id == application_id))
+    )
+    return application, candidate, contacts, interviews, panels, replies, actions
+
+
+async def applications_of_tenant(session: AsyncSession, tenant_id: str) -> list[str]:
+    return list(
+        await session.scalars(
+            select(Application.id)
+            .where(Application.tenant_id == tenant_id)
+            .order_by(Application.id)
+        )
+    )
+
+
+async def application_ids_of_candidate(session: AsyncSession, candidate_id: str) -> list[str]:
+    return list(
+        await session.scalars(
+            select(Application.id).where(Application.candidate_id == candidate_id)
+        )
+    )
+
+
+# --- policy -----------------------------------------------------------------------------
+
+
+async def policy_values(session: AsyncSession, tenant_id: str) -> dict[str, int]:
+    row = await session.get(TenantPolicy, tenant_id)
+    return dict(row.values) if row else {}
+
+
+async def save_policy_values(session: AsyncSession, tenant_id: str, values: dict[str, int]) -> None:
+    row = await session.get(TenantPolicy, tenant_id)
+    if row is None:
+        session.add(TenantPolicy(tenant_id=tenant_id, values=values))
+    else:
+        row.values = values
+        row.version += 1
+    await session.flush()

@@ -1,0 +1,84 @@
+"""Use cases on actions and the policy: marks (done, dismissed, snoozed), undo, re-plan."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app import domain
+from app.db import models
+from app.db.base import utcnow
+from app.errors import InvalidInput, NotFound
+from app.repositories import actions as action_repo
+from app.repositories import records as repo
+from app.services.planning import load_policy, replan, resolution_of
+
+
+async def get_action(session: AsyncSession, tenant_id: str, action_id: str) -> models.Action:
+    action = await repo.get_owned(session, models.Action, tenant_id, action_id)
+    if action is None:
+        raise NotFound(f"No action {action_id}.")
+    return action
+
+
+async def mark_action(
+    session: AsyncSession,
+    tenant_id: str,
+    action_id: str,
+    kind: domain.MarkKind | None,
+    *,
+    at: datetime | None = None,
+    snoozed_until: datetime | None = None,
+    reason: str | None = None,
+) -> models.Action:
+    """Put the user's mark on an action (None removes it), then re-plan its application.
+
+    Re-planning matters: a check-in marked done schedules the next one from that time.
+    """
+    action = await get_action(session, tenant_id, action_id)
+    when = at or utcnow()
+    if kind is domain.MarkKind.SNOOZED and snoozed_until is not None and snoozed_until <= when:
+        raise InvalidInput.on_field("body.until", "must be after the time of snoozing", "invalid")
+    action.mark = kind.value if kind else None
+    action.marked_at = when if kind else None
+    action.snoozed_until = snoozed_until if kind is domain.MarkKind.SNOOZED else None
+    action.dismiss_reason = reason if kind is domain.MarkKind.DISMISSED else None
+    action.resolution = resolution_of(action)
+    action.version += 1
+    await session.flush()
+    await replan(session, action.application_id)
+    await session.refresh(action)
+    return action
+
+
+def action_status(action: models.Action, as_of: datetime) -> domain.ActionStatus:
+    return domain.status_of(
+        available_from=action.available_from,
+        due_by=action.due_by,
+        satisfied=action.satisfied,
+        mark_kind=domain.MarkKind(action.mark) if action.mark else None,
+        snoozed_until=action.snoozed_until,
+        obsolete=action.obsolete_at is not None,
+        as_of=as_of,
+    )
+
+
+async def get_policy(session: AsyncSession, tenant_id: str) -> domain.Policy:
+    return await load_policy(session, tenant_id)
+
+
+async def put_policy(
+    session: AsyncSession, tenant_id: str, values: dict[str, Any]
+) -> domain.Policy:
+    """Replace the tenant's policy and re-plan every application that has open actions."""
+    explicit = {name: value for name, value in values.items() if value is not None}
+    try:
+        policy = domain.Policy(**explicit)
+    except domain.PolicyError as exc:
+        raise InvalidInput.on_field(f"body.{exc.field}", exc.message, "out_of_range") from exc
+    await repo.save_policy_values(session, tenant_id, explicit)
+    for application_id in await action_repo.open_application_ids(session, tenant_id):
+        await replan(session, application_id, policy)
+    return policy

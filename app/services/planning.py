@@ -1,0 +1,200 @@
+"""Re-planning: load one application, ask the domain for its plan, reconcile stored actions.
+
+Runs inside the caller's transaction after every write that touches an application, so
+the stored actions (and therefore the feed) are never stale.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app import domain
+from app.db import models
+from app.db.base import new_id, utcnow
+from app.repositories import records
+from app.schemas.resources import ContactRole
+
+
+def resolution_of(action: models.Action) -> str | None:
+    """Why a stored action is closed (done, dismissed, obsolete), or None while it is open.
+
+    Asks the domain's own status function so storage and domain cannot disagree; a closed
+    status does not depend on the moment, so any ``as_of`` gives the same answer.
+    """
+    status = domain.status_of(
+        available_from=action.available_from,
+        due_by=action.due_by,
+        satisfied=action.satisfied,
+        mark_kind=domain.MarkKind(action.mark) if action.mark else None,
+        snoozed_until=action.snoozed_until,
+        obsolete=action.obsolete_at is not None,
+        as_of=action.available_from,
+    )
+    closed = {domain.ActionStatus.DONE, domain.ActionStatus.DISMISSED, domain.ActionStatus.OBSOLETE}
+    return status.value if status in closed else None
+
+
+def to_domain(
+    application: models.Application,
+    candidate: models.Candidate,
+    contacts: list[models.Contact],
+    interviews: list[models.Interview],
+    panels: dict[str, list[str]],
+    replies: list[models.Reply],
+    actions: list[models.Action],
+) -> domain.Application:
+    return domain.Application(
+        id=application.id,
+        candidate=domain.Candidate(
+            id=candidate.id, time_zone=candidate.time_zone, country=candidate.country
+        ),
+        status=domain.ApplicationStatus(application.status),
+        outcome_at=application.outcome_at,
+        contacts=tuple(
+            domain.Contact(
+                id=c.id,
+                name=c.name,
+                title=c.title,
+                organization=c.organization,
+                email=c.email,
+                phone=c.phone,
+                profile_url=c.profile_url,
+                is_recruiting_firm_rep=c.role == ContactRole.RECRUITING_FIRM_REPRESENTATIVE,
+                made_first_contact=c.made_first_contact,
+            )
+            for c in contacts
+        ),
+        interviews=tuple(
+            domain.Interview(
+                id=i.id,
+                kind=domain.InterviewKind(i.kind),
+                start=i.start_at,
+                end=i.end_at,
+                status=domain.InterviewStatus(i.status),
+                panel=tuple(panels.get(i.id, ())),
+                panel_confirmed=i.panel_confirmed,
+                next_step=i.next_step,
+                expected_reply_date=i.expected_reply_date,
+                recorded_at=i.created_at,
+            )
+            for i in interviews
+        ),
+        replies=tuple(
+            domain.Reply(
+                id=r.id,
+                received_at=r.received_at,
+                contact_id=r.contact_id,
+                new_expected_date=r.new_expected_date,
+            )
+            for r in replies
+        ),
+        marks=tuple(
+            domain.Mark(
+                action_key=a.key,
+                kind=domain.MarkKind(a.mark),
+                at=a.marked_at or a.updated_at,
+                snoozed_until=a.snoozed_until,
+                reason=a.dismiss_reason,
+            )
+            for a in actions
+            if a.mark
+        ),
+    )
+
+
+async def load_policy(session: AsyncSession, tenant_id: str) -> domain.Policy:
+    return domain.Policy(**await records.policy_values(session, tenant_id))
+
+
+async def replan(
+    session: AsyncSession,
+    application_id: str,
+    policy: domain.Policy | None = None,
+    *,
+    now: datetime | None = None,
+) -> None:
+    """Bring the stored actions of one application in line with its current plan."""
+    inputs = await records.planning_inputs(session, application_id)
+    application, candidate = inputs[0], inputs[1]
+    stored_actions = inputs[6]
+    policy = policy or await load_policy(session, application.tenant_id)
+    planned = domain.plan(to_domain(*inputs), policy)
+    reconcile(application, candidate, stored_actions, planned, session, now or utcnow())
+    await session.flush()
+
+
+def reconcile(
+    application: models.Application,
+    candidate: models.Candidate,
+    stored_actions: list[models.Action],
+    planned: list[domain.PlannedAction],
+    session: AsyncSession,
+    now: datetime,
+) -> None:
+    """New keys inserted, moved windows updated, vanished keys obsolete; marks survive."""
+    stored = {action.key: action for action in stored_actions}
+    for item in planned:
+        row = stored.pop(item.key, None)
+        if row is None:
+            row = models.Action(
+                id=new_id("act"),
+                tenant_id=application.tenant_id,
+                application_id=application.id,
+                candidate_id=candidate.id,
+                key=item.key,
+                version=1,
+            )
+            _copy_plan(row, item)
+            row.resolution = resolution_of(row)
+            session.add(row)
+            continue
+        before = _snapshot(row)
+        _copy_plan(row, item)
+        row.obsolete_at = None
+        row.resolution = resolution_of(row)
+        if _snapshot(row) != before:
+            row.version += 1
+    for row in stored.values():
+        if row.obsolete_at is None:
+            row.obsolete_at = now
+            row.resolution = resolution_of(row)
+            row.version += 1
+
+
+def _copy_plan(row: models.Action, item: domain.PlannedAction) -> None:
+    row.rule = item.rule.value
+    row.type = item.type.value
+    row.interview_id = item.interview_id
+    row.contact_id = item.contact_id
+    row.available_from = item.available_from
+    row.due_by = item.due_by
+    row.channel = item.channel.value
+    row.blocked_reason = item.blocked_reason.value if item.blocked_reason else None
+    row.title = item.title
+    row.explanation = item.explanation
+    row.guidance = item.guidance
+    row.satisfied = item.satisfied
+
+
+_TRACKED = [
+    "rule",
+    "type",
+    "interview_id",
+    "contact_id",
+    "available_from",
+    "due_by",
+    "channel",
+    "blocked_reason",
+    "title",
+    "explanation",
+    "guidance",
+    "satisfied",
+    "obsolete_at",
+    "resolution",
+]
+
+
+def _snapshot(row: models.Action) -> tuple[object, ...]:
+    return tuple(getattr(row, name) for name in _TRACKED)

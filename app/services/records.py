@@ -1,0 +1,360 @@
+"""Use cases on the tenant's records; every write re-plans the application it touches."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.db import models
+from app.db.base import new_id, utcnow
+from app.domain import ApplicationStatus
+from app.errors import Conflict, FieldError, InvalidInput, NotFound
+from app.repositories import records as repo
+from app.schemas import resources as schemas
+from app.services.planning import replan
+
+
+async def _owned(
+    session: AsyncSession, model: type[repo.Owned], tenant_id: str, record_id: str, noun: str
+) -> repo.Owned:
+    record = await repo.get_owned(session, model, tenant_id, record_id)
+    if record is None:
+        raise NotFound(f"No {noun} {record_id}.")
+    return record
+
+
+async def _check_external_id(
+    session: AsyncSession,
+    model: type[repo.Owned],
+    tenant_id: str,
+    external_id: str | None,
+    record_id: str | None = None,
+) -> None:
+    if external_id is None:
+        return
+    existing = await repo.get_by_external_id(session, model, tenant_id, external_id)
+    if existing is not None and existing.id != record_id:
+        raise Conflict(
+            f"external_id {external_id!r} already belongs to {existing.id}.",
+            errors=[FieldError("body.external_id", "already used by another record", "duplicate")],
+        )
+
+
+def _apply(record: Any, changes: dict[str, Any], renames: dict[str, str] | None = None) -> bool:
+    """Copy the given fields onto the record; True when anything changed."""
+    changed = False
+    for name, value in changes.items():
+        column = (renames or {}).get(name, name)
+        stored = value.value if hasattr(value, "value") else value
+        if getattr(record, column) != stored:
+            setattr(record, column, stored)
+            changed = True
+    if changed:
+        record.version += 1
+    return changed
+
+
+# --- candidates -------------------------------------------------------------------------
+
+
+async def get_candidate(
+    session: AsyncSession, tenant_id: str, candidate_id: str
+) -> models.Candidate:
+    return await _owned(session, models.Candidate, tenant_id, candidate_id, "candidate")
+
+
+async def create_candidate(
+    session: AsyncSession, tenant_id: str, body: schemas.CandidateCreate
+) -> models.Candidate:
+    await _check_external_id(session, models.Candidate, tenant_id, body.external_id)
+    candidate = models.Candidate(
+        id=new_id("cand"), tenant_id=tenant_id, version=1, **body.model_dump()
+    )
+    await repo.add(session, candidate)
+    return candidate
+
+
+async def update_candidate(
+    session: AsyncSession, tenant_id: str, candidate_id: str, body: schemas.CandidateUpdate
+) -> models.Candidate:
+    candidate = await get_candidate(session, tenant_id, candidate_id)
+    changes = body.model_dump(exclude_unset=True)
+    for required in ("name", "time_zone", "country"):
+        if required in changes and changes[required] is None:
+            raise InvalidInput.on_field(f"body.{required}", "may not be null", "null")
+    await _check_external_id(
+        session, models.Candidate, tenant_id, changes.get("external_id"), candidate.id
+    )
+    calendar_changed = any(
+        name in changes and changes[name] != getattr(candidate, name)
+        for name in ("time_zone", "country")
+    )
+    _apply(candidate, changes)
+    await session.flush()
+    if calendar_changed:  # business days moved: every application's windows may move
+        for application_id in await repo.application_ids_of_candidate(session, candidate.id):
+            await replan(session, application_id)
+    return candidate
+
+
+async def delete_candidate(session: AsyncSession, tenant_id: str, candidate_id: str) -> None:
+    """Erase the candidate and everything about them (applications, people, rounds, actions)."""
+    candidate = await get_candidate(session, tenant_id, candidate_id)
+    await repo.remove(session, candidate)
+
+
+# --- applications -----------------------------------------------------------------------
+
+
+def _outcome_time(status: str, outcome_at: datetime | None) -> datetime | None:
+    if ApplicationStatus(status).is_final:
+        return outcome_at or utcnow()
+    return None
+
+
+async def get_application(
+    session: AsyncSession, tenant_id: str, application_id: str
+) -> models.Application:
+    return await _owned(session, models.Application, tenant_id, application_id, "application")
+
+
+async def create_application(
+    session: AsyncSession, tenant_id: str, body: schemas.ApplicationCreate
+) -> models.Application:
+    if await repo.get_owned(session, models.Candidate, tenant_id, body.candidate_id) is None:
+        raise InvalidInput.on_field(
+            "body.candidate_id", f"no candidate {body.candidate_id}", "not_found"
+        )
+    await _check_external_id(session, models.Application, tenant_id, body.external_id)
+    values = body.model_dump()
+    values["outcome_at"] = _outcome_time(body.status, body.outcome_at)
+    application = models.Application(id=new_id("app"), tenant_id=tenant_id, version=1, **values)
+    await repo.add(session, application)
+    await replan(session, application.id)
+    return application
+
+
+async def update_application(
+    session: AsyncSession, tenant_id: str, application_id: str, body: schemas.ApplicationUpdate
+) -> models.Application:
+    application = await get_application(session, tenant_id, application_id)
+    changes = body.model_dump(exclude_unset=True)
+    for required in ("company", "role", "source", "status"):
+        if required in changes and changes[required] is None:
+            raise InvalidInput.on_field(f"body.{required}", "may not be null", "null")
+    await _check_external_id(
+        session, models.Application, tenant_id, changes.get("external_id"), application.id
+    )
+    source = changes.get("source", application.source)
+    firm = changes.get("recruiting_firm", application.recruiting_firm)
+    if firm and source != schemas.ApplicationSource.RECRUITING_FIRM:
+        raise InvalidInput.on_field(
+            "body.recruiting_firm", "only allowed with source 'recruiting_firm'", "invalid"
+        )
+    status = changes.get("status", application.status)
+    if "status" in changes or "outcome_at" in changes:
+        keep = application.outcome_at if status == application.status else None
+        changes["outcome_at"] = _outcome_time(status, changes.get("outcome_at") or keep)
+    _apply(application, changes)
+    await session.flush()
+    await replan(session, application.id)
+    return application
+
+
+async def delete_application(session: AsyncSession, tenant_id: str, application_id: str) -> None:
+    """Delete the application with its people, rounds, replies and actions."""
+    await repo.remove(session, await get_application(session, tenant_id, application_id))
+
+
+# --- contacts ---------------------------------------------------------------------------
+
+
+async def get_contact(session: AsyncSession, tenant_id: str, contact_id: str) -> models.Contact:
+    return await _owned(session, models.Contact, tenant_id, contact_id, "contact")
+
+
+async def create_contact(
+    session: AsyncSession, tenant_id: str, application_id: str, body: schemas.ContactCreate
+) -> models.Contact:
+    application = await get_application(session, tenant_id, application_id)
+    await _check_external_id(session, models.Contact, tenant_id, body.external_id)
+    contact = models.Contact(
+        id=new_id("con"),
+        tenant_id=tenant_id,
+        application_id=application.id,
+        version=1,
+        **body.model_dump(),
+    )
+    await repo.add(session, contact)
+    await replan(session, application.id)
+    return contact
+
+
+async def update_contact(
+    session: AsyncSession, tenant_id: str, contact_id: str, body: schemas.ContactUpdate
+) -> models.Contact:
+    contact = await get_contact(session, tenant_id, contact_id)
+    changes = body.model_dump(exclude_unset=True)
+    for required in ("role", "made_first_contact"):
+        if required in changes and changes[required] is None:
+            raise InvalidInput.on_field(f"body.{required}", "may not be null", "null")
+    await _check_external_id(
+        session, models.Contact, tenant_id, changes.get("external_id"), contact.id
+    )
+    _apply(contact, changes)
+    await session.flush()
+    await replan(session, contact.application_id)
+    return contact
+
+
+async def delete_contact(session: AsyncSession, tenant_id: str, contact_id: str) -> None:
+    contact = await get_contact(session, tenant_id, contact_id)
+    on_panels = await repo.interviews_with_contact(session, contact.id)
+    replied = await repo.replies_from_contact(session, contact.id)
+    if on_panels or replied:
+        where = ", ".join(
+            [*(f"interview {i}" for i in on_panels), *(f"reply {r}" for r in replied)]
+        )
+        raise Conflict(
+            f"Contact {contact.id} is still referenced by {where}; remove it there first."
+        )
+    application_id = contact.application_id
+    await repo.remove(session, contact)
+    await replan(session, application_id)
+
+
+# --- interviews -------------------------------------------------------------------------
+
+
+async def _check_panel(session: AsyncSession, application_id: str, panel: Sequence[str]) -> None:
+    if len(set(panel)) != len(panel):
+        raise InvalidInput.on_field("body.panel", "lists a contact twice", "duplicate")
+    known = await repo.existing_contact_ids(session, application_id, panel)
+    for index, contact_id in enumerate(panel):
+        if contact_id not in known:
+            raise InvalidInput.on_field(
+                f"body.panel.{index}",
+                f"no contact {contact_id} in this application",
+                "not_found",
+            )
+
+
+async def get_interview(
+    session: AsyncSession, tenant_id: str, interview_id: str
+) -> models.Interview:
+    return await _owned(session, models.Interview, tenant_id, interview_id, "interview")
+
+
+async def create_interview(
+    session: AsyncSession, tenant_id: str, application_id: str, body: schemas.InterviewCreate
+) -> tuple[models.Interview, list[str]]:
+    application = await get_application(session, tenant_id, application_id)
+    await _check_panel(session, application.id, body.panel)
+    await _check_external_id(session, models.Interview, tenant_id, body.external_id)
+    values = body.model_dump(exclude={"panel", "start", "end"})
+    interview = models.Interview(
+        id=new_id("int"),
+        tenant_id=tenant_id,
+        application_id=application.id,
+        start_at=body.start,
+        end_at=body.end,
+        version=1,
+        **values,
+    )
+    await repo.add(session, interview)
+    await repo.set_panel(session, interview.id, body.panel)
+    await replan(session, application.id)
+    return interview, list(body.panel)
+
+
+async def update_interview(
+    session: AsyncSession, tenant_id: str, interview_id: str, body: schemas.InterviewUpdate
+) -> tuple[models.Interview, list[str]]:
+    interview = await get_interview(session, tenant_id, interview_id)
+    changes = body.model_dump(exclude_unset=True)
+    for required in ("kind", "start", "end", "status", "panel", "panel_confirmed"):
+        if required in changes and changes[required] is None:
+            raise InvalidInput.on_field(f"body.{required}", "may not be null", "null")
+    start = changes.get("start", interview.start_at)
+    end = changes.get("end", interview.end_at)
+    if end <= start:
+        raise InvalidInput.on_field("body.end", "must be after start", "end_before_start")
+    await _check_external_id(
+        session, models.Interview, tenant_id, changes.get("external_id"), interview.id
+    )
+    panel = changes.pop("panel", None)
+    if panel is not None:
+        await _check_panel(session, interview.application_id, panel)
+        await repo.set_panel(session, interview.id, panel)
+        interview.version += 1
+    _apply(interview, changes, renames={"start": "start_at", "end": "end_at"})
+    await session.flush()
+    await replan(session, interview.application_id)
+    panels = await repo.panels_of(session, [interview.id])
+    return interview, panels[interview.id]
+
+
+async def delete_interview(session: AsyncSession, tenant_id: str, interview_id: str) -> None:
+    """Delete a round recorded by mistake; its actions stay as obsolete history."""
+    interview = await get_interview(session, tenant_id, interview_id)
+    application_id = interview.application_id
+    await repo.remove(session, interview)
+    await replan(session, application_id)
+
+
+# --- replies ----------------------------------------------------------------------------
+
+
+async def _check_reply_contact(
+    session: AsyncSession, application_id: str, contact_id: str | None
+) -> None:
+    if contact_id and not await repo.existing_contact_ids(session, application_id, [contact_id]):
+        raise InvalidInput.on_field(
+            "body.contact_id", f"no contact {contact_id} in this application", "not_found"
+        )
+
+
+async def get_reply(session: AsyncSession, tenant_id: str, reply_id: str) -> models.Reply:
+    return await _owned(session, models.Reply, tenant_id, reply_id, "reply")
+
+
+async def create_reply(
+    session: AsyncSession, tenant_id: str, application_id: str, body: schemas.ReplyCreate
+) -> models.Reply:
+    application = await get_application(session, tenant_id, application_id)
+    await _check_reply_contact(session, application.id, body.contact_id)
+    reply = models.Reply(
+        id=new_id("rep"),
+        tenant_id=tenant_id,
+        application_id=application.id,
+        version=1,
+        **body.model_dump(),
+    )
+    await repo.add(session, reply)
+    await replan(session, application.id)
+    return reply
+
+
+async def update_reply(
+    session: AsyncSession, tenant_id: str, reply_id: str, body: schemas.ReplyUpdate
+) -> models.Reply:
+    reply = await get_reply(session, tenant_id, reply_id)
+    changes = body.model_dump(exclude_unset=True)
+    if "received_at" in changes and changes["received_at"] is None:
+        raise InvalidInput.on_field("body.received_at", "may not be null", "null")
+    if "contact_id" in changes:
+        await _check_reply_contact(session, reply.application_id, changes["contact_id"])
+    _apply(reply, changes)
+    await session.flush()
+    await replan(session, reply.application_id)
+    return reply
+
+
+async def delete_reply(session: AsyncSession, tenant_id: str, reply_id: str) -> None:
+    reply = await get_reply(session, tenant_id, reply_id)
+    application_id = reply.application_id
+    await repo.remove(session, reply)
+    await replan(session, application_id)

@@ -176,6 +176,24 @@ def cmd_keys_revoke(settings: Settings, args: argparse.Namespace) -> None:
     print(f"revoked {args.key_id}")
 
 
+def cmd_demo(settings: Settings, args: argparse.Namespace) -> None:
+    from app.db.base import utcnow
+    from app.services.demo import load_demo
+
+    async def work(session: AsyncSession) -> tuple[str, str, dict[str, int]]:
+        tenant, issued = await api_keys.create_tenant_with_key(
+            session, args.name, settings.resolved_secret_key()
+        )
+        counts = await load_demo(session, tenant.id, utcnow())
+        return tenant.id, issued.plaintext, counts
+
+    tenant_id, plaintext, counts = asyncio.run(_with_session(settings, work))
+    summary = ", ".join(f"{n} {what}" for what, n in counts.items())
+    _print_new_key(settings, plaintext, f"Loaded the demo workspace {tenant_id}: {summary}.")
+    feed = f"http://{settings.host}:{settings.port}/v1/actions?status=due&status=overdue"
+    print(f"  What is due right now:\n    curl -H 'Authorization: Bearer {plaintext}' '{feed}'\n")
+
+
 def cmd_openapi(settings: Settings, args: argparse.Namespace) -> None:
     from app.main import create_app
 
@@ -223,6 +241,10 @@ def build_parser() -> argparse.ArgumentParser:
     key_revoke = keys.add_parser("revoke", help="revoke a key")
     key_revoke.add_argument("key_id")
     key_revoke.set_defaults(handler=cmd_keys_revoke)
+
+    demo = commands.add_parser("demo", help="load a sample workspace with due actions")
+    demo.add_argument("--name", default="Demo workspace")
+    demo.set_defaults(handler=cmd_demo)
 
     openapi = commands.add_parser("openapi", help="write the OpenAPI document")
     openapi.add_argument("--output", default="-")

@@ -1,0 +1,44 @@
+"""`followup demo` gives a newcomer a workspace with something to do right now."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.db.models import Tenant
+from app.domain import ActionStatus
+from app.repositories.actions import ActionFilter, feed
+from app.services.actions import action_status
+from app.services.demo import load_demo
+
+
+async def test_demo_has_due_actions_of_every_kind(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    now = datetime(2026, 11, 26, 11, 0, tzinfo=UTC)
+    async with sessionmaker() as session, session.begin():
+        session.add(Tenant(id="ten_demo", name="Demo"))
+        await session.flush()
+        counts = await load_demo(session, "ten_demo", now)
+        page = await feed(session, "ten_demo", ActionFilter(as_of=now), cursor=None, limit=200)
+
+    assert counts == {"candidates": 4, "applications": 5, "interviews": 6}
+    statuses = Counter(action_status(a, now) for a in page.items)
+    open_types = {
+        a.type
+        for a in page.items
+        if action_status(a, now) in {ActionStatus.DUE, ActionStatus.OVERDUE}
+    }
+    assert open_types == {
+        "confirm_interviewers",
+        "ask_closing_questions",
+        "send_thank_you",
+        "check_in",
+        "connect_on_network",
+    }
+    assert statuses[ActionStatus.UPCOMING] > 0
+    assert statuses[ActionStatus.DONE] > 0
+    assert statuses[ActionStatus.OBSOLETE] > 0
+    assert any(a.blocked_reason == "missing_contact" for a in page.items)

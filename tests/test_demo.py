@@ -17,11 +17,14 @@ from app.services.demo import load_demo
 async def test_demo_has_due_actions_of_every_kind(
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
-    now = datetime(2026, 11, 26, 11, 0, tzinfo=UTC)
+    # The demo is relative to the real clock (interviews are recorded "now"), as it is
+    # when a newcomer runs it.
+    now = datetime.now(UTC)
     async with sessionmaker() as session, session.begin():
         session.add(Tenant(id="ten_demo", name="Demo"))
         await session.flush()
         counts = await load_demo(session, "ten_demo", now)
+        now = datetime.now(UTC)  # the moment a newcomer looks, right after loading
         page = await feed(session, "ten_demo", ActionFilter(as_of=now), cursor=None, limit=200)
 
     assert counts == {"candidates": 4, "applications": 5, "interviews": 6}

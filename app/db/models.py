@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -15,7 +16,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
 from app.db.base import Base, UTCDateTime, utcnow
 
@@ -49,12 +50,20 @@ class ApiKey(Base):
 
 
 class TenantOwned:
-    """Columns every tenant-scoped resource has: ID, owner, timestamps, optimistic version."""
+    """Columns every tenant-scoped resource has: ID, owner, timestamps, optimistic version.
+
+    ``version`` is SQLAlchemy's version counter: every UPDATE checks and increments it, so
+    two writers that read the same version cannot both win (the ETag is built from it).
+    """
 
     id: Mapped[str] = mapped_column(ID, primary_key=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
-    version: Mapped[int] = mapped_column(Integer, default=1)
+    version: Mapped[int] = mapped_column(Integer)
+
+    @declared_attr.directive
+    def __mapper_args__(cls) -> dict[str, Any]:
+        return {"version_id_col": cls.__table__.c.version}  # type: ignore[attr-defined]
 
 
 class Candidate(TenantOwned, Base):

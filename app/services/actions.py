@@ -46,7 +46,6 @@ async def mark_action(
     action.snoozed_until = snoozed_until if kind is domain.MarkKind.SNOOZED else None
     action.dismiss_reason = reason if kind is domain.MarkKind.DISMISSED else None
     action.resolution = resolution_of(action)
-    action.version += 1
     await session.flush()
     await replan(session, action.application_id)
     await session.refresh(action)

@@ -144,23 +144,19 @@ def reconcile(
                 application_id=application.id,
                 candidate_id=candidate.id,
                 key=item.key,
-                version=1,
             )
             _copy_plan(row, item)
             row.resolution = resolution_of(row)
             session.add(row)
             continue
-        before = _snapshot(row)
+        # Assigning equal values leaves the row clean, so only moved windows are updated.
         _copy_plan(row, item)
         row.obsolete_at = None
         row.resolution = resolution_of(row)
-        if _snapshot(row) != before:
-            row.version += 1
     for row in stored.values():
         if row.obsolete_at is None:
             row.obsolete_at = now
             row.resolution = resolution_of(row)
-            row.version += 1
 
 
 def _copy_plan(row: models.Action, item: domain.PlannedAction) -> None:
@@ -177,24 +173,3 @@ def _copy_plan(row: models.Action, item: domain.PlannedAction) -> None:
     row.guidance = item.guidance
     row.satisfied = item.satisfied
 
-
-_TRACKED = [
-    "rule",
-    "type",
-    "interview_id",
-    "contact_id",
-    "available_from",
-    "due_by",
-    "channel",
-    "blocked_reason",
-    "title",
-    "explanation",
-    "guidance",
-    "satisfied",
-    "obsolete_at",
-    "resolution",
-]
-
-
-def _snapshot(row: models.Action) -> tuple[object, ...]:
-    return tuple(getattr(row, name) for name in _TRACKED)

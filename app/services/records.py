@@ -52,8 +52,6 @@ def _apply(record: Any, changes: dict[str, Any], renames: dict[str, str] | None 
         if getattr(record, column) != stored:
             setattr(record, column, stored)
             changed = True
-    if changed:
-        record.version += 1
     return changed
 
 
@@ -71,7 +69,7 @@ async def create_candidate(
 ) -> models.Candidate:
     await _check_external_id(session, models.Candidate, tenant_id, body.external_id)
     candidate = models.Candidate(
-        id=new_id("cand"), tenant_id=tenant_id, version=1, **body.model_dump()
+        id=new_id("cand"), tenant_id=tenant_id, **body.model_dump()
     )
     await repo.add(session, candidate)
     return candidate
@@ -103,7 +101,7 @@ async def update_candidate(
 async def delete_candidate(session: AsyncSession, tenant_id: str, candidate_id: str) -> None:
     """Erase the candidate and everything about them (applications, people, rounds, actions)."""
     candidate = await get_candidate(session, tenant_id, candidate_id)
-    await repo.remove(session, candidate)
+    await repo.remove_with_dependents(session, candidate)
 
 
 # --- applications -----------------------------------------------------------------------
@@ -131,7 +129,7 @@ async def create_application(
     await _check_external_id(session, models.Application, tenant_id, body.external_id)
     values = body.model_dump()
     values["outcome_at"] = _outcome_time(body.status, body.outcome_at)
-    application = models.Application(id=new_id("app"), tenant_id=tenant_id, version=1, **values)
+    application = models.Application(id=new_id("app"), tenant_id=tenant_id, **values)
     await repo.add(session, application)
     await replan(session, application.id)
     return application
@@ -166,7 +164,8 @@ async def update_application(
 
 async def delete_application(session: AsyncSession, tenant_id: str, application_id: str) -> None:
     """Delete the application with its people, rounds, replies and actions."""
-    await repo.remove(session, await get_application(session, tenant_id, application_id))
+    application = await get_application(session, tenant_id, application_id)
+    await repo.remove_with_dependents(session, application)
 
 
 # --- contacts ---------------------------------------------------------------------------
@@ -185,7 +184,6 @@ async def create_contact(
         id=new_id("con"),
         tenant_id=tenant_id,
         application_id=application.id,
-        version=1,
         **body.model_dump(),
     )
     await repo.add(session, contact)
@@ -261,7 +259,6 @@ async def create_interview(
         application_id=application.id,
         start_at=body.start,
         end_at=body.end,
-        version=1,
         **values,
     )
     await repo.add(session, interview)
@@ -289,7 +286,7 @@ async def update_interview(
     if panel is not None:
         await _check_panel(session, interview.application_id, panel)
         await repo.set_panel(session, interview.id, panel)
-        interview.version += 1
+        interview.updated_at = utcnow()  # the panel is part of the interview: new version
     _apply(interview, changes, renames={"start": "start_at", "end": "end_at"})
     await session.flush()
     await replan(session, interview.application_id)
@@ -330,7 +327,6 @@ async def create_reply(
         id=new_id("rep"),
         tenant_id=tenant_id,
         application_id=application.id,
-        version=1,
         **body.model_dump(),
     )
     await repo.add(session, reply)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from typing import Any
 
 from fastapi import FastAPI
@@ -14,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from app.api import actions, records, system
 from app.api.docs import install_docs
 from app.api.errors import PROBLEM_JSON, Problem, install_error_handlers
+from app.api.idempotency import IdempotencyMiddleware
 from app.api.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from app.db.engine import create_engine, create_sessionmaker
 from app.db.migrations import ensure_at_head
@@ -36,6 +38,7 @@ def attach_database(app: FastAPI, engine: AsyncEngine) -> None:
     """Make an engine (and its session factory) the one this app's requests use."""
     app.state.engine = engine
     app.state.sessionmaker = create_sessionmaker(engine)
+    app.state.write_sessionmaker = create_sessionmaker(engine, for_writes=True)
 
 
 @asynccontextmanager
@@ -80,7 +83,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(actions.router)
     install_docs(app)
 
-    # Outermost last: the request context wraps everything, so even a 413 has an ID.
+    # Outermost last: the request context wraps everything, so even a 413 has an ID; the
+    # size limit applies before the idempotency layer buffers a body.
+    app.add_middleware(
+        IdempotencyMiddleware,
+        ttl=timedelta(hours=settings.idempotency_ttl_hours),
+        wait_seconds=settings.idempotency_wait_seconds,
+    )
     app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.max_body_bytes)
     if settings.cors_origins:
         app.add_middleware(

@@ -45,6 +45,15 @@ class Settings(BaseSettings):
         description="Key for hashing API keys; empty means a generated one kept in data_dir.",
     )
     db_pool_size: int = Field(default=10, ge=1, le=200)
+    idempotency_ttl_hours: int = Field(
+        default=24, ge=1, le=24 * 30, description="How long an Idempotency-Key is remembered."
+    )
+    idempotency_wait_seconds: float = Field(
+        default=10.0,
+        ge=0,
+        le=60,
+        description="How long a retry waits for the first request under its key before a 409.",
+    )
 
     @field_validator("log_level")
     @classmethod

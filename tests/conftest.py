@@ -12,6 +12,7 @@ import secrets
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -119,6 +120,7 @@ def app(settings: Settings, engine: AsyncEngine, sessionmaker: async_sessionmake
     application = create_app(settings)
     application.state.engine = engine
     application.state.sessionmaker = sessionmaker
+    application.state.write_sessionmaker = sessionmaker
     return application
 
 
@@ -191,3 +193,22 @@ async def scratch_database_url(test_database: TestDatabase, tmp_path: Path) -> A
         yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
     finally:
         await _drop_postgres_database(admin_url, name)
+
+
+@pytest.fixture
+async def committed_app(settings: Settings, engine: AsyncEngine) -> AsyncIterator[Any]:
+    """An app whose requests really commit (for concurrency tests); its tenants are
+    deleted afterwards, which cascades to everything they own."""
+    from sqlalchemy import delete
+
+    from app.db.models import Tenant as TenantRow
+    from app.main import attach_database
+
+    application = create_app(settings)
+    attach_database(application, engine)
+    created: list[str] = []
+    application.state.created_tenants = created
+    yield application
+    async with application.state.write_sessionmaker() as session, session.begin():
+        if created:
+            await session.execute(delete(TenantRow).where(TenantRow.id.in_(created)))

@@ -12,10 +12,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.errors import Forbidden, Unauthorized
 from app.services.api_keys import Principal, Scope, authenticate
 
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
 
 async def _session(request: Request) -> AsyncIterator[AsyncSession]:
     """One transaction per request: committed when the handler returns, rolled back on error."""
-    async with request.app.state.sessionmaker() as session, session.begin():
+    state = request.app.state
+    factory = state.write_sessionmaker if request.method in WRITE_METHODS else state.sessionmaker
+    async with factory() as session, session.begin():
         yield session
 
 

@@ -90,6 +90,12 @@ class BodySizeLimitMiddleware:
             return
 
         received = 0
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
 
         async def counting_receive() -> Message:
             # A body without Content-Length (chunked) is counted as it streams in; the
@@ -99,10 +105,16 @@ class BodySizeLimitMiddleware:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_body_bytes:
-                    raise HTTPException(413, detail=self._detail())
+                    raise BodyTooLarge(413, detail=self._detail())
             return message
 
-        await self.app(scope, counting_receive, send)
+        try:
+            await self.app(scope, counting_receive, tracking_send)
+        except BodyTooLarge:
+            # Raised while a middleware (not the app, whose handler answers it) read the body.
+            if started:
+                raise
+            await self._refuse(scope, receive, send)
 
     def _detail(self) -> str:
         return f"The request body exceeds the limit of {self.max_body_bytes} bytes."
@@ -116,6 +128,10 @@ class BodySizeLimitMiddleware:
             detail=self._detail(),
         )
         await response(scope, receive, send)
+
+
+class BodyTooLarge(HTTPException):
+    """The streamed body passed the limit; an HTTP error so the app's handler answers it."""
 
 
 def _content_length(scope: Scope) -> int | None:

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import (
 from app.settings import Settings
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
+WRITE_TRANSACTION_OPTION = "followup_write_transaction"
 
 
 def create_engine(settings: Settings, **overrides: Any) -> AsyncEngine:
@@ -52,8 +53,16 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN")
+        # A write transaction takes the write lock up front (BEGIN IMMEDIATE): a deferred
+        # one that reads first and writes later cannot wait for the lock, it fails at once
+        # with "database is locked" when another writer got there in between.
+        immediate = connection.get_execution_options().get(WRITE_TRANSACTION_OPTION)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
-def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+def create_sessionmaker(
+    engine: AsyncEngine, *, for_writes: bool = False
+) -> async_sessionmaker[AsyncSession]:
+    """Sessions on ``engine``; ``for_writes`` ones lock SQLite for writing from the start."""
+    bind = engine.execution_options(**{WRITE_TRANSACTION_OPTION: True}) if for_writes else engine
+    return async_sessionmaker(bind, expire_on_commit=False, autoflush=False)

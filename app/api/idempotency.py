@@ -1,0 +1,246 @@
+"""Idempotency-Key on POST, with Stripe's semantics, as pure ASGI middleware.
+
+The same key and body replay the stored status and response; the same key with another
+body answers 422; a retry that arrives while the first request still runs waits for it
+(up to ``wait``) and then replays, or answers 409 if it is still running. Keys are
+remembered for ``ttl`` and pruned afterwards. The (tenant, key) primary key decides which
+of several concurrent requests runs: exactly one does.
+
+The response is stored in its own short transaction after the request's transaction has
+committed. Should the process die between the two, the key stays "running" until
+``STALE_AFTER`` and a retry then runs the request again: at-least-once, like any HTTP API.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import time
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette.requests import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.api.errors import problem_response
+from app.db.base import utcnow
+from app.errors import FieldError
+from app.repositories import idempotency as repo
+from app.services.api_keys import Principal, authenticate
+from app.services.api_keys import Scope as KeyScope
+
+HEADER = b"idempotency-key"
+REPLAYED_HEADER = "idempotent-replayed"
+MAX_KEY_LENGTH = 255
+STALE_AFTER = timedelta(minutes=2)
+_POLL_SECONDS = 0.05
+# Per-response headers that must be fresh on a replay, not copied from the original.
+_NOT_REPLAYED = {b"date", b"server", b"x-request-id", b"content-length"}
+
+
+class IdempotencyMiddleware:
+    """Makes POSTs carrying an Idempotency-Key safe to retry."""
+
+    def __init__(self, app: ASGIApp, *, ttl: timedelta, wait_seconds: float) -> None:
+        self.app = app
+        self.ttl = ttl
+        self.wait_seconds = wait_seconds
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        key = _header(scope, HEADER) if scope["type"] == "http" else None
+        if key is None or scope["method"] != "POST":
+            await self.app(scope, receive, send)
+            return
+        if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
+            await _problem(
+                scope,
+                receive,
+                send,
+                400,
+                "bad-request",
+                "Bad request",
+                f"Idempotency-Key must be 1-{MAX_KEY_LENGTH} printable characters.",
+            )
+            return
+        body = await _read_body(receive)
+        state = scope["app"].state
+        sessions: async_sessionmaker[AsyncSession] = state.write_sessionmaker
+        principal = await _principal(scope, sessions, state.secret_key)
+        if principal is None or KeyScope.WRITE not in principal.scopes:
+            # Authentication and scope errors come from the route itself, unrecorded.
+            await self.app(scope, _replay_body(body, receive), send)
+            return
+        fingerprint = _fingerprint(scope, body)
+        outcome = await self._claim(sessions, principal.tenant_id, key, fingerprint)
+        if outcome == "run":
+            await self._run(scope, body, receive, send, sessions, principal.tenant_id, key)
+        elif outcome == "mismatch":
+            await _problem(
+                scope,
+                receive,
+                send,
+                422,
+                "idempotency-key-reused",
+                "Idempotency-Key reused",
+                "This Idempotency-Key was used with a different request; use a new key.",
+            )
+        elif outcome == "running":
+            await _problem(
+                scope,
+                receive,
+                send,
+                409,
+                "idempotency-key-in-use",
+                "Request in progress",
+                "A request with this Idempotency-Key is still running; retry shortly.",
+            )
+        else:
+            await _replay(send, outcome)
+
+    async def _claim(
+        self, sessions: async_sessionmaker[AsyncSession], tenant_id: str, key: str, fingerprint: str
+    ) -> Any:
+        """ "run", "mismatch", "running", or the finished record to replay."""
+        deadline = time.monotonic() + self.wait_seconds
+        while True:
+            now = utcnow()
+            async with sessions() as session, session.begin():
+                await repo.prune(session, now, tenant_id)
+                if await repo.claim(
+                    session,
+                    tenant_id=tenant_id,
+                    key=key,
+                    fingerprint=fingerprint,
+                    now=now,
+                    expires_at=now + self.ttl,
+                ):
+                    return "run"
+                record = await repo.find(session, tenant_id, key)
+                if record is None:
+                    continue  # expired and pruned between the two statements
+                if record.fingerprint != fingerprint:
+                    return "mismatch"
+                if record.state == "done":
+                    return record
+                if await repo.take_over(session, record, stale_before=now - STALE_AFTER, now=now):
+                    return "run"
+            if time.monotonic() >= deadline:
+                return "running"
+            await asyncio.sleep(_POLL_SECONDS)
+
+    async def _run(
+        self,
+        scope: Scope,
+        body: bytes,
+        receive: Receive,
+        send: Send,
+        sessions: async_sessionmaker[AsyncSession],
+        tenant_id: str,
+        key: str,
+    ) -> None:
+        status_code = 500
+        headers: list[list[str]] = []
+        chunks: list[bytes] = []
+
+        async def recording_send(message: Message) -> None:
+            nonlocal status_code, headers
+            if message["type"] == "http.response.start":
+                status_code = message["status"]
+                headers = [
+                    [name.decode("latin-1"), value.decode("latin-1")]
+                    for name, value in message.get("headers", [])
+                    if name.lower() not in _NOT_REPLAYED
+                ]
+            elif message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+            await send(message)
+
+        try:
+            await self.app(scope, _replay_body(body, receive), recording_send)
+        finally:
+            async with sessions() as session, session.begin():
+                if status_code < 500:
+                    await repo.complete(
+                        session,
+                        tenant_id=tenant_id,
+                        key=key,
+                        status_code=status_code,
+                        headers=headers,
+                        body=b"".join(chunks),
+                    )
+                else:
+                    await repo.release(session, tenant_id, key)
+
+
+async def _replay(send: Send, record: Any) -> None:
+    headers = [
+        (name.encode("latin-1"), value.encode("latin-1")) for name, value in record.response_headers
+    ]
+    body: bytes = record.response_body or b""
+    headers.append((b"content-length", str(len(body)).encode()))
+    headers.append((REPLAYED_HEADER.encode(), b"true"))
+    await send({"type": "http.response.start", "status": record.status_code, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for header, value in scope.get("headers", []):
+        if header == name:
+            return str(value.decode("latin-1")).strip()
+    return None
+
+
+async def _read_body(receive: Receive) -> bytes:
+    chunks = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+def _replay_body(body: bytes, receive: Receive) -> Receive:
+    """A receive that hands the buffered body over once, then defers to the real one."""
+    sent = False
+
+    async def replaying_receive() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()  # only a disconnect can come now
+
+    return replaying_receive
+
+
+def _fingerprint(scope: Scope, body: bytes) -> str:
+    digest = hashlib.sha256()
+    for part in (scope["method"].encode(), scope["path"].encode(), scope.get("query_string", b"")):
+        digest.update(part + b"\0")
+    digest.update(body)
+    return digest.hexdigest()
+
+
+async def _principal(
+    scope: Scope, sessions: async_sessionmaker[AsyncSession], secret_key: bytes
+) -> Principal | None:
+    authorization = _header(scope, b"authorization") or ""
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        return None
+    async with sessions() as session, session.begin():
+        return await authenticate(session, token.strip(), secret_key)
+
+
+async def _problem(
+    scope: Scope, receive: Receive, send: Send, status: int, slug: str, title: str, detail: str
+) -> None:
+    errors = [FieldError("header.Idempotency-Key", detail, slug)] if status in {400, 422} else None
+    response = problem_response(
+        Request(scope), status, slug=slug, title=title, detail=detail, errors=errors
+    )
+    await response(scope, receive, send)

@@ -1,0 +1,103 @@
+"""Idempotency records: claim a key, store the response, replay it, forget it after its TTL."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.db.models import IdempotencyRecord
+
+
+async def claim(
+    session: AsyncSession,
+    *,
+    tenant_id: str,
+    key: str,
+    fingerprint: str,
+    now: datetime,
+    expires_at: datetime,
+) -> bool:
+    """Insert a running record for the key; False when a record for it already exists.
+
+    The primary key (tenant, key) makes the insert the arbiter: of any number of
+    concurrent requests under one key, exactly one claims it.
+    """
+    try:
+        async with session.begin_nested():
+            session.add(
+                IdempotencyRecord(
+                    tenant_id=tenant_id,
+                    key=key,
+                    fingerprint=fingerprint,
+                    state="running",
+                    created_at=now,
+                    locked_at=now,
+                    expires_at=expires_at,
+                )
+            )
+            await session.flush()
+    except IntegrityError:
+        return False
+    return True
+
+
+async def find(session: AsyncSession, tenant_id: str, key: str) -> IdempotencyRecord | None:
+    return await session.scalar(
+        select(IdempotencyRecord)
+        .where(IdempotencyRecord.tenant_id == tenant_id, IdempotencyRecord.key == key)
+        .execution_options(populate_existing=True)
+    )
+
+
+async def take_over(
+    session: AsyncSession, record: IdempotencyRecord, *, stale_before: datetime, now: datetime
+) -> bool:
+    """Claim a record whose first request died mid-way; False if someone else just did."""
+    result = await session.execute(
+        update(IdempotencyRecord)
+        .where(
+            IdempotencyRecord.tenant_id == record.tenant_id,
+            IdempotencyRecord.key == record.key,
+            IdempotencyRecord.state == "running",
+            IdempotencyRecord.locked_at < stale_before,
+        )
+        .values(locked_at=now)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def complete(
+    session: AsyncSession,
+    *,
+    tenant_id: str,
+    key: str,
+    status_code: int,
+    headers: list[list[str]],
+    body: bytes,
+) -> None:
+    await session.execute(
+        update(IdempotencyRecord)
+        .where(IdempotencyRecord.tenant_id == tenant_id, IdempotencyRecord.key == key)
+        .values(state="done", status_code=status_code, response_headers=headers, response_body=body)
+    )
+
+
+async def release(session: AsyncSession, tenant_id: str, key: str) -> None:
+    """Forget a key whose request failed on the server's side, so a retry runs afresh."""
+    await session.execute(
+        delete(IdempotencyRecord).where(
+            IdempotencyRecord.tenant_id == tenant_id, IdempotencyRecord.key == key
+        )
+    )
+
+
+async def prune(session: AsyncSession, now: datetime, tenant_id: str | None = None) -> int:
+    """Delete expired records (all tenants, or one); returns how many went."""
+    statement = delete(IdempotencyRecord).where(IdempotencyRecord.expires_at < now)
+    if tenant_id is not None:
+        statement = statement.where(IdempotencyRecord.tenant_id == tenant_id)
+    result = await session.execute(statement)
+    return int(result.rowcount)  # type: ignore[attr-defined]

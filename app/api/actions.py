@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
 from app import domain
 from app.api.deps import ReaderDep, SessionDep, WriterDep
 from app.api.errors import problem_responses
+from app.api.etags import ETAG_HEADER, IfMatch, check_if_match, set_etag
 from app.api.params import PageDep
 from app.db import models
 from app.db.base import utcnow
@@ -172,10 +173,15 @@ async def list_application_actions(
     responses=READ_ERRORS,
 )
 async def get_action(
-    action_id: str, principal: ReaderDep, session: SessionDep, as_of: AsOf = None
+    action_id: str,
+    principal: ReaderDep,
+    session: SessionDep,
+    response: Response,
+    as_of: AsOf = None,
 ) -> schemas.ActionRead:
     """One action with its status at `as_of`."""
     action = await service.get_action(session, principal.tenant_id, action_id)
+    set_etag(response, action.version)
     return action_read(action, _as_of(as_of))
 
 
@@ -244,10 +250,18 @@ async def snooze_action(
     responses=WRITE_ERRORS,
 )
 async def undo_action_mark(
-    action_id: str, principal: WriterDep, session: SessionDep
+    action_id: str,
+    principal: WriterDep,
+    session: SessionDep,
+    response: Response,
+    if_match: IfMatch = None,
 ) -> schemas.ActionRead:
     """Undo the user's mark (done, dismissed or snoozed); the action is open again."""
+    check_if_match(
+        if_match, (await service.get_action(session, principal.tenant_id, action_id)).version
+    )
     action = await service.mark_action(session, principal.tenant_id, action_id, None)
+    set_etag(response, action.version)
     return action_read(action, utcnow())
 
 
@@ -262,10 +276,11 @@ def _policy_body(policy: domain.Policy) -> Any:
     "/policy",
     response_model=schemas.PolicyValues,
     tags=["policy"],
-    responses=problem_responses(401, 403),
+    responses={200: {"headers": ETAG_HEADER}, **problem_responses(401, 403)},
 )
-async def get_policy(principal: ReaderDep, session: SessionDep) -> Any:
+async def get_policy(principal: ReaderDep, session: SessionDep, response: Response) -> Any:
     """The tenant's timing policy for the etiquette rules."""
+    set_etag(response, await service.policy_version(session, principal.tenant_id))
     return _policy_body(await service.get_policy(session, principal.tenant_id))
 
 
@@ -273,13 +288,17 @@ async def get_policy(principal: ReaderDep, session: SessionDep) -> Any:
     "/policy",
     response_model=schemas.PolicyValues,
     tags=["policy"],
-    responses=problem_responses(401, 403, 422),
+    responses={200: {"headers": ETAG_HEADER}, **problem_responses(401, 403, 412, 422)},
 )
 async def put_policy(
     body: schemas.PolicyUpdate,
     principal: WriterDep,
     session: SessionDep,
+    response: Response,
+    if_match: IfMatch = None,
 ) -> Any:
     """Replace the policy (omitted values return to defaults) and re-plan open actions."""
+    check_if_match(if_match, await service.policy_version(session, principal.tenant_id))
     policy = await service.put_policy(session, principal.tenant_id, body.model_dump())
+    set_etag(response, await service.policy_version(session, principal.tenant_id))
     return _policy_body(policy)

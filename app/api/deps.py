@@ -8,8 +8,9 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.exc import StaleDataError
 
-from app.errors import Forbidden, Unauthorized
+from app.errors import Conflict, Forbidden, PreconditionFailed, Unauthorized
 from app.services.api_keys import Principal, Scope, authenticate
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -19,8 +20,14 @@ async def _session(request: Request) -> AsyncIterator[AsyncSession]:
     """One transaction per request: committed when the handler returns, rolled back on error."""
     state = request.app.state
     factory = state.write_sessionmaker if request.method in WRITE_METHODS else state.sessionmaker
-    async with factory() as session, session.begin():
-        yield session
+    try:
+        async with factory() as session, session.begin():
+            yield session
+    except StaleDataError as exc:
+        # Another request changed the row between our read and our write.
+        if request.headers.get("if-match"):
+            raise PreconditionFailed("The resource changed while this request ran.") from exc
+        raise Conflict("The resource changed while this request ran; retry it.") from exc
 
 
 # scope="function" commits before the response is sent, so a failed commit is never

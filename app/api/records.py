@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Response, status
 
 from app.api.deps import ReaderDep, SessionDep, WriterDep
 from app.api.errors import problem_responses
+from app.api.etags import ETAG_HEADER, IfMatch, check_if_match, set_etag
 from app.api.params import PageDep
 from app.db import models
 from app.domain import ApplicationStatus
@@ -22,7 +23,18 @@ from app.services import records as service
 router = APIRouter(prefix="/v1")
 
 READ_ERRORS = problem_responses(401, 403, 404, 422)
-WRITE_ERRORS = problem_responses(401, 403, 404, 409, 422)
+SINGLE_READ = {200: {"headers": ETAG_HEADER}, **READ_ERRORS}
+WRITE_ERRORS = problem_responses(401, 403, 404, 409, 412, 422)
+SINGLE_WRITE = {200: {"headers": ETAG_HEADER}, **WRITE_ERRORS}
+CREATED = {
+    201: {
+        "headers": {
+            **ETAG_HEADER,
+            "Location": {"description": "URL of the new resource.", "schema": {"type": "string"}},
+        }
+    },
+    **WRITE_ERRORS,
+}
 LIST_ERRORS = problem_responses(401, 403, 404, 422)
 
 T = TypeVar("T")
@@ -61,13 +73,16 @@ def interview_read(interview: models.Interview, panel: list[str]) -> schemas.Int
     status_code=status.HTTP_201_CREATED,
     response_model=schemas.CandidateRead,
     tags=["candidates"],
-    responses=WRITE_ERRORS,
+    responses=CREATED,
 )
 async def create_candidate(
-    body: schemas.CandidateCreate, principal: WriterDep, session: SessionDep
+    body: schemas.CandidateCreate, principal: WriterDep, session: SessionDep, response: Response
 ) -> models.Candidate:
     """Start tracking a job seeker. Their time zone and country decide business days."""
-    return await service.create_candidate(session, principal.tenant_id, body)
+    record = await service.create_candidate(session, principal.tenant_id, body)
+    set_etag(response, record.version)
+    response.headers["Location"] = f"/v1/candidates/{record.id}"
+    return record
 
 
 @router.get(
@@ -109,26 +124,37 @@ async def list_candidates(
     "/candidates/{candidate_id}",
     response_model=schemas.CandidateRead,
     tags=["candidates"],
-    responses=READ_ERRORS,
+    responses=SINGLE_READ,
 )
 async def get_candidate(
-    candidate_id: str, principal: ReaderDep, session: SessionDep
+    candidate_id: str, principal: ReaderDep, session: SessionDep, response: Response
 ) -> models.Candidate:
     """One candidate."""
-    return await service.get_candidate(session, principal.tenant_id, candidate_id)
+    record = await service.get_candidate(session, principal.tenant_id, candidate_id)
+    set_etag(response, record.version)
+    return record
 
 
 @router.patch(
     "/candidates/{candidate_id}",
     response_model=schemas.CandidateRead,
     tags=["candidates"],
-    responses=WRITE_ERRORS,
+    responses=SINGLE_WRITE,
 )
 async def update_candidate(
-    candidate_id: str, body: schemas.CandidateUpdate, principal: WriterDep, session: SessionDep
+    candidate_id: str,
+    body: schemas.CandidateUpdate,
+    principal: WriterDep,
+    session: SessionDep,
+    response: Response,
+    if_match: IfMatch = None,
 ) -> models.Candidate:
     """Change a candidate; a new time zone or country re-plans all their applications."""
-    return await service.update_candidate(session, principal.tenant_id, candidate_id, body)
+    current = await service.get_candidate(session, principal.tenant_id, candidate_id)
+    check_if_match(if_match, current.version)
+    record = await service.update_candidate(session, principal.tenant_id, candidate_id, body)
+    set_etag(response, record.version)
+    return record
 
 
 @router.delete(
@@ -136,10 +162,14 @@ async def update_candidate(
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
     tags=["candidates"],
-    responses=READ_ERRORS,
+    responses=problem_responses(401, 403, 404, 409, 412, 422),
 )
-async def delete_candidate(candidate_id: str, principal: WriterDep, session: SessionDep) -> None:
+async def delete_candidate(
+    candidate_id: str, principal: WriterDep, session: SessionDep, if_match: IfMatch = None
+) -> None:
     """Erase the candidate and everything about them, as a privacy request requires."""
+    current = await service.get_candidate(session, principal.tenant_id, candidate_id)
+    check_if_match(if_match, current.version)
     await service.delete_candidate(session, principal.tenant_id, candidate_id)
 
 
@@ -151,13 +181,16 @@ async def delete_candidate(candidate_id: str, principal: WriterDep, session: Ses
     status_code=status.HTTP_201_CREATED,
     response_model=schemas.ApplicationRead,
     tags=["applications"],
-    responses=WRITE_ERRORS,
+    responses=CREATED,
 )
 async def create_application(
-    body: schemas.ApplicationCreate, principal: WriterDep, session: SessionDep
+    body: schemas.ApplicationCreate, principal: WriterDep, session: SessionDep, response: Response
 ) -> models.Application:
     """Record a job the candidate applied for."""
-    return await service.create_application(session, principal.tenant_id, body)
+    record = await service.create_application(session, principal.tenant_id, body)
+    set_etag(response, record.version)
+    response.headers["Location"] = f"/v1/applications/{record.id}"
+    return record
 
 
 @router.get(
@@ -203,30 +236,38 @@ async def list_applications(
     "/applications/{application_id}",
     response_model=schemas.ApplicationRead,
     tags=["applications"],
-    responses=READ_ERRORS,
+    responses=SINGLE_READ,
 )
 async def get_application(
-    application_id: str, principal: ReaderDep, session: SessionDep
+    application_id: str, principal: ReaderDep, session: SessionDep, response: Response
 ) -> models.Application:
     """One application."""
-    return await service.get_application(session, principal.tenant_id, application_id)
+    record = await service.get_application(session, principal.tenant_id, application_id)
+    set_etag(response, record.version)
+    return record
 
 
 @router.patch(
     "/applications/{application_id}",
     response_model=schemas.ApplicationRead,
     tags=["applications"],
-    responses=WRITE_ERRORS,
+    responses=SINGLE_WRITE,
 )
 async def update_application(
     application_id: str,
     body: schemas.ApplicationUpdate,
     principal: WriterDep,
     session: SessionDep,
+    response: Response,
+    if_match: IfMatch = None,
 ) -> models.Application:
     """Change an application; a final status (accepted, rejected, withdrawn) ends check-ins
     and opens the `connect_on_network` actions."""
-    return await service.update_application(session, principal.tenant_id, application_id, body)
+    current = await service.get_application(session, principal.tenant_id, application_id)
+    check_if_match(if_match, current.version)
+    record = await service.update_application(session, principal.tenant_id, application_id, body)
+    set_etag(response, record.version)
+    return record
 
 
 @router.delete(
@@ -234,12 +275,14 @@ async def update_application(
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
     tags=["applications"],
-    responses=READ_ERRORS,
+    responses=problem_responses(401, 403, 404, 409, 412, 422),
 )
 async def delete_application(
-    application_id: str, principal: WriterDep, session: SessionDep
+    application_id: str, principal: WriterDep, session: SessionDep, if_match: IfMatch = None
 ) -> None:
     """Delete the application with its contacts, interviews, replies and actions."""
+    current = await service.get_application(session, principal.tenant_id, application_id)
+    check_if_match(if_match, current.version)
     await service.delete_application(session, principal.tenant_id, application_id)
 
 
@@ -251,13 +294,20 @@ async def delete_application(
     status_code=status.HTTP_201_CREATED,
     response_model=schemas.ContactRead,
     tags=["contacts"],
-    responses=WRITE_ERRORS,
+    responses=CREATED,
 )
 async def create_contact(
-    application_id: str, body: schemas.ContactCreate, principal: WriterDep, session: SessionDep
+    application_id: str,
+    body: schemas.ContactCreate,
+    principal: WriterDep,
+    session: SessionDep,
+    response: Response,
 ) -> models.Contact:
     """Add a person on the employer's side: interviewer, recruiter, firm representative."""
-    return await service.create_contact(session, principal.tenant_id, application_id, body)
+    record = await service.create_contact(session, principal.tenant_id, application_id, body)
+    set_etag(response, record.version)
+    response.headers["Location"] = f"/v1/contacts/{record.id}"
+    return record
 
 
 @router.get(
@@ -298,24 +348,37 @@ async def list_contacts(
     "/contacts/{contact_id}",
     response_model=schemas.ContactRead,
     tags=["contacts"],
-    responses=READ_ERRORS,
+    responses=SINGLE_READ,
 )
-async def get_contact(contact_id: str, principal: ReaderDep, session: SessionDep) -> models.Contact:
+async def get_contact(
+    contact_id: str, principal: ReaderDep, session: SessionDep, response: Response
+) -> models.Contact:
     """One contact."""
-    return await service.get_contact(session, principal.tenant_id, contact_id)
+    record = await service.get_contact(session, principal.tenant_id, contact_id)
+    set_etag(response, record.version)
+    return record
 
 
 @router.patch(
     "/contacts/{contact_id}",
     response_model=schemas.ContactRead,
     tags=["contacts"],
-    responses=WRITE_ERRORS,
+    responses=SINGLE_WRITE,
 )
 async def update_contact(
-    contact_id: str, body: schemas.ContactUpdate, principal: WriterDep, session: SessionDep
+    contact_id: str,
+    body: schemas.ContactUpdate,
+    principal: WriterDep,
+    session: SessionDep,
+    response: Response,
+    if_match: IfMatch = None,
 ) -> models.Contact:
     """Change a contact; a new email unblocks a thank-you, a title can complete E1."""
-    return await service.update_contact(session, principal.tenant_id, contact_id, body)
+    current = await service.get_contact(session, principal.tenant_id, contact_id)
+    check_if_match(if_match, current.version)
+    record = await service.update_contact(session, principal.tenant_id, contact_id, body)
+    set_etag(response, record.version)
+    return record
 
 
 @router.delete(
@@ -323,10 +386,14 @@ async def update_contact(
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
     tags=["contacts"],
-    responses=WRITE_ERRORS,
+    responses=problem_responses(401, 403, 404, 409, 412, 422),
 )
-async def delete_contact(contact_id: str, principal: WriterDep, session: SessionDep) -> None:
+async def delete_contact(
+    contact_id: str, principal: WriterDep, session: SessionDep, if_match: IfMatch = None
+) -> None:
     """Delete a contact; refused (409) while they sit on a panel or gave a reply."""
+    current = await service.get_contact(session, principal.tenant_id, contact_id)
+    check_if_match(if_match, current.version)
     await service.delete_contact(session, principal.tenant_id, contact_id)
 
 
@@ -338,15 +405,21 @@ async def delete_contact(contact_id: str, principal: WriterDep, session: Session
     status_code=status.HTTP_201_CREATED,
     response_model=schemas.InterviewRead,
     tags=["interviews"],
-    responses=WRITE_ERRORS,
+    responses=CREATED,
 )
 async def create_interview(
-    application_id: str, body: schemas.InterviewCreate, principal: WriterDep, session: SessionDep
+    application_id: str,
+    body: schemas.InterviewCreate,
+    principal: WriterDep,
+    session: SessionDep,
+    response: Response,
 ) -> schemas.InterviewRead:
     """Record an interview round; its panel lists contacts of the same application."""
     interview, panel = await service.create_interview(
         session, principal.tenant_id, application_id, body
     )
+    set_etag(response, interview.version)
+    response.headers["Location"] = f"/v1/interviews/{interview.id}"
     return interview_read(interview, panel)
 
 
@@ -382,13 +455,14 @@ async def list_interviews(
     "/interviews/{interview_id}",
     response_model=schemas.InterviewRead,
     tags=["interviews"],
-    responses=READ_ERRORS,
+    responses=SINGLE_READ,
 )
 async def get_interview(
-    interview_id: str, principal: ReaderDep, session: SessionDep
+    interview_id: str, principal: ReaderDep, session: SessionDep, response: Response
 ) -> schemas.InterviewRead:
     """One interview round."""
     interview = await service.get_interview(session, principal.tenant_id, interview_id)
+    set_etag(response, interview.version)
     return interview_read(interview, (await repo.panels_of(session, [interview.id]))[interview.id])
 
 
@@ -396,16 +470,24 @@ async def get_interview(
     "/interviews/{interview_id}",
     response_model=schemas.InterviewRead,
     tags=["interviews"],
-    responses=WRITE_ERRORS,
+    responses=SINGLE_WRITE,
 )
 async def update_interview(
-    interview_id: str, body: schemas.InterviewUpdate, principal: WriterDep, session: SessionDep
+    interview_id: str,
+    body: schemas.InterviewUpdate,
+    principal: WriterDep,
+    session: SessionDep,
+    response: Response,
+    if_match: IfMatch = None,
 ) -> schemas.InterviewRead:
     """Change a round: reschedule it (its actions move, same keys), cancel it (they become
     obsolete), record the next step and reply date, or confirm the panel."""
+    current = await service.get_interview(session, principal.tenant_id, interview_id)
+    check_if_match(if_match, current.version)
     interview, panel = await service.update_interview(
         session, principal.tenant_id, interview_id, body
     )
+    set_etag(response, interview.version)
     return interview_read(interview, panel)
 
 
@@ -414,10 +496,14 @@ async def update_interview(
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
     tags=["interviews"],
-    responses=READ_ERRORS,
+    responses=problem_responses(401, 403, 404, 409, 412, 422),
 )
-async def delete_interview(interview_id: str, principal: WriterDep, session: SessionDep) -> None:
+async def delete_interview(
+    interview_id: str, principal: WriterDep, session: SessionDep, if_match: IfMatch = None
+) -> None:
     """Delete a round recorded by mistake (to call one off, set `status: cancelled`)."""
+    current = await service.get_interview(session, principal.tenant_id, interview_id)
+    check_if_match(if_match, current.version)
     await service.delete_interview(session, principal.tenant_id, interview_id)
 
 
@@ -429,14 +515,21 @@ async def delete_interview(interview_id: str, principal: WriterDep, session: Ses
     status_code=status.HTTP_201_CREATED,
     response_model=schemas.ReplyRead,
     tags=["replies"],
-    responses=WRITE_ERRORS,
+    responses=CREATED,
 )
 async def create_reply(
-    application_id: str, body: schemas.ReplyCreate, principal: WriterDep, session: SessionDep
+    application_id: str,
+    body: schemas.ReplyCreate,
+    principal: WriterDep,
+    session: SessionDep,
+    response: Response,
 ) -> models.Reply:
     """Record that the employer got back; a pending check-in becomes obsolete, or waits for
     the new date they promised."""
-    return await service.create_reply(session, principal.tenant_id, application_id, body)
+    record = await service.create_reply(session, principal.tenant_id, application_id, body)
+    set_etag(response, record.version)
+    response.headers["Location"] = f"/v1/replies/{record.id}"
+    return record
 
 
 @router.get(
@@ -470,24 +563,37 @@ async def list_replies(
     "/replies/{reply_id}",
     response_model=schemas.ReplyRead,
     tags=["replies"],
-    responses=READ_ERRORS,
+    responses=SINGLE_READ,
 )
-async def get_reply(reply_id: str, principal: ReaderDep, session: SessionDep) -> models.Reply:
+async def get_reply(
+    reply_id: str, principal: ReaderDep, session: SessionDep, response: Response
+) -> models.Reply:
     """One reply."""
-    return await service.get_reply(session, principal.tenant_id, reply_id)
+    record = await service.get_reply(session, principal.tenant_id, reply_id)
+    set_etag(response, record.version)
+    return record
 
 
 @router.patch(
     "/replies/{reply_id}",
     response_model=schemas.ReplyRead,
     tags=["replies"],
-    responses=WRITE_ERRORS,
+    responses=SINGLE_WRITE,
 )
 async def update_reply(
-    reply_id: str, body: schemas.ReplyUpdate, principal: WriterDep, session: SessionDep
+    reply_id: str,
+    body: schemas.ReplyUpdate,
+    principal: WriterDep,
+    session: SessionDep,
+    response: Response,
+    if_match: IfMatch = None,
 ) -> models.Reply:
     """Change a reply."""
-    return await service.update_reply(session, principal.tenant_id, reply_id, body)
+    current = await service.get_reply(session, principal.tenant_id, reply_id)
+    check_if_match(if_match, current.version)
+    record = await service.update_reply(session, principal.tenant_id, reply_id, body)
+    set_etag(response, record.version)
+    return record
 
 
 @router.delete(
@@ -495,8 +601,12 @@ async def update_reply(
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
     tags=["replies"],
-    responses=READ_ERRORS,
+    responses=problem_responses(401, 403, 404, 409, 412, 422),
 )
-async def delete_reply(reply_id: str, principal: WriterDep, session: SessionDep) -> None:
+async def delete_reply(
+    reply_id: str, principal: WriterDep, session: SessionDep, if_match: IfMatch = None
+) -> None:
     """Delete a reply recorded by mistake; check-ins are re-planned."""
+    current = await service.get_reply(session, principal.tenant_id, reply_id)
+    check_if_match(if_match, current.version)
     await service.delete_reply(session, principal.tenant_id, reply_id)

@@ -6,6 +6,7 @@ the stored actions (and therefore the feed) are never stale.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,6 +15,7 @@ from app import domain
 from app.db import models
 from app.db.base import new_id, utcnow
 from app.repositories import records
+from app.repositories.planning import load_for_planning
 from app.schemas.resources import ContactRole
 
 
@@ -116,12 +118,34 @@ async def replan(
     now: datetime | None = None,
 ) -> None:
     """Bring the stored actions of one application in line with its current plan."""
-    inputs = await records.planning_inputs(session, application_id)
-    application, candidate = inputs[0], inputs[1]
-    stored_actions = inputs[6]
-    policy = policy or await load_policy(session, application.tenant_id)
-    planned = domain.plan(to_domain(*inputs), policy)
-    reconcile(application, candidate, stored_actions, planned, session, now or utcnow())
+    await replan_many(session, [application_id], policy, now=now)
+
+
+async def replan_many(
+    session: AsyncSession,
+    application_ids: Sequence[str],
+    policy: domain.Policy | None = None,
+    *,
+    now: datetime | None = None,
+) -> None:
+    """Re-plan several applications of one tenant, loading their data in bulk."""
+    when = now or utcnow()
+    for inputs in await load_for_planning(session, application_ids):
+        application = inputs.application
+        policy = policy or await load_policy(session, application.tenant_id)
+        planned = domain.plan(
+            to_domain(
+                application,
+                inputs.candidate,
+                inputs.contacts,
+                inputs.interviews,
+                inputs.panels,
+                inputs.replies,
+                inputs.actions,
+            ),
+            policy,
+        )
+        reconcile(application, inputs.candidate, inputs.actions, planned, session, when)
     await session.flush()
 
 
@@ -172,4 +196,3 @@ def _copy_plan(row: models.Action, item: domain.PlannedAction) -> None:
     row.explanation = item.explanation
     row.guidance = item.guidance
     row.satisfied = item.satisfied
-

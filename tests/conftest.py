@@ -76,7 +76,7 @@ def settings(test_database: TestDatabase, tmp_path_factory: pytest.TempPathFacto
         database_url=test_database.url,
         data_dir=tmp_path_factory.mktemp("data"),
         secret_key="test-secret",
-        max_body_bytes=64 * 1024,
+        max_body_bytes=256 * 1024,
     )
 
 
@@ -199,9 +199,11 @@ async def scratch_database_url(test_database: TestDatabase, tmp_path: Path) -> A
 async def committed_app(settings: Settings, engine: AsyncEngine) -> AsyncIterator[Any]:
     """An app whose requests really commit (for concurrency tests); its tenants are
     deleted afterwards, which cascades to everything they own."""
-    from sqlalchemy import delete
+    from sqlalchemy import delete, select
 
+    from app.db.models import Candidate
     from app.db.models import Tenant as TenantRow
+    from app.repositories.records import remove_with_dependents
     from app.main import attach_database
 
     application = create_app(settings)
@@ -210,5 +212,10 @@ async def committed_app(settings: Settings, engine: AsyncEngine) -> AsyncIterato
     application.state.created_tenants = created
     yield application
     async with application.state.write_sessionmaker() as session, session.begin():
+        for tenant_id in created:
+            for candidate in await session.scalars(
+                select(Candidate).where(Candidate.tenant_id == tenant_id)
+            ):
+                await remove_with_dependents(session, candidate)
         if created:
             await session.execute(delete(TenantRow).where(TenantRow.id.in_(created)))

@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -23,6 +24,9 @@ async def _session(request: Request) -> AsyncIterator[AsyncSession]:
     try:
         async with factory() as session, session.begin():
             yield session
+    except IntegrityError as exc:
+        # A concurrent request inserted the same unique value (say, an external_id) first.
+        raise Conflict("This conflicts with a record written at the same time; retry it.") from exc
     except StaleDataError as exc:
         # Another request changed the row between our read and our write.
         if request.headers.get("if-match"):

@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, false, or_, select
+from sqlalchemy import ColumnElement, and_, false, or_, select, union
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db.models import Action
-from app.domain import ActionStatus, ActionType
+from app.db.models import Action, Application
+from app.domain import ActionStatus, ActionType, ApplicationStatus
 from app.repositories.pagination import PageResult, paginate
 
 _CLOSED = {ActionStatus.DONE, ActionStatus.DISMISSED, ActionStatus.OBSOLETE}
@@ -74,12 +74,18 @@ async def feed(
     return await paginate(session, query, [Action.due_by, Action.id], cursor=cursor, limit=limit)
 
 
-async def open_application_ids(session: AsyncSession, tenant_id: str) -> list[str]:
-    """Applications of the tenant that have at least one open action."""
-    return list(
-        await session.scalars(
-            select(Action.application_id)
-            .where(Action.tenant_id == tenant_id, Action.resolution.is_(None))
-            .distinct()
-        )
+async def applications_to_replan(session: AsyncSession, tenant_id: str) -> list[str]:
+    """Applications of the tenant a policy change can affect.
+
+    Those with an open action, and every one still in progress (active or offer): a
+    policy can call again for an action it had made obsolete (say, check-ins allowed
+    again), even when nothing of that application is open any more.
+    """
+    in_progress = select(Application.id).where(
+        Application.tenant_id == tenant_id,
+        Application.status.in_([s.value for s in ApplicationStatus if not s.is_final]),
     )
+    with_open_actions = select(Action.application_id).where(
+        Action.tenant_id == tenant_id, Action.resolution.is_(None)
+    )
+    return sorted(set(await session.scalars(union(in_progress, with_open_actions))))

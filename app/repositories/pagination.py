@@ -10,9 +10,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Select, tuple_
+from sqlalchemy import Select, literal, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.types import TypeDecorator
 
 T = TypeVar("T")
 
@@ -45,14 +46,17 @@ def decode_cursor(cursor: str, columns: Sequence[InstrumentedAttribute[Any]]) ->
         raise InvalidCursor("cursor is not one this API issued")
     values = []
     for column, value in zip(columns, raw, strict=True):
-        python_type = column.type.python_type
+        python_type = _python_type(column)
         if python_type is datetime:
             if not isinstance(value, str):
                 raise InvalidCursor("cursor is not one this API issued")
             try:
-                values.append(datetime.fromisoformat(value))
+                instant = datetime.fromisoformat(value)
             except ValueError as exc:
                 raise InvalidCursor("cursor is not one this API issued") from exc
+            if instant.tzinfo is None:  # this API only issues UTC timestamps
+                raise InvalidCursor("cursor is not one this API issued")
+            values.append(instant)
         elif not isinstance(value, python_type):
             raise InvalidCursor("cursor is not one this API issued")
         else:
@@ -60,10 +64,22 @@ def decode_cursor(cursor: str, columns: Sequence[InstrumentedAttribute[Any]]) ->
     return values
 
 
+def _python_type(column: InstrumentedAttribute[Any]) -> type[Any]:
+    # A TypeDecorator (such as UTCDateTime) reports `object`; its underlying type knows.
+    column_type = column.type
+    if isinstance(column_type, TypeDecorator):
+        column_type = column_type.impl_instance
+    python_type: type[Any] = column_type.python_type
+    return python_type
+
+
 def _after(columns: Sequence[InstrumentedAttribute[Any]], values: Sequence[Any]) -> Any:
     # A row-value comparison, which PostgreSQL and SQLite (3.15+) both answer from a
-    # matching index, so page 1,000 costs what page 1 costs.
-    return tuple_(*columns) > tuple_(*values)
+    # matching index, so page 1,000 costs what page 1 costs. Each value is bound with its
+    # column's type, so a timestamp is stored-format UTC on SQLite and timestamptz on
+    # PostgreSQL rather than a bare string.
+    bound = [literal(value, column.type) for column, value in zip(columns, values, strict=True)]
+    return tuple_(*columns) > tuple_(*bound)
 
 
 async def paginate(

@@ -52,6 +52,24 @@ async def remove(session: AsyncSession, record: Any) -> None:
     await session.flush()
 
 
+async def remove_with_dependents(session: AsyncSession, record: Candidate | Application) -> None:
+    """Delete a candidate or an application with everything under it.
+
+    Panel seats and replies point at contacts without ON DELETE, so that a contact on a
+    panel cannot vanish alone. PostgreSQL checks those references while its cascades
+    run, before the cascade from interviews has removed the panel seats, and refuses;
+    removing seats and replies first lets the cascades finish on every database.
+    """
+    if isinstance(record, Candidate):
+        applications: Any = select(Application.id).where(Application.candidate_id == record.id)
+    else:
+        applications = select(Application.id).where(Application.id == record.id)
+    interviews = select(Interview.id).where(Interview.application_id.in_(applications))
+    await session.execute(delete(Panelist).where(Panelist.interview_id.in_(interviews)))
+    await session.execute(delete(Reply).where(Reply.application_id.in_(applications)))
+    await remove(session, record)
+
+
 async def page_of(
     session: AsyncSession,
     model: type[Owned],
@@ -189,5 +207,9 @@ async def save_policy_values(session: AsyncSession, tenant_id: str, values: dict
         session.add(TenantPolicy(tenant_id=tenant_id, values=values))
     else:
         row.values = values
-        row.version += 1
     await session.flush()
+
+
+async def policy_version(session: AsyncSession, tenant_id: str) -> int:
+    row = await session.get(TenantPolicy, tenant_id)
+    return row.version if row else 0

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Self
+from typing import Any
 
-from pydantic import Field, create_model, model_validator
+from pydantic import Field, ValidationInfo, create_model, field_validator
 
 from app.domain import (
     ActionStatus,
@@ -86,14 +86,17 @@ class SnoozeAction(WriteModel):
 
     model_config = example(until="2026-12-07T09:00:00+01:00")
 
-    until: Timestamp = Field(description="When it should show again.")
+    # `at` comes first so that the check on `until` can read it and name `until` when it fails.
     at: Timestamp | None = Field(default=None, description="When it was snoozed; defaults to now.")
+    until: Timestamp = Field(description="When it should show again.")
 
-    @model_validator(mode="after")
-    def _until_after_at(self) -> Self:
-        if self.at is not None and self.until <= self.at:
-            raise ValueError("until must be after at")
-        return self
+    @field_validator("until")
+    @classmethod
+    def _until_after_at(cls, value: datetime, info: ValidationInfo) -> datetime:
+        snoozed_at = info.data.get("at")
+        if snoozed_at is not None and value <= snoozed_at:
+            raise ValueError("must be after at")
+        return value
 
 
 def _policy_model(name: str, *, optional: bool) -> Any:

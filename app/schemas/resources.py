@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
-from typing import Self
+from typing import Annotated
 
-from pydantic import EmailStr, Field, model_validator
+from pydantic import AfterValidator, EmailStr, Field, ValidationInfo, field_validator
 
 from app.domain import ApplicationStatus, InterviewKind, InterviewStatus
 from app.schemas.common import (
@@ -23,6 +23,10 @@ from app.schemas.common import (
     WriteModel,
     example,
 )
+
+# A response states every instant in UTC, so the body a write returns is the body a later
+# read returns, whatever offset the caller wrote the time with.
+UTCInstant = Annotated[datetime, AfterValidator(lambda value: value.astimezone(UTC))]
 
 # --- candidates -------------------------------------------------------------------------
 
@@ -104,11 +108,13 @@ class ApplicationCreate(WriteModel):
     )
     external_id: ExternalId | None = None
 
-    @model_validator(mode="after")
-    def _firm_named(self) -> Self:
-        if self.recruiting_firm and self.source is not ApplicationSource.RECRUITING_FIRM:
-            raise ValueError("recruiting_firm is only allowed with source 'recruiting_firm'")
-        return self
+    # Field validators (not a model validator) so the error names the field that failed.
+    @field_validator("recruiting_firm")
+    @classmethod
+    def _firm_named(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value and info.data.get("source") is not ApplicationSource.RECRUITING_FIRM:
+            raise ValueError("only allowed with source 'recruiting_firm'")
+        return value
 
 
 class ApplicationUpdate(WriteModel):
@@ -138,7 +144,7 @@ class ApplicationRead(ResourceMeta):
     source: ApplicationSource = Field(description="Applied directly or through a firm.")
     recruiting_firm: str | None = Field(description="The recruiting firm's name, if any.")
     status: ApplicationStatus = Field(description="Where the application stands.")
-    outcome_at: datetime | None = Field(description="When a final status was reached.")
+    outcome_at: UTCInstant | None = Field(description="When a final status was reached.")
     external_id: str | None = Field(description="The caller's own ID for this application.")
 
 
@@ -249,21 +255,27 @@ class InterviewCreate(WriteModel):
     )
     external_id: ExternalId | None = None
 
-    @model_validator(mode="after")
-    def _ends_after_start(self) -> Self:
-        if self.end <= self.start:
-            raise ValueError("end must be after start")
-        if len(set(self.panel)) != len(self.panel):
-            raise ValueError("panel lists a contact twice")
-        return self
+    # Field validators (not a model validator) so the error names the field that failed.
+    @field_validator("end")
+    @classmethod
+    def _ends_after_start(cls, value: datetime, info: ValidationInfo) -> datetime:
+        start = info.data.get("start")
+        if start is not None and value <= start:
+            raise ValueError("must be after start")
+        return value
+
+    @field_validator("panel")
+    @classmethod
+    def _each_once(cls, value: list[str]) -> list[str]:
+        if len(set(value)) != len(value):
+            raise ValueError("lists a contact twice")
+        return value
 
 
 class InterviewUpdate(WriteModel):
     """Fields to change on an interview; omitted fields stay as they are."""
 
-    model_config = example(
-        status="completed", next_step="Onsite", expected_reply_date="2026-12-10"
-    )
+    model_config = example(status="completed", next_step="Onsite", expected_reply_date="2026-12-10")
 
     kind: InterviewKind | None = Field(default=None, description="How the interview is held.")
     start: Timestamp | None = Field(default=None, description="When it starts.")
@@ -283,8 +295,8 @@ class InterviewRead(ResourceMeta):
 
     application_id: str = Field(description="The application this round belongs to.")
     kind: InterviewKind = Field(description="How the interview is held.")
-    start: datetime = Field(description="When it starts.")
-    end: datetime = Field(description="When it ends.")
+    start: UTCInstant = Field(description="When it starts.")
+    end: UTCInstant = Field(description="When it ends.")
     status: InterviewStatus = Field(description="Where it stands.")
     panel: list[str] = Field(description="Contact IDs of the interviewers, lead first.")
     panel_confirmed: bool = Field(description="Whether the panel was confirmed.")
@@ -331,7 +343,7 @@ class ReplyRead(ResourceMeta):
     """A reply from the employer."""
 
     application_id: str = Field(description="The application replied about.")
-    received_at: datetime = Field(description="When the reply came.")
+    received_at: UTCInstant = Field(description="When the reply came.")
     contact_id: str | None = Field(description="Who replied.")
     note: str | None = Field(description="What they said.")
     new_expected_date: date | None = Field(description="A new date they promised news by.")

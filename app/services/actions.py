@@ -71,13 +71,18 @@ async def get_policy(session: AsyncSession, tenant_id: str) -> domain.Policy:
 async def put_policy(
     session: AsyncSession, tenant_id: str, values: dict[str, Any]
 ) -> domain.Policy:
-    """Replace the tenant's policy and re-plan every application that has open actions."""
+    """Replace the tenant's policy and re-plan every application it can affect."""
     explicit = {name: value for name, value in values.items() if value is not None}
     try:
         policy = domain.Policy(**explicit)
     except domain.PolicyError as exc:
         raise InvalidInput.on_field(f"body.{exc.field}", exc.message, "out_of_range") from exc
     await repo.save_policy_values(session, tenant_id, explicit)
-    for application_id in await action_repo.open_application_ids(session, tenant_id):
+    for application_id in await action_repo.applications_to_replan(session, tenant_id):
         await replan(session, application_id, policy)
     return policy
+
+
+async def policy_version(session: AsyncSession, tenant_id: str) -> int:
+    """The version of the tenant's policy (0 while it has only the defaults)."""
+    return await repo.policy_version(session, tenant_id)

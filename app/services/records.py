@@ -68,9 +68,7 @@ async def create_candidate(
     session: AsyncSession, tenant_id: str, body: schemas.CandidateCreate
 ) -> models.Candidate:
     await _check_external_id(session, models.Candidate, tenant_id, body.external_id)
-    candidate = models.Candidate(
-        id=new_id("cand"), tenant_id=tenant_id, **body.model_dump()
-    )
+    candidate = models.Candidate(id=new_id("cand"), tenant_id=tenant_id, **body.model_dump())
     await repo.add(session, candidate)
     return candidate
 
@@ -107,7 +105,7 @@ async def delete_candidate(session: AsyncSession, tenant_id: str, candidate_id: 
 # --- applications -----------------------------------------------------------------------
 
 
-def _outcome_time(status: str, outcome_at: datetime | None) -> datetime | None:
+def outcome_time(status: str, outcome_at: datetime | None) -> datetime | None:
     if ApplicationStatus(status).is_final:
         return outcome_at or utcnow()
     return None
@@ -128,7 +126,7 @@ async def create_application(
         )
     await _check_external_id(session, models.Application, tenant_id, body.external_id)
     values = body.model_dump()
-    values["outcome_at"] = _outcome_time(body.status, body.outcome_at)
+    values["outcome_at"] = outcome_time(body.status, body.outcome_at)
     application = models.Application(id=new_id("app"), tenant_id=tenant_id, **values)
     await repo.add(session, application)
     await replan(session, application.id)
@@ -155,7 +153,7 @@ async def update_application(
     status = changes.get("status", application.status)
     if "status" in changes or "outcome_at" in changes:
         keep = application.outcome_at if status == application.status else None
-        changes["outcome_at"] = _outcome_time(status, changes.get("outcome_at") or keep)
+        changes["outcome_at"] = outcome_time(status, changes.get("outcome_at") or keep)
     _apply(application, changes)
     await session.flush()
     await replan(session, application.id)

@@ -1,0 +1,284 @@
+"""The ATS sync: upsert a batch of records by external ID in one transaction, all or nothing.
+
+Records are matched by the caller's ``external_id`` within the tenant; references between
+them (application -> candidate, contact/interview -> application, panel -> contacts) may
+use external IDs from the same batch or from earlier syncs, or Follow-Up IDs. Each touched
+application is re-planned once, after all its records are written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.db import models
+from app.db.base import new_id, utcnow
+from app.errors import InvalidInput
+from app.repositories import records as record_repo
+from app.repositories import sync as repo
+from app.schemas import sync as schemas
+from app.services.planning import replan_many
+from app.services.records import outcome_time
+
+_INTERVIEW_COLUMNS = {"start": "start_at", "end": "end_at"}
+
+
+@dataclass
+class _Batch:
+    """What the sync has resolved so far: rows by external ID, and what it touched."""
+
+    tenant_id: str
+    results: list[schemas.SyncResult] = field(default_factory=list)
+    touched_applications: set[str] = field(default_factory=set)
+    candidates_with_new_calendar: set[str] = field(default_factory=set)
+    candidates: dict[str, models.Candidate] = field(default_factory=dict)
+    applications: dict[str, models.Application] = field(default_factory=dict)
+    contacts: dict[str, models.Contact] = field(default_factory=dict)
+    new_panels: dict[str, list[str]] = field(default_factory=dict)
+
+    def record(
+        self, kind: schemas.SyncKind, external_id: str, row_id: str, outcome: schemas.SyncOutcome
+    ) -> None:
+        self.results.append(
+            schemas.SyncResult(kind=kind, external_id=external_id, id=row_id, outcome=outcome)
+        )
+
+
+def _assign(row: Any, values: Mapping[str, Any], renames: Mapping[str, str] = {}) -> bool:
+    """Copy values onto a row; True when any differs from what is stored."""
+    changed = False
+    for name, value in values.items():
+        column = renames.get(name, name)
+        stored = value.value if hasattr(value, "value") else value
+        if getattr(row, column) != stored:
+            setattr(row, column, stored)
+            changed = True
+    return changed
+
+
+def _outcome(created: bool, changed: bool) -> schemas.SyncOutcome:
+    if created:
+        return schemas.SyncOutcome.CREATED
+    return schemas.SyncOutcome.UPDATED if changed else schemas.SyncOutcome.UNCHANGED
+
+
+async def sync(
+    session: AsyncSession, tenant_id: str, batch: schemas.SyncBatch
+) -> schemas.SyncResponse:
+    await repo.lock_tenant(session, tenant_id)
+    state = _Batch(tenant_id=tenant_id)
+    # Flushed kind by kind: with no ORM relationships, the unit of work would not know
+    # that a new application's row must follow its new candidate's.
+    for step in (_sync_candidates, _sync_applications, _sync_contacts, _sync_interviews):
+        await step(session, state, batch)
+        await session.flush()
+    await repo.replace_panels(session, state.new_panels)
+    state.touched_applications.update(
+        await repo.application_ids_of_candidates(session, state.candidates_with_new_calendar)
+    )
+    await replan_many(session, sorted(state.touched_applications))
+    return schemas.SyncResponse(
+        results=state.results, replanned_applications=len(state.touched_applications)
+    )
+
+
+async def _sync_candidates(session: AsyncSession, state: _Batch, batch: schemas.SyncBatch) -> None:
+    referenced = {a.candidate_external_id for a in batch.applications if a.candidate_external_id}
+    wanted = {c.external_id for c in batch.candidates} | referenced
+    state.candidates = await repo.by_external_ids(
+        session, models.Candidate, state.tenant_id, wanted
+    )
+    for item in batch.candidates:
+        values = item.model_dump(exclude={"external_id"})
+        row = state.candidates.get(item.external_id)
+        created = row is None
+        if row is None:
+            row = models.Candidate(
+                id=new_id("cand"), tenant_id=state.tenant_id, external_id=item.external_id
+            )
+            session.add(row)
+            state.candidates[item.external_id] = row
+        elif row.time_zone != item.time_zone or row.country != item.country:
+            state.candidates_with_new_calendar.add(row.id)
+        changed = _assign(row, values)
+        outcome = _outcome(created, changed)
+        state.record(schemas.SyncKind.CANDIDATE, item.external_id, row.id, outcome)
+
+
+async def _sync_applications(
+    session: AsyncSession, state: _Batch, batch: schemas.SyncBatch
+) -> None:
+    referenced = {c.application_external_id for c in batch.contacts} | {
+        i.application_external_id for i in batch.interviews
+    }
+    referenced.discard(None)
+    wanted = {a.external_id for a in batch.applications} | {r for r in referenced if r}
+    state.applications = await repo.by_external_ids(
+        session, models.Application, state.tenant_id, wanted
+    )
+    by_id = await repo.by_ids(
+        session,
+        models.Candidate,
+        state.tenant_id,
+        {a.candidate_id for a in batch.applications if a.candidate_id},
+    )
+    for index, item in enumerate(batch.applications):
+        where = f"body.applications.{index}"
+        if item.candidate_external_id is not None:
+            candidate = state.candidates.get(item.candidate_external_id)
+            if candidate is None:
+                raise InvalidInput.on_field(
+                    f"{where}.candidate_external_id",
+                    f"no candidate with external_id {item.candidate_external_id!r}",
+                    "not_found",
+                )
+        else:
+            candidate = by_id.get(item.candidate_id or "")
+            if candidate is None:
+                raise InvalidInput.on_field(
+                    f"{where}.candidate_id", f"no candidate {item.candidate_id}", "not_found"
+                )
+        values = item.model_dump(exclude={"external_id", "candidate_id", "candidate_external_id"})
+        row = state.applications.get(item.external_id)
+        created = row is None
+        if row is None:
+            row = models.Application(
+                id=new_id("app"), tenant_id=state.tenant_id, external_id=item.external_id
+            )
+            session.add(row)
+            state.applications[item.external_id] = row
+        values["candidate_id"] = candidate.id
+        keep = row.outcome_at if not created and row.status == item.status else None
+        values["outcome_at"] = outcome_time(item.status, item.outcome_at or keep)
+        changed = _assign(row, values)
+        if created or changed:
+            state.touched_applications.add(row.id)
+        state.record(
+            schemas.SyncKind.APPLICATION, item.external_id, row.id, _outcome(created, changed)
+        )
+
+
+async def _application_for(
+    session: AsyncSession, state: _Batch, item: Any, where: str
+) -> models.Application:
+    if item.application_external_id is not None:
+        application = state.applications.get(item.application_external_id)
+        if application is None:
+            raise InvalidInput.on_field(
+                f"{where}.application_external_id",
+                f"no application with external_id {item.application_external_id!r}",
+                "not_found",
+            )
+        return application
+    found = await repo.by_ids(session, models.Application, state.tenant_id, {item.application_id})
+    if item.application_id not in found:
+        raise InvalidInput.on_field(
+            f"{where}.application_id", f"no application {item.application_id}", "not_found"
+        )
+    return found[item.application_id]
+
+
+async def _sync_contacts(session: AsyncSession, state: _Batch, batch: schemas.SyncBatch) -> None:
+    referenced = {ref for i in batch.interviews for ref in i.panel_external_ids}
+    wanted = {c.external_id for c in batch.contacts} | referenced
+    state.contacts = await repo.by_external_ids(session, models.Contact, state.tenant_id, wanted)
+    for index, item in enumerate(batch.contacts):
+        where = f"body.contacts.{index}"
+        application = await _application_for(session, state, item, where)
+        values = item.model_dump(
+            exclude={"external_id", "application_id", "application_external_id"}
+        )
+        row = state.contacts.get(item.external_id)
+        created = row is None
+        if row is None:
+            row = models.Contact(
+                id=new_id("con"),
+                tenant_id=state.tenant_id,
+                external_id=item.external_id,
+                application_id=application.id,
+            )
+            session.add(row)
+            state.contacts[item.external_id] = row
+        elif row.application_id != application.id:
+            raise InvalidInput.on_field(
+                f"{where}.application_external_id",
+                "a contact cannot move to another application",
+                "immutable",
+            )
+        changed = _assign(row, values)
+        if created or changed:
+            state.touched_applications.add(application.id)
+        outcome = _outcome(created, changed)
+        state.record(schemas.SyncKind.CONTACT, item.external_id, row.id, outcome)
+
+
+async def _sync_interviews(session: AsyncSession, state: _Batch, batch: schemas.SyncBatch) -> None:
+    existing = await repo.by_external_ids(
+        session, models.Interview, state.tenant_id, {i.external_id for i in batch.interviews}
+    )
+    current_panels = await record_repo.panels_of(session, [row.id for row in existing.values()])
+    panel_owner = await repo.contact_application_ids(
+        session, {c for i in batch.interviews for c in i.panel}
+    )
+    panel_owner.update({row.id: row.application_id for row in state.contacts.values()})
+    for index, item in enumerate(batch.interviews):
+        where = f"body.interviews.{index}"
+        application = await _application_for(session, state, item, where)
+        panel = list(item.panel)
+        for position, external_id in enumerate(item.panel_external_ids):
+            contact = state.contacts.get(external_id)
+            if contact is None:
+                raise InvalidInput.on_field(
+                    f"{where}.panel_external_ids.{position}",
+                    f"no contact with external_id {external_id!r}",
+                    "not_found",
+                )
+            panel.append(contact.id)
+        if len(set(panel)) != len(panel):
+            raise InvalidInput.on_field(f"{where}.panel", "lists a contact twice", "duplicate")
+        for position, contact_id in enumerate(panel):
+            if panel_owner.get(contact_id) != application.id:
+                raise InvalidInput.on_field(
+                    f"{where}.panel.{position}",
+                    f"no contact {contact_id} in this application",
+                    "not_found",
+                )
+        values = item.model_dump(
+            exclude={
+                "external_id",
+                "application_id",
+                "application_external_id",
+                "panel",
+                "panel_external_ids",
+            }
+        )
+        row = existing.get(item.external_id)
+        created = row is None
+        if row is None:
+            row = models.Interview(
+                id=new_id("int"),
+                tenant_id=state.tenant_id,
+                external_id=item.external_id,
+                application_id=application.id,
+            )
+            session.add(row)
+        elif row.application_id != application.id:
+            raise InvalidInput.on_field(
+                f"{where}.application_external_id",
+                "an interview cannot move to another application",
+                "immutable",
+            )
+        changed = _assign(row, values, _INTERVIEW_COLUMNS)
+        if created or current_panels.get(row.id, []) != panel:
+            state.new_panels[row.id] = panel
+            if not created:
+                changed = True
+                row.updated_at = utcnow()  # the panel is part of the interview: new version
+        if created or changed:
+            state.touched_applications.add(application.id)
+        state.record(
+            schemas.SyncKind.INTERVIEW, item.external_id, row.id, _outcome(created, changed)
+        )

@@ -267,3 +267,27 @@ class DraftTemplate(TenantOwned, Base):
     language: Mapped[str] = mapped_column(String(16))
     subject: Mapped[str | None] = mapped_column(Text)
     body: Mapped[str] = mapped_column(Text)
+
+
+class Event(Base):
+    """Something that happened, written in the transaction that made it happen (outbox).
+
+    ``candidate_id`` is kept (without a foreign key) so a candidate's erasure can find and
+    scrub the personal data in their events; the event itself stays as an audit record.
+    """
+
+    __tablename__ = "events"
+    __table_args__ = (
+        Index("ix_events_tenant_id_occurred_at_id", "tenant_id", "occurred_at", "id"),
+        Index("ix_events_candidate_id", "candidate_id"),
+    )
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    type: Mapped[str] = mapped_column(String(40))
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    candidate_id: Mapped[str | None] = mapped_column(ID)
+    application_id: Mapped[str | None] = mapped_column(ID)
+    action_id: Mapped[str | None] = mapped_column(ID)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -13,6 +13,7 @@ from app.db.base import utcnow
 from app.errors import InvalidInput, NotFound
 from app.repositories import actions as action_repo
 from app.repositories import records as repo
+from app.services import events
 from app.services.planning import load_policy, replan, resolution_of
 
 
@@ -46,6 +47,10 @@ async def mark_action(
     action.snoozed_until = snoozed_until if kind is domain.MarkKind.SNOOZED else None
     action.dismiss_reason = reason if kind is domain.MarkKind.DISMISSED else None
     action.resolution = resolution_of(action)
+    if kind is domain.MarkKind.DONE:
+        events.record_action_event(session, events.EventType.ACTION_COMPLETED, action)
+    elif kind is domain.MarkKind.DISMISSED:
+        events.record_action_event(session, events.EventType.ACTION_DISMISSED, action)
     await session.flush()
     await replan(session, action.application_id)
     await session.refresh(action)

@@ -17,6 +17,7 @@ from app.db.base import new_id, utcnow
 from app.repositories import records
 from app.repositories.planning import load_for_planning
 from app.schemas.resources import ContactRole
+from app.services import events
 
 
 def resolution_of(action: models.Action) -> str | None:
@@ -172,15 +173,21 @@ def reconcile(
             _copy_plan(row, item)
             row.resolution = resolution_of(row)
             session.add(row)
+            events.record_action_event(session, events.EventType.ACTION_CREATED, row)
             continue
         # Assigning equal values leaves the row clean, so only moved windows are updated.
+        revived = row.obsolete_at is not None
         _copy_plan(row, item)
         row.obsolete_at = None
         row.resolution = resolution_of(row)
+        if revived:  # a rule calls for it again (say, an interview un-cancelled)
+            events.record_action_event(session, events.EventType.ACTION_CREATED, row)
     for row in stored.values():
         if row.obsolete_at is None:
             row.obsolete_at = now
             row.resolution = resolution_of(row)
+            if row.resolution == domain.ActionStatus.OBSOLETE:
+                events.record_action_event(session, events.EventType.ACTION_OBSOLETE, row)
 
 
 def _copy_plan(row: models.Action, item: domain.PlannedAction) -> None:

@@ -14,6 +14,7 @@ from app.domain import ApplicationStatus
 from app.errors import Conflict, FieldError, InvalidInput, NotFound
 from app.repositories import records as repo
 from app.schemas import resources as schemas
+from app.services import events
 from app.services.planning import replan
 
 
@@ -100,6 +101,7 @@ async def delete_candidate(session: AsyncSession, tenant_id: str, candidate_id: 
     """Erase the candidate and everything about them (applications, people, rounds, actions)."""
     candidate = await get_candidate(session, tenant_id, candidate_id)
     await repo.remove_with_dependents(session, candidate)
+    await events.erase_candidate(session, candidate_id)
 
 
 # --- applications -----------------------------------------------------------------------
@@ -129,6 +131,7 @@ async def create_application(
     values["outcome_at"] = outcome_time(body.status, body.outcome_at)
     application = models.Application(id=new_id("app"), tenant_id=tenant_id, **values)
     await repo.add(session, application)
+    await events.record_outcome_if_reached(session, application, None)
     await replan(session, application.id)
     return application
 
@@ -154,8 +157,10 @@ async def update_application(
     if "status" in changes or "outcome_at" in changes:
         keep = application.outcome_at if status == application.status else None
         changes["outcome_at"] = outcome_time(status, changes.get("outcome_at") or keep)
+    previous_status = application.status
     _apply(application, changes)
     await session.flush()
+    await events.record_outcome_if_reached(session, application, previous_status)
     await replan(session, application.id)
     return application
 
@@ -261,6 +266,7 @@ async def create_interview(
     )
     await repo.add(session, interview)
     await repo.set_panel(session, interview.id, body.panel)
+    await events.record_interview_change(session, interview, None)
     await replan(session, application.id)
     return interview, list(body.panel)
 
@@ -280,6 +286,7 @@ async def update_interview(
     await _check_external_id(
         session, models.Interview, tenant_id, changes.get("external_id"), interview.id
     )
+    previous = events.interview_state(interview)
     panel = changes.pop("panel", None)
     if panel is not None:
         await _check_panel(session, interview.application_id, panel)
@@ -287,6 +294,7 @@ async def update_interview(
         interview.updated_at = utcnow()  # the panel is part of the interview: new version
     _apply(interview, changes, renames={"start": "start_at", "end": "end_at"})
     await session.flush()
+    await events.record_interview_change(session, interview, previous)
     await replan(session, interview.application_id)
     panels = await repo.panels_of(session, [interview.id])
     return interview, panels[interview.id]

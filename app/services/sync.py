@@ -20,6 +20,7 @@ from app.errors import InvalidInput
 from app.repositories import records as record_repo
 from app.repositories import sync as repo
 from app.schemas import sync as schemas
+from app.services import events
 from app.services.planning import replan_many
 from app.services.records import outcome_time
 
@@ -153,7 +154,9 @@ async def _sync_applications(
         values["candidate_id"] = candidate.id
         keep = row.outcome_at if not created and row.status == item.status else None
         values["outcome_at"] = outcome_time(item.status, item.outcome_at or keep)
+        previous_status = None if created else row.status
         changed = _assign(row, values)
+        await events.record_outcome_if_reached(session, row, previous_status)
         if created or changed:
             state.touched_applications.add(row.id)
         state.record(
@@ -271,7 +274,9 @@ async def _sync_interviews(session: AsyncSession, state: _Batch, batch: schemas.
                 "an interview cannot move to another application",
                 "immutable",
             )
+        previous = None if created else events.interview_state(row)
         changed = _assign(row, values, _INTERVIEW_COLUMNS)
+        await events.record_interview_change(session, row, previous)
         if created or current_panels.get(row.id, []) != panel:
             state.new_panels[row.id] = panel
             if not created:

@@ -1,0 +1,62 @@
+"""The event log: an audit trail, and a feed for clients that prefer polling to webhooks."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from app.api.deps import ReaderDep, SessionDep
+from app.api.errors import problem_responses
+from app.api.params import PageDep
+from app.errors import InvalidInput
+from app.repositories import events as repo
+from app.repositories.pagination import InvalidCursor
+from app.schemas.common import Page
+from app.schemas.events import EventRead
+from app.services.events import EventType
+
+router = APIRouter(prefix="/v1")
+
+
+@router.get(
+    "/events",
+    response_model=Page[EventRead],
+    tags=["events"],
+    responses=problem_responses(401, 403, 422),
+)
+async def list_events(
+    principal: ReaderDep,
+    session: SessionDep,
+    page: PageDep,
+    type_: Annotated[
+        list[EventType] | None, Query(alias="type", description="Only these types (repeatable).")
+    ] = None,
+    application_id: Annotated[
+        str | None, Query(max_length=40, description="Only this application's.")
+    ] = None,
+    occurred_after: Annotated[datetime | None, Query(description="At or after.")] = None,
+    occurred_before: Annotated[datetime | None, Query(description="Strictly before.")] = None,
+) -> Page[EventRead]:
+    """The tenant's events, oldest first. Poll with the last page's `next_cursor` to get
+    what happened since; each event's `id` is stable, so duplicates are easy to drop."""
+    for name, value in (("occurred_after", occurred_after), ("occurred_before", occurred_before)):
+        if value is not None and value.tzinfo is None:
+            raise InvalidInput.on_field(f"query.{name}", "must carry a time zone offset", "naive")
+    try:
+        result = await repo.page(
+            session,
+            principal.tenant_id,
+            types=[t.value for t in type_ or ()],
+            occurred_after=occurred_after,
+            occurred_before=occurred_before,
+            application_id=application_id,
+            cursor=page.cursor,
+            limit=page.limit,
+        )
+    except InvalidCursor as exc:
+        raise InvalidInput.on_field("query.cursor", str(exc), "invalid_cursor") from exc
+    return Page(
+        data=[EventRead.model_validate(e) for e in result.items], next_cursor=result.next_cursor
+    )

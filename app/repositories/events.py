@@ -1,0 +1,46 @@
+"""Queries on the event log."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.db.models import Event
+from app.repositories.pagination import PageResult, paginate
+
+
+async def scrub_candidate(session: AsyncSession, candidate_id: str, now: datetime) -> int:
+    """Replace the data of the candidate's events with nothing personal; keep type and time."""
+    result = await session.execute(
+        update(Event)
+        .where(Event.candidate_id == candidate_id)
+        .values(data={"erased": True}, erased_at=now)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def page(
+    session: AsyncSession,
+    tenant_id: str,
+    *,
+    types: list[str],
+    occurred_after: datetime | None,
+    occurred_before: datetime | None,
+    application_id: str | None,
+    cursor: str | None,
+    limit: int,
+) -> PageResult[Event]:
+    conditions: list[Any] = [Event.tenant_id == tenant_id]
+    if types:
+        conditions.append(Event.type.in_(types))
+    if occurred_after:
+        conditions.append(Event.occurred_at >= occurred_after)
+    if occurred_before:
+        conditions.append(Event.occurred_at < occurred_before)
+    if application_id:
+        conditions.append(Event.application_id == application_id)
+    query = select(Event).where(*conditions)
+    return await paginate(session, query, [Event.occurred_at, Event.id], cursor=cursor, limit=limit)

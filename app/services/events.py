@@ -1,0 +1,184 @@
+"""The event outbox: what happened, written in the same transaction as the change itself.
+
+Because the event row commits (or rolls back) with the change, a consumer polling
+`GET /v1/events`, or the webhook worker, never sees an event for a change that did not
+happen, and never misses one that did.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.db import models
+from app.db.base import new_id, utcnow
+from app.repositories import events as repo
+
+
+class EventType(StrEnum):
+    """Every event Follow-Up emits."""
+
+    ACTION_CREATED = "action.created"
+    ACTION_DUE = "action.due"
+    ACTION_OVERDUE = "action.overdue"
+    ACTION_COMPLETED = "action.completed"
+    ACTION_DISMISSED = "action.dismissed"
+    ACTION_OBSOLETE = "action.obsolete"
+    APPLICATION_OUTCOME = "application.outcome"
+    INTERVIEW_SCHEDULED = "interview.scheduled"
+    INTERVIEW_CANCELLED = "interview.cancelled"
+
+
+EVENT_DESCRIPTIONS = {
+    EventType.ACTION_CREATED: "A rule called for a new action.",
+    EventType.ACTION_DUE: "An action's window opened (sent once, by the worker).",
+    EventType.ACTION_OVERDUE: "An action's window closed while it was open (sent once).",
+    EventType.ACTION_COMPLETED: "The user marked an action done.",
+    EventType.ACTION_DISMISSED: "The user dismissed an action.",
+    EventType.ACTION_OBSOLETE: "No rule calls for an action any more.",
+    EventType.APPLICATION_OUTCOME: "An application reached a final status.",
+    EventType.INTERVIEW_SCHEDULED: "An interview was booked or moved.",
+    EventType.INTERVIEW_CANCELLED: "An interview was cancelled.",
+}
+
+
+def record(
+    session: AsyncSession,
+    event_type: EventType,
+    *,
+    tenant_id: str,
+    data: dict[str, Any],
+    candidate_id: str | None = None,
+    application_id: str | None = None,
+    action_id: str | None = None,
+    at: datetime | None = None,
+) -> models.Event:
+    """Add an event to the session; it is written with the rest of the transaction."""
+    event = models.Event(
+        id=new_id("evt"),
+        tenant_id=tenant_id,
+        type=event_type.value,
+        occurred_at=at or utcnow(),
+        candidate_id=candidate_id,
+        application_id=application_id,
+        action_id=action_id,
+        data=data,
+    )
+    session.add(event)
+    return event
+
+
+def action_data(action: models.Action) -> dict[str, Any]:
+    """The action as events carry it: enough to act without fetching it."""
+    return {
+        "action": {
+            "id": action.id,
+            "key": action.key,
+            "rule": action.rule,
+            "type": action.type,
+            "application_id": action.application_id,
+            "candidate_id": action.candidate_id,
+            "interview_id": action.interview_id,
+            "contact_id": action.contact_id,
+            "available_from": action.available_from.isoformat(),
+            "due_by": action.due_by.isoformat(),
+            "channel": action.channel,
+            "blocked_reason": action.blocked_reason,
+            "title": action.title,
+            "mark": action.mark,
+        }
+    }
+
+
+def record_action_event(
+    session: AsyncSession, event_type: EventType, action: models.Action
+) -> models.Event:
+    return record(
+        session,
+        event_type,
+        tenant_id=action.tenant_id,
+        data=action_data(action),
+        candidate_id=action.candidate_id,
+        application_id=action.application_id,
+        action_id=action.id,
+    )
+
+
+async def erase_candidate(session: AsyncSession, candidate_id: str) -> int:
+    """Scrub the personal data from a candidate's events (the privacy erasure)."""
+    return await repo.scrub_candidate(session, candidate_id, utcnow())
+
+
+async def record_outcome_if_reached(
+    session: AsyncSession, application: models.Application, previous_status: str | None
+) -> None:
+    """Emit application.outcome when the application has just reached a final status."""
+    from app.domain import ApplicationStatus
+
+    status = ApplicationStatus(application.status)
+    if not status.is_final or previous_status == application.status:
+        return
+    record(
+        session,
+        EventType.APPLICATION_OUTCOME,
+        tenant_id=application.tenant_id,
+        data={
+            "application": {
+                "id": application.id,
+                "candidate_id": application.candidate_id,
+                "company": application.company,
+                "role": application.role,
+                "status": application.status,
+                "outcome_at": application.outcome_at.isoformat()
+                if application.outcome_at
+                else None,
+            }
+        },
+        candidate_id=application.candidate_id,
+        application_id=application.id,
+    )
+
+
+InterviewState = tuple[str, datetime, datetime]
+
+
+def interview_state(interview: models.Interview) -> InterviewState:
+    return (interview.status, interview.start_at, interview.end_at)
+
+
+async def record_interview_change(
+    session: AsyncSession, interview: models.Interview, previous: InterviewState | None
+) -> None:
+    """Emit interview.scheduled when booked or moved, interview.cancelled when called off."""
+    current = interview_state(interview)
+    if previous == current:
+        return
+    if interview.status == "cancelled":
+        if previous is not None and previous[0] == "cancelled":
+            return
+        event_type = EventType.INTERVIEW_CANCELLED
+    elif interview.status == "scheduled":
+        event_type = EventType.INTERVIEW_SCHEDULED
+    else:
+        return  # completed: the feed's thank-yous and check-ins say what follows
+    application = await session.get(models.Application, interview.application_id)
+    record(
+        session,
+        event_type,
+        tenant_id=interview.tenant_id,
+        data={
+            "interview": {
+                "id": interview.id,
+                "application_id": interview.application_id,
+                "kind": interview.kind,
+                "start": interview.start_at.isoformat(),
+                "end": interview.end_at.isoformat(),
+                "status": interview.status,
+            }
+        },
+        candidate_id=application.candidate_id if application else None,
+        application_id=interview.application_id,
+    )

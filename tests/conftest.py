@@ -77,6 +77,8 @@ def settings(test_database: TestDatabase, tmp_path_factory: pytest.TempPathFacto
         data_dir=tmp_path_factory.mktemp("data"),
         secret_key="test-secret",
         max_body_bytes=256 * 1024,
+        # Tests revoke keys and expect the next request to see it at once.
+        auth_cache_seconds=0,
     )
 
 
@@ -120,6 +122,7 @@ def app(settings: Settings, engine: AsyncEngine, sessionmaker: async_sessionmake
     application = create_app(settings)
     application.state.engine = engine
     application.state.sessionmaker = sessionmaker
+    application.state.read_sessionmaker = sessionmaker
     application.state.write_sessionmaker = sessionmaker
     return application
 

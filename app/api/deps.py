@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.errors import Conflict, Forbidden, PreconditionFailed, Unauthorized
-from app.services.api_keys import Principal, Scope, authenticate
+from app.services.api_keys import Principal, Scope, authenticate_cached
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
@@ -20,7 +20,9 @@ WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 async def _session(request: Request) -> AsyncIterator[AsyncSession]:
     """One transaction per request: committed when the handler returns, rolled back on error."""
     state = request.app.state
-    factory = state.write_sessionmaker if request.method in WRITE_METHODS else state.sessionmaker
+    factory = (
+        state.write_sessionmaker if request.method in WRITE_METHODS else state.read_sessionmaker
+    )
     try:
         async with factory() as session, session.begin():
             yield session
@@ -51,7 +53,10 @@ async def _principal(
 ) -> Principal:
     if credentials is None:
         raise Unauthorized("Send an API key as `Authorization: Bearer <key>`.")
-    principal = await authenticate(session, credentials.credentials, request.app.state.secret_key)
+    state = request.app.state
+    principal = await authenticate_cached(
+        session, credentials.credentials, state.secret_key, state.principal_cache
+    )
     if principal is None:
         raise Unauthorized("The API key is malformed, unknown or revoked.")
     return principal

@@ -27,7 +27,7 @@ from app.api.errors import problem_response
 from app.db.base import utcnow
 from app.errors import FieldError
 from app.repositories import idempotency as repo
-from app.services.api_keys import Principal, authenticate
+from app.services.api_keys import Principal, PrincipalCache, authenticate_cached
 from app.services.api_keys import Scope as KeyScope
 
 HEADER = b"idempotency-key"
@@ -66,7 +66,7 @@ class IdempotencyMiddleware:
         body = await _read_body(receive)
         state = scope["app"].state
         sessions: async_sessionmaker[AsyncSession] = state.write_sessionmaker
-        principal = await _principal(scope, sessions, state.secret_key)
+        principal = await _principal(scope, sessions, state.secret_key, state.principal_cache)
         if principal is None or KeyScope.WRITE not in principal.scopes:
             # Authentication and scope errors come from the route itself, unrecorded.
             await self.app(scope, _replay_body(body, receive), send)
@@ -226,14 +226,17 @@ def _fingerprint(scope: Scope, body: bytes) -> str:
 
 
 async def _principal(
-    scope: Scope, sessions: async_sessionmaker[AsyncSession], secret_key: bytes
+    scope: Scope,
+    sessions: async_sessionmaker[AsyncSession],
+    secret_key: bytes,
+    cache: PrincipalCache,
 ) -> Principal | None:
     authorization = _header(scope, b"authorization") or ""
     scheme, _, token = authorization.partition(" ")
     if scheme.lower() != "bearer" or not token:
         return None
     async with sessions() as session, session.begin():
-        return await authenticate(session, token.strip(), secret_key)
+        return await authenticate_cached(session, token.strip(), secret_key, cache)
 
 
 async def _problem(

@@ -61,8 +61,16 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
 
 def create_sessionmaker(
-    engine: AsyncEngine, *, for_writes: bool = False
+    engine: AsyncEngine, *, for_writes: bool = False, read_only: bool = False
 ) -> async_sessionmaker[AsyncSession]:
-    """Sessions on ``engine``; ``for_writes`` ones lock SQLite for writing from the start."""
-    bind = engine.execution_options(**{WRITE_TRANSACTION_OPTION: True}) if for_writes else engine
+    """Sessions on ``engine``.
+
+    ``for_writes`` ones lock SQLite for writing from the start. ``read_only`` ones, on
+    PostgreSQL, run in autocommit: a GET then costs no BEGIN and COMMIT round trips.
+    """
+    bind = engine
+    if for_writes:
+        bind = engine.execution_options(**{WRITE_TRANSACTION_OPTION: True})
+    elif read_only and engine.dialect.name == "postgresql":
+        bind = engine.execution_options(isolation_level="AUTOCOMMIT")
     return async_sessionmaker(bind, expire_on_commit=False, autoflush=False)

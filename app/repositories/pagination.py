@@ -89,11 +89,17 @@ async def paginate(
     *,
     cursor: str | None,
     limit: int,
+    entities: bool = True,
 ) -> PageResult[Any]:
-    """One page of ``query`` in ``order`` (ascending, unique), after ``cursor``."""
+    """One page of ``query`` in ``order`` (ascending, unique), after ``cursor``.
+
+    Items are ORM entities, or plain rows when ``entities`` is False (cheaper to load).
+    """
     if cursor:
         query = query.where(_after(order, decode_cursor(cursor, order)))
-    rows: list[Any] = list((await session.scalars(query.order_by(*order).limit(limit + 1))).all())
+    statement = query.order_by(*order).limit(limit + 1)
+    result = await (session.scalars(statement) if entities else session.execute(statement))
+    rows: list[Any] = list(result.all())
     if len(rows) <= limit:
         return PageResult(items=rows, next_cursor=None)
     last = rows[limit - 1]

@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import re
 import secrets
+import time
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -92,6 +93,50 @@ async def authenticate(
     return Principal(
         tenant_id=record.tenant_id, key_id=record.id, scopes=frozenset(record.scopes.split())
     )
+
+
+class PrincipalCache:
+    """Keys verified in the last ``ttl`` seconds, so a busy client costs no query per request.
+
+    Only successful verifications are kept, under the key's HMAC (never its plaintext). A
+    key revoked elsewhere stops working here within ``ttl`` seconds; ``ttl=0`` disables it.
+    """
+
+    def __init__(self, ttl: float, max_entries: int = 10_000) -> None:
+        self.ttl = ttl
+        self.max_entries = max_entries
+        self._entries: dict[str, tuple[float, Principal]] = {}
+
+    def get(self, digest: str, now: float) -> Principal | None:
+        entry = self._entries.get(digest)
+        if entry is None:
+            return None
+        expires, principal = entry
+        if now >= expires:
+            del self._entries[digest]
+            return None
+        return principal
+
+    def put(self, digest: str, principal: Principal, now: float) -> None:
+        if self.ttl <= 0:
+            return
+        if len(self._entries) >= self.max_entries:
+            self._entries.clear()  # crude but bounded; refilled on the next requests
+        self._entries[digest] = (now + self.ttl, principal)
+
+
+async def authenticate_cached(
+    session: AsyncSession, plaintext: str, secret_key: bytes, cache: PrincipalCache
+) -> Principal | None:
+    """``authenticate``, answered from ``cache`` while a verification is fresh."""
+    digest = hash_secret(plaintext, secret_key)
+    now = time.monotonic()
+    principal = cache.get(digest, now)
+    if principal is None:
+        principal = await authenticate(session, plaintext, secret_key)
+        if principal is not None:
+            cache.put(digest, principal, now)
+    return principal
 
 
 async def create_tenant_with_key(

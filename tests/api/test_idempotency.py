@@ -101,6 +101,7 @@ async def test_a_request_still_running_answers_409(
     impatient = create_app(settings.model_copy(update={"idempotency_wait_seconds": 0.2}))
     impatient.state.engine = app.state.engine
     impatient.state.sessionmaker = impatient.state.write_sessionmaker = sessionmaker
+    impatient.state.read_sessionmaker = sessionmaker
     async with client_for(impatient, tenant.key) as http:
         response = await http.post(
             "/v1/candidates",

@@ -80,16 +80,29 @@ def action_read(action: models.Action, as_of: datetime) -> schemas.ActionRead:
     )
 
 
+_MARK_KINDS = {kind.value: kind for kind in domain.MarkKind}
+
+
 def action_json(action: Any, as_of: datetime) -> dict[str, Any]:
     """The `ActionRead` shape as plain data, for pages serialised without model objects."""
+    mark_kind = _MARK_KINDS.get(action.mark) if action.mark else None
     mark = None
-    if action.mark:
+    if mark_kind is not None:
         mark = {
             "kind": action.mark,
             "at": action.marked_at or action.updated_at,
             "snoozed_until": action.snoozed_until,
             "reason": action.dismiss_reason,
         }
+    status = domain.status_of(
+        available_from=action.available_from,
+        due_by=action.due_by,
+        satisfied=action.satisfied,
+        mark_kind=mark_kind,
+        snoozed_until=action.snoozed_until,
+        obsolete=action.obsolete_at is not None,
+        as_of=as_of,
+    )
     return {
         "id": action.id,
         "key": action.key,
@@ -100,7 +113,7 @@ def action_json(action: Any, as_of: datetime) -> dict[str, Any]:
         "subject": {"interview_id": action.interview_id, "contact_id": action.contact_id},
         "available_from": action.available_from,
         "due_by": action.due_by,
-        "status": service.action_status(action, as_of).value,
+        "status": status.value,
         "as_of": as_of,
         "channel": action.channel,
         "blocked_reason": action.blocked_reason,

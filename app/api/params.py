@@ -16,7 +16,7 @@ class PageParams:
     cursor: str | None
 
 
-def _page_params(
+async def _page_params(
     limit: Annotated[
         int,
         Query(ge=1, le=MAX_PAGE_SIZE, description=f"Items per page (1-{MAX_PAGE_SIZE})."),

@@ -44,10 +44,15 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        # Runs for every timestamp of every row read: the common cases return early.
         if value is None:
             return None
-        assert isinstance(value, datetime)
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        tzinfo = value.tzinfo
+        if tzinfo is UTC:  # asyncpg returns timestamptz in UTC already
+            return value  # type: ignore[no-any-return]
+        if tzinfo is None:  # SQLite stores naive UTC
+            return value.replace(tzinfo=UTC)  # type: ignore[no-any-return]
+        return value.astimezone(UTC)  # type: ignore[no-any-return]
 
 
 def new_id(prefix: str) -> str:

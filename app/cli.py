@@ -194,6 +194,17 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> None:
     print(f"  What is due right now:\n    curl -H 'Authorization: Bearer {plaintext}' '{feed}'\n")
 
 
+def cmd_worker(settings: Settings, _args: argparse.Namespace) -> None:
+    from app.observability import configure_logging
+    from app.services.worker import run_worker
+
+    configure_logging(settings)
+    try:
+        asyncio.run(run_worker(settings))
+    except OSError as exc:
+        _fail(f"cannot reach the database: {exc}")
+
+
 def cmd_openapi(settings: Settings, args: argparse.Namespace) -> None:
     from app.main import create_app
 
@@ -245,6 +256,10 @@ def build_parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="load a sample workspace with due actions")
     demo.add_argument("--name", default="Demo workspace")
     demo.set_defaults(handler=cmd_demo)
+
+    commands.add_parser(
+        "worker", help="emit due/overdue events and deliver webhooks until SIGTERM"
+    ).set_defaults(handler=cmd_worker)
 
     openapi = commands.add_parser("openapi", help="write the OpenAPI document")
     openapi.add_argument("--output", default="-")

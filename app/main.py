@@ -12,7 +12,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import APIRoute
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.api import actions, records, system
+from app.api import actions, calendar, drafts, events, records, sync, system, webhooks
 from app.api.docs import install_docs
 from app.api.errors import PROBLEM_JSON, Problem, install_error_handlers
 from app.api.idempotency import IdempotencyMiddleware
@@ -20,6 +20,7 @@ from app.api.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from app.db.engine import create_engine, create_sessionmaker
 from app.db.migrations import ensure_at_head
 from app.observability import Metrics
+from app.services.api_keys import PrincipalCache
 from app.settings import Settings, get_settings
 
 API_TITLE = "Follow-Up API"
@@ -38,6 +39,7 @@ def attach_database(app: FastAPI, engine: AsyncEngine) -> None:
     """Make an engine (and its session factory) the one this app's requests use."""
     app.state.engine = engine
     app.state.sessionmaker = create_sessionmaker(engine)
+    app.state.read_sessionmaker = create_sessionmaker(engine, read_only=True)
     app.state.write_sessionmaker = create_sessionmaker(engine, for_writes=True)
 
 
@@ -75,12 +77,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.secret_key = settings.resolved_secret_key()
     app.state.metrics = Metrics()
+    app.state.principal_cache = PrincipalCache(ttl=settings.auth_cache_seconds)
     app.state.engine = None
 
     install_error_handlers(app)
     app.include_router(system.router)
     app.include_router(records.router)
     app.include_router(actions.router)
+    app.include_router(sync.router)
+    app.include_router(events.router)
+    app.include_router(drafts.router)
+    app.include_router(webhooks.router)
+    app.include_router(calendar.router)
     install_docs(app)
 
     # Outermost last: the request context wraps everything, so even a 413 has an ID; the

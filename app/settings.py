@@ -44,7 +44,13 @@ class Settings(BaseSettings):
         default="",
         description="Key for hashing API keys; empty means a generated one kept in data_dir.",
     )
-    db_pool_size: int = Field(default=10, ge=1, le=200)
+    db_pool_size: int = Field(default=20, ge=1, le=200)
+    auth_cache_seconds: float = Field(
+        default=10.0,
+        ge=0,
+        le=300,
+        description="How long a verified API key is trusted without a query (revocation delay).",
+    )
     idempotency_ttl_hours: int = Field(
         default=24, ge=1, le=24 * 30, description="How long an Idempotency-Key is remembered."
     )
@@ -53,6 +59,33 @@ class Settings(BaseSettings):
         ge=0,
         le=60,
         description="How long a retry waits for the first request under its key before a 409.",
+    )
+    webhook_allow_http: bool = Field(
+        default=False,
+        description="Accept plain http:// webhook URLs (for development); otherwise https only.",
+    )
+    webhook_allow_private_networks: bool = Field(
+        default=False,
+        description="Let webhooks reach loopback, private and link-local addresses (for "
+        "development and tests); the cloud metadata address stays refused.",
+    )
+    worker_poll_interval_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        le=300,
+        description="How long the worker sleeps when a pass found nothing to do.",
+    )
+    webhook_timeout_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        le=60,
+        description="The most one webhook attempt may take, connecting included.",
+    )
+    webhook_disable_after_failures: int = Field(
+        default=50,
+        ge=1,
+        le=100_000,
+        description="Consecutive failed attempts after which the worker disables an endpoint.",
     )
 
     @field_validator("log_level")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from typing import Annotated
 
@@ -11,13 +12,31 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
-from app.errors import Conflict, Forbidden, PreconditionFailed, Unauthorized
+from app.errors import Conflict, Forbidden, InvalidInput, PreconditionFailed, Unauthorized
 from app.services.api_keys import Principal, Scope, authenticate_cached
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
-async def _session(request: Request) -> AsyncIterator[AsyncSession]:
+# C0 control characters and DEL, except tab, line feed and carriage return. PostgreSQL
+# cannot store NUL in text at all, and none of them belongs in an ID or a filter value.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _reject_control_characters(request: Request) -> None:
+    """Refuse path and query values with control characters before they reach a query."""
+    locations = (("path", request.path_params), ("query", request.query_params))
+    for location, values in locations:
+        for name, value in values.items():
+            if isinstance(value, str) and CONTROL_CHARACTERS.search(value):
+                raise InvalidInput.on_field(
+                    f"{location}.{name}", "must not contain control characters", "control_character"
+                )
+
+
+async def _session(
+    request: Request, _: Annotated[None, Depends(_reject_control_characters)]
+) -> AsyncIterator[AsyncSession]:
     """One transaction per request: committed when the handler returns, rolled back on error."""
     state = request.app.state
     factory = (

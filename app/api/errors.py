@@ -125,6 +125,18 @@ async def _on_validation_error(request: Request, exc: Exception) -> JSONResponse
 
 async def _on_http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400 and isinstance(exc.__cause__, UnicodeDecodeError):
+        # FastAPI answers 400 for a JSON body that is not UTF-8 but 422 `json_invalid` for
+        # one that is text but not JSON; to a client both are the same mistake.
+        errors = [FieldError("body", "is not UTF-8 encoded JSON", "json_invalid")]
+        return problem_response(
+            request,
+            422,
+            slug="validation-error",
+            title="Invalid input",
+            detail="body: is not UTF-8 encoded JSON",
+            errors=errors,
+        )
     phrase = HTTPStatus(exc.status_code).phrase
     detail = exc.detail if isinstance(exc.detail, str) and exc.detail != phrase else None
     return problem_response(

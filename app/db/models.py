@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
@@ -193,6 +194,21 @@ class Action(TenantOwned, Base):
         Index("ix_actions_feed", "tenant_id", "resolution", "due_by", "id"),
         Index("ix_actions_tenant_id_due_by_id", "tenant_id", "due_by", "id"),
         Index("ix_actions_candidate_id_due_by", "candidate_id", "due_by"),
+        # The worker's time-driven events: only open actions it has not announced yet are
+        # in these indexes, so "which windows opened (or closed) since the last pass" is a
+        # short index range however many actions there are.
+        Index(
+            "ix_actions_due_event_pending",
+            "available_from",
+            postgresql_where=text("resolution IS NULL AND due_event_at IS NULL"),
+            sqlite_where=text("resolution IS NULL AND due_event_at IS NULL"),
+        ),
+        Index(
+            "ix_actions_overdue_event_pending",
+            "due_by",
+            postgresql_where=text("resolution IS NULL AND overdue_event_at IS NULL"),
+            sqlite_where=text("resolution IS NULL AND overdue_event_at IS NULL"),
+        ),
     )
 
     tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
@@ -218,6 +234,10 @@ class Action(TenantOwned, Base):
     snoozed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     dismiss_reason: Mapped[str | None] = mapped_column(String(500))
     resolution: Mapped[str | None] = mapped_column(String(16))
+    # When the worker dealt with the window opening (sent `action.due`, or skipped it as the
+    # window had already closed) and closing (sent `action.overdue`); NULL while pending.
+    due_event_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    overdue_event_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class TenantPolicy(Base):
@@ -280,6 +300,13 @@ class Event(Base):
     __table_args__ = (
         Index("ix_events_tenant_id_occurred_at_id", "tenant_id", "occurred_at", "id"),
         Index("ix_events_candidate_id", "candidate_id"),
+        # The webhook worker's fan-out queue: events it has not turned into deliveries yet.
+        Index(
+            "ix_events_fan_out_pending",
+            "occurred_at",
+            postgresql_where=text("fanned_out_at IS NULL"),
+            sqlite_where=text("fanned_out_at IS NULL"),
+        ),
     )
 
     id: Mapped[str] = mapped_column(ID, primary_key=True)
@@ -291,3 +318,86 @@ class Event(Base):
     action_id: Mapped[str | None] = mapped_column(ID)
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the webhook worker created this event's deliveries; NULL until then.
+    fanned_out_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class WebhookEndpoint(TenantOwned, Base):
+    """A URL that receives the tenant's events, signed with a secret only the tenant knows.
+
+    The signing secret is not stored: it is derived from the service's secret key and a
+    random salt (rotation draws a new salt), so the database alone does not reveal it.
+    """
+
+    __tablename__ = "webhook_endpoints"
+    __table_args__ = (
+        Index("ix_webhook_endpoints_tenant_id_created_at_id", "tenant_id", "created_at", "id"),
+    )
+
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    url: Mapped[str] = mapped_column(String(2048))
+    description: Mapped[str | None] = mapped_column(String(500))
+    event_types: Mapped[list[str]] = mapped_column(JSON)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    # "manual" (the tenant turned it off) or "failing" (the worker did); NULL while enabled.
+    disabled_reason: Mapped[str | None] = mapped_column(String(16))
+    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    secret_salt: Mapped[str] = mapped_column(String(64))
+    # After a rotation the old secret still signs (as a second v1) until this moment.
+    previous_secret_salt: Mapped[str | None] = mapped_column(String(64))
+    previous_secret_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_success_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_failure_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class WebhookDelivery(Base):
+    """One event (or a test ping) on its way to one endpoint, with every attempt made.
+
+    The body is not stored: it is rendered from the event when sent, so an erased
+    candidate's data never leaves in a delivery still waiting. ``next_attempt_at`` doubles
+    as the lease: a worker that claims a delivery pushes it into the future, so a worker
+    killed mid-attempt only delays the retry until the lease runs out.
+    """
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        UniqueConstraint("endpoint_id", "event_id"),
+        Index("ix_webhook_deliveries_endpoint_id_created_at_id", "endpoint_id", "created_at", "id"),
+        Index(
+            "ix_webhook_deliveries_pending",
+            "next_attempt_at",
+            postgresql_where=text("status = 'pending'"),
+            sqlite_where=text("status = 'pending'"),
+        ),
+    )
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    endpoint_id: Mapped[str] = mapped_column(ForeignKey("webhook_endpoints.id", ondelete="CASCADE"))
+    # NULL for a test ping, which is not an event of the log.
+    event_id: Mapped[str | None] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    event_type: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # pending, delivered, failed (gave up), cancelled (the endpoint was disabled).
+    status: Mapped[str] = mapped_column(String(16))
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    attempt_count: Mapped[int] = mapped_column(Integer, default=0)
+    attempts: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    last_status_code: Mapped[int | None] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class CalendarFeed(Base):
+    """A candidate's secret calendar URL; only a SHA-256 hash of its token is stored."""
+
+    __tablename__ = "calendar_feeds"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    candidate_id: Mapped[str] = mapped_column(
+        ForeignKey("candidates.id", ondelete="CASCADE"), unique=True
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

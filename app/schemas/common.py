@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import re
+from collections.abc import Iterator
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Annotated, Any, Generic, TypeVar
 from zoneinfo import available_timezones
 
 import pycountry
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+)
+from pydantic_core import PydanticCustomError
 
 T = TypeVar("T")
 
@@ -24,10 +35,37 @@ class ReadModel(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
 
+# C0 control characters and DEL, except tab, line feed and carriage return (notes and
+# templates have lines). PostgreSQL cannot store NUL in text; the rest is never meant.
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _strings_in(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, list | tuple | set | frozenset):
+        for item in value:
+            yield from _strings_in(item)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _strings_in(key)
+            yield from _strings_in(item)
+
+
 class WriteModel(BaseModel):
-    """Base of request bodies: unknown fields are refused, not silently dropped."""
+    """Base of request bodies: unknown fields are refused, not silently dropped, and no text
+    field may carry control characters."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_control_characters(cls, value: Any) -> Any:
+        if any(_CONTROL_CHARACTERS.search(text) for text in _strings_in(value)):
+            raise PydanticCustomError(
+                "control_character", "must not contain control characters (tab, newline are fine)"
+            )
+        return value
 
 
 @lru_cache(maxsize=1)
@@ -76,7 +114,22 @@ ExternalId = Annotated[
     Field(description="The caller's own ID for this record (e.g. the ATS's), unique per tenant."),
 ]
 Phone = Annotated[str, StringConstraints(min_length=3, max_length=40, pattern=r"^[0-9+().\s/-]+$")]
-Timestamp = AwareDatetime
+# Times the database and the calendar arithmetic can hold on every backend, with room to
+# add the planner's windows: a time outside this range is a typo, not an interview.
+EARLIEST_TIMESTAMP = datetime(1900, 1, 1, tzinfo=UTC)
+LATEST_TIMESTAMP = datetime(2200, 1, 1, tzinfo=UTC)
+
+
+def _check_timestamp_range(value: datetime) -> datetime:
+    # Aware comparisons never overflow, unlike converting 9999-12-31T23:00-05:00 to UTC.
+    if not EARLIEST_TIMESTAMP <= value < LATEST_TIMESTAMP:
+        raise PydanticCustomError(
+            "timestamp_range", "must be between 1900-01-01 and 2199-12-31 (UTC)"
+        )
+    return value
+
+
+Timestamp = Annotated[AwareDatetime, AfterValidator(_check_timestamp_range)]
 
 
 class Page(BaseModel, Generic[T]):

@@ -30,6 +30,7 @@ class EventType(StrEnum):
     APPLICATION_OUTCOME = "application.outcome"
     INTERVIEW_SCHEDULED = "interview.scheduled"
     INTERVIEW_CANCELLED = "interview.cancelled"
+    WEBHOOK_ENDPOINT_DISABLED = "webhook_endpoint.disabled"
 
 
 EVENT_DESCRIPTIONS = {
@@ -42,6 +43,8 @@ EVENT_DESCRIPTIONS = {
     EventType.APPLICATION_OUTCOME: "An application reached a final status.",
     EventType.INTERVIEW_SCHEDULED: "An interview was booked or moved.",
     EventType.INTERVIEW_CANCELLED: "An interview was cancelled.",
+    EventType.WEBHOOK_ENDPOINT_DISABLED: "The worker disabled a webhook endpoint that kept "
+    "failing.",
 }
 
 

@@ -177,7 +177,13 @@ def reconcile(
             continue
         # Assigning equal values leaves the row clean, so only moved windows are updated.
         revived = row.obsolete_at is not None
+        window = (row.available_from, row.due_by)
         _copy_plan(row, item)
+        # A window moved into the future opens (or closes) again: re-arm the worker's event.
+        if row.available_from != window[0] and row.available_from > now:
+            row.due_event_at = None
+        if row.due_by != window[1] and row.due_by > now:
+            row.overdue_event_at = None
         row.obsolete_at = None
         row.resolution = resolution_of(row)
         if revived:  # a rule calls for it again (say, an interview un-cancelled)

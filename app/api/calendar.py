@@ -1,0 +1,70 @@
+"""Calendar feeds: a candidate's open follow-ups in any calendar app, by a secret URL."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response, status
+
+from app.api.deps import SessionDep, WriterDep
+from app.api.errors import problem_responses
+from app.schemas.calendar import CalendarFeedCreated
+from app.services import calendar_feeds as service
+
+router = APIRouter(prefix="/v1", tags=["calendar"])
+
+ICS_MEDIA_TYPE = "text/calendar; charset=utf-8"
+
+
+@router.post(
+    "/candidates/{candidate_id}/calendar-feed",
+    status_code=status.HTTP_201_CREATED,
+    response_model=CalendarFeedCreated,
+    responses=problem_responses(401, 403, 404, 409, 422),
+)
+async def create_calendar_feed(
+    candidate_id: str, principal: WriterDep, session: SessionDep, request: Request
+) -> CalendarFeedCreated:
+    """Issue the candidate's calendar subscription URL, shown this once. Calling it again
+    replaces the URL (the old one stops working): that is how a leaked URL is rotated.
+    The feed holds one event per open action, ending at its due time, with a reminder an
+    hour before; it needs no API key, since calendar apps cannot send one."""
+    issued = await service.issue(session, principal.tenant_id, candidate_id)
+    url = str(request.url_for("get_calendar_feed", token=issued.token))
+    return CalendarFeedCreated(
+        candidate_id=candidate_id, url=url, token=issued.token, created_at=issued.feed.created_at
+    )
+
+
+@router.delete(
+    "/candidates/{candidate_id}/calendar-feed",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    responses=problem_responses(401, 403, 404, 409, 422),
+)
+async def revoke_calendar_feed(
+    candidate_id: str, principal: WriterDep, session: SessionDep
+) -> None:
+    """Revoke the candidate's calendar URL; subscribed calendars stop updating (404)."""
+    await service.revoke(session, principal.tenant_id, candidate_id)
+
+
+@router.get(
+    "/calendar/{token}.ics",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "An iCalendar (RFC 5545) document.",
+            "content": {"text/calendar": {"schema": {"type": "string"}}},
+        },
+        **problem_responses(404),
+    },
+)
+async def get_calendar_feed(token: str, session: SessionDep) -> Response:
+    """The candidate's open follow-ups as iCalendar, for calendar apps to subscribe to. The
+    secret token in the path is the only credential; UIDs are stable (`<action id>@followup`)
+    and SEQUENCE grows as an action changes, so events update in place."""
+    body = await service.render(session, token)
+    return Response(
+        content=body,
+        media_type=ICS_MEDIA_TYPE,
+        headers={"Cache-Control": "private, max-age=300", "Referrer-Policy": "no-referrer"},
+    )

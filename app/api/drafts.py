@@ -1,0 +1,272 @@
+"""Drafts for actions, the draft checker, and tenants' own draft templates."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
+
+from app.api.deps import ReaderDep, SessionDep, WriterDep
+from app.api.errors import problem_responses
+from app.domain import ActionType
+from app.errors import InvalidInput
+from app.schemas import drafts as schemas
+from app.schemas.common import Page
+from app.services import draft_checker as checker
+from app.services import drafts as service
+
+router = APIRouter(prefix="/v1")
+
+Language = Annotated[
+    str,
+    Query(
+        min_length=2,
+        max_length=16,
+        description="Language of the texts, e.g. `en` (each language has a data folder).",
+    ),
+]
+
+
+def _findings(report: checker.Report) -> list[schemas.FindingRead]:
+    return [
+        schemas.FindingRead(
+            code=f.code,
+            severity=f.severity,
+            message=f.message,
+            suggestion=f.suggestion,
+            part=f.part,
+            span=schemas.TextSpan(start=f.span.start, end=f.span.end) if f.span else None,
+            text=f.text,
+        )
+        for f in report.findings
+    ]
+
+
+@router.get(
+    "/actions/{action_id}/draft",
+    response_model=schemas.DraftRead,
+    tags=["drafts"],
+    responses=problem_responses(401, 403, 404, 422),
+)
+async def get_action_draft(
+    action_id: str,
+    principal: ReaderDep,
+    session: SessionDep,
+    language: Language = checker.DEFAULT_LANGUAGE,
+) -> schemas.DraftRead:
+    """The ready message for an action, personalised from the records.
+
+    - `send_thank_you`: an email (subject and body) of three or four sentences that thanks
+      the interviewer, says why the candidate fits and that they look forward to hearing
+      back, without pressing.
+    - `check_in`: a short email saying the candidate is still interested, or a phone script
+      when the action's channel is `phone`.
+    - `connect_on_network`: a connection note within the 300 characters professional
+      networks allow.
+    - `confirm_interviewers`: a polite note asking the coordinator for the names and titles
+      of the panel.
+    - `ask_closing_questions`: the three closing questions (next step, timing, contact
+      details) as a checklist.
+
+    The tenant's own template is used when it has one (see `/v1/templates`). `findings` is
+    the draft checker's report on the draft, empty for the built-in templates. A draft is
+    returned even when the action is blocked (e.g. no email address): `blocked_reason`
+    says so."""
+    service.check_language(language, "query.language")
+    draft = await service.draft_for_action(session, principal.tenant_id, action_id, language)
+    action, contact, report = draft.action, draft.recipient, draft.report
+    recipient = None
+    if contact is not None:
+        recipient = schemas.DraftRecipient(
+            contact_id=contact.id,
+            name=contact.name,
+            title=contact.title,
+            organization=contact.organization,
+            email=contact.email,
+            phone=contact.phone,
+            profile_url=contact.profile_url,
+        )
+    return schemas.DraftRead(
+        action_id=action.id,
+        action_type=ActionType(action.type),
+        kind=draft.kind,
+        format=schemas.FORMAT_OF_KIND[draft.kind],
+        channel=action.channel,
+        blocked_reason=action.blocked_reason,
+        language=draft.language,
+        recipient=recipient,
+        subject=draft.subject,
+        body=draft.body,
+        character_count=report.character_count,
+        character_limit=service.character_limit(draft.kind),
+        sentence_count=report.sentence_count,
+        findings=_findings(report),
+        template_source=draft.template_source,
+        template_error=draft.template_error,
+    )
+
+
+@router.post(
+    "/drafts/check",
+    response_model=schemas.CheckReport,
+    tags=["drafts"],
+    responses=problem_responses(401, 403, 422),
+)
+async def check_draft(
+    body: schemas.DraftCheck, principal: ReaderDep, session: SessionDep
+) -> schemas.CheckReport:
+    """Hold any draft to the etiquette and say what breaks it, where, and how to fix it.
+
+    Say what the draft is with `kind`, `action_type`, or `action_id` (the action's type
+    then decides). With `action_id`, the greeting and `recipient` are compared with the
+    action's person and `send_at` with its due time. An `action_id` this tenant does not
+    have is a 422 naming `body.action_id` (the request is understood, but its reference is
+    not valid), as is a `kind` or `action_type` that does not fit the action.
+
+    Sentences are counted with a segmenter that knows abbreviations, initials and
+    decimals; the greeting line and the sign-off are not counted. Checking only reads:
+    it needs the `read` scope and stores nothing."""
+    language = service.check_language(body.language, "body.language")
+    expectations = checker.Expectations(recipient_name=None, due_by=None)
+    kind = body.kind
+    if body.action_type is not None:
+        allowed = checker.ACTION_TYPE_KINDS[body.action_type]
+        if kind is None:
+            kind = checker.kind_for_action(body.action_type)
+        elif kind not in allowed:
+            raise InvalidInput.on_field(
+                "body.kind",
+                f"`{kind}` is not a message for `{body.action_type}`; use "
+                + " or ".join(f"`{k}`" for k in sorted(allowed)),
+                "mismatch",
+            )
+    if body.action_id is not None:
+        found = await service.expectations_for(session, principal.tenant_id, body.action_id)
+        if found is None:
+            raise InvalidInput.on_field("body.action_id", "no such action", "not_found")
+        action, expectations = found
+        action_type = ActionType(action.type)
+        if body.action_type is not None and body.action_type is not action_type:
+            raise InvalidInput.on_field(
+                "body.action_type", f"the action is a `{action_type}`", "mismatch"
+            )
+        if kind is None:
+            kind = checker.kind_for_action(action_type, action.channel)
+        elif kind not in checker.ACTION_TYPE_KINDS[action_type]:
+            raise InvalidInput.on_field(
+                "body.kind", f"`{kind}` is not a message for a `{action_type}` action", "mismatch"
+            )
+    assert kind is not None  # the schema requires kind, action_type or action_id
+    report = checker.check(
+        checker.Draft(
+            kind=kind,
+            body=body.body,
+            subject=body.subject,
+            recipient=body.recipient,
+            send_at=body.send_at,
+        ),
+        expectations,
+        language,
+    )
+    return schemas.CheckReport(
+        kind=report.kind,
+        ok=report.ok,
+        sentence_count=report.sentence_count,
+        character_count=report.character_count,
+        findings=_findings(report),
+    )
+
+
+# --- templates --------------------------------------------------------------------------
+
+
+def _template_read(pair: service.TemplatePair) -> schemas.TemplateRead:
+    return schemas.TemplateRead(
+        kind=pair.kind,
+        language=pair.language,
+        source=pair.source,
+        subject=pair.subject,
+        body=pair.body,
+        updated_at=pair.updated_at,
+    )
+
+
+@router.get(
+    "/templates",
+    response_model=Page[schemas.TemplateRead],
+    tags=["templates"],
+    responses=problem_responses(401, 403, 422),
+)
+async def list_templates(
+    principal: ReaderDep, session: SessionDep, language: Language = checker.DEFAULT_LANGUAGE
+) -> Page[schemas.TemplateRead]:
+    """The template in effect for every kind of message: the tenant's own, else built-in.
+
+    One page holds them all, so `next_cursor` is always null."""
+    service.check_language(language, "query.language")
+    pairs = await service.list_templates(session, principal.tenant_id, language)
+    return Page(data=[_template_read(pair) for pair in pairs], next_cursor=None)
+
+
+@router.get(
+    "/templates/{kind}",
+    response_model=schemas.TemplateRead,
+    tags=["templates"],
+    responses=problem_responses(401, 403, 422),
+)
+async def get_template(
+    kind: checker.MessageKind,
+    principal: ReaderDep,
+    session: SessionDep,
+    language: Language = checker.DEFAULT_LANGUAGE,
+) -> schemas.TemplateRead:
+    """The template in effect for one kind of message: the tenant's own, else built-in."""
+    service.check_language(language, "query.language")
+    pair = await service.effective_template(session, principal.tenant_id, kind, language)
+    return _template_read(pair)
+
+
+@router.put(
+    "/templates/{kind}",
+    response_model=schemas.TemplateRead,
+    tags=["templates"],
+    responses=problem_responses(401, 403, 422),
+)
+async def put_template(
+    kind: checker.MessageKind,
+    body: schemas.TemplateWrite,
+    principal: WriterDep,
+    session: SessionDep,
+) -> schemas.TemplateRead:
+    """Replace the template for one kind of message with the tenant's own.
+
+    It is validated before it is saved: it must parse, use only the documented variables
+    (no attributes outside them, no calls, no imports), render on each sample (a named
+    interviewer; nothing known beyond the essentials; a recruiting-firm representative),
+    and every sample must pass the draft checker without errors or warnings. Otherwise
+    the answer is a 422 whose `errors` name `body.body` or `body.subject` and say which
+    line or etiquette rule failed."""
+    language = service.check_language(body.language, "body.language")
+    pair = await service.save_template(
+        session, principal.tenant_id, kind, language, body.subject, body.body
+    )
+    return _template_read(pair)
+
+
+@router.delete(
+    "/templates/{kind}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    tags=["templates"],
+    responses=problem_responses(401, 403, 404, 422),
+)
+async def delete_template(
+    kind: checker.MessageKind,
+    principal: WriterDep,
+    session: SessionDep,
+    language: Language = checker.DEFAULT_LANGUAGE,
+) -> None:
+    """Drop the tenant's own template; the built-in one is used again.
+
+    404 when the tenant has no template of its own for that kind and language."""
+    service.check_language(language, "query.language")
+    await service.delete_template(session, principal.tenant_id, kind, language)

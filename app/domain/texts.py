@@ -1,0 +1,223 @@
+"""Every human-readable sentence the domain produces, keyed so other languages can follow.
+
+Templates are gettext "python-format" strings (``%(name)s``; a literal percent sign is
+``%%``), which translation tools understand and which render faster than ``str.format``.
+To add a language, add a catalogue with the same keys to ``CATALOGUES``; any key it
+lacks falls back to English, so a partial translation never breaks a plan.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from functools import lru_cache
+
+DEFAULT_LANGUAGE = "en"
+
+_ENGLISH: dict[str, str] = {
+    # Dates, written the way a person reads them rather than ISO 8601.
+    "date": "%(weekday)s, %(month)s %(day)s, %(year)s",
+    "weekday.0": "Monday",
+    "weekday.1": "Tuesday",
+    "weekday.2": "Wednesday",
+    "weekday.3": "Thursday",
+    "weekday.4": "Friday",
+    "weekday.5": "Saturday",
+    "weekday.6": "Sunday",
+    "month.1": "January",
+    "month.2": "February",
+    "month.3": "March",
+    "month.4": "April",
+    "month.5": "May",
+    "month.6": "June",
+    "month.7": "July",
+    "month.8": "August",
+    "month.9": "September",
+    "month.10": "October",
+    "month.11": "November",
+    "month.12": "December",
+    # Interview kinds as they read inside a sentence.
+    "kind.prescreen": "prescreen",
+    "kind.phone": "phone",
+    "kind.video": "video",
+    "kind.onsite": "on-site",
+    # Stand-ins when a person's name is not known.
+    "person.interviewer": "your interviewer",
+    "person.organizer": "the person who arranged the interview",
+    "person.contact": "your contact at the company",
+    "person.someone": "someone",
+    "person.unnamed_panel_member": "someone whose name you do not know yet",
+    # E1 - before the interview.
+    "E1.title": "Find out who will interview you at your %(kind)s interview",
+    "E1.explanation": (
+        "Rule E1 (before the interview): it helps to know the name and title of everyone "
+        "you will meet, so you can prepare and address them properly afterwards. "
+        "For your %(kind)s interview on %(date)s, %(reason)s"
+    ),
+    "E1.reason.no_panel": "no interviewer has been named yet.",
+    "E1.reason.only_first_contact": (
+        "the only person named is %(name)s, who first reached out to you. The person who "
+        "makes first contact is often not the one who interviews you, so it is worth asking."
+    ),
+    "E1.reason.unidentified": "you do not yet have the name or title of: %(names)s.",
+    "E1.reason.unconfirmed": "the list of interviewers has not been confirmed yet.",
+    "E1.reason.satisfied": (
+        "the panel is confirmed and you know everyone's name and title, so this is done."
+    ),
+    "E1.guidance": (
+        "A short, friendly note to %(recipient)s is enough: ask who you will be meeting and "
+        "what their roles are. Asking is normal and shows you are preparing; nobody will "
+        "think less of you for it. If the invitation already lists names and titles, "
+        "record them here and mark the panel as confirmed."
+    ),
+    # E2 - during the interview.
+    "E2.title": "Ask your closing questions at the end of the %(kind)s interview",
+    "E2.explanation": (
+        "Rule E2 (during the interview): at the end of every interview it is customary to "
+        "ask a few questions of your own. The answers tell you what happens next and when "
+        "to follow up.%(rep_note)s For your %(kind)s interview on %(date)s, still to find out: "
+        "%(missing)s."
+    ),
+    "E2.explanation.satisfied": (
+        "Rule E2 (during the interview): at the end of every interview it is customary to "
+        "ask a few questions of your own. For your %(kind)s interview on %(date)s, you already "
+        "have the next step, when to expect news, and a way to reach everyone you met."
+    ),
+    "E2.rep_note": (
+        " This is just as useful when a representative of a recruiting firm interviews you."
+    ),
+    "E2.missing.next_step": "the next step in the process",
+    "E2.missing.reply_date": "when you can expect to hear back",
+    "E2.missing.contacts": "contact details for %(names)s",
+    "E2.missing.panel": "who interviewed you and how to reach them",
+    "E2.missing.separator": "; ",
+    "E2.guidance": (
+        'When they ask whether you have any questions, try: "What is the next step in the '
+        'process?", "When can I expect to hear back?" and "Could I have your card, or the '
+        'best way to reach you?" Note the answers here afterwards: they set the timing of '
+        "your thank-you and of any check-in."
+    ),
+    # E3 - directly after the interview.
+    "E3.title": "Send a thank-you email to %(name)s",
+    "E3.explanation": (
+        "Rule E3 (directly after the interview): a thank-you email within %(hours)s hours of "
+        "the interview is customary. You met %(name)s at your %(kind)s interview on %(date)s."
+    ),
+    "E3.rep_note": (
+        " They represent a recruiting firm, and a thank-you is just as fitting for them."
+    ),
+    "E3.blocked": (
+        " There is no email address for %(name)s yet: add one, or ask %(organizer)s to pass "
+        "your note on."
+    ),
+    "E3.guidance": (
+        "Keep it short and sweet: three or four sentences. Thank them for their time, say "
+        "you look forward to hearing from them, and, if it feels natural, add one line on "
+        "why you think you are a good fit. Do not push for the next step; a warm, brief "
+        "note is exactly what is expected."
+    ),
+    # E4 - the second follow-up.
+    "E4.title": "Check in with %(name)s about your application",
+    "E4.title.repeat": "Check in again with %(name)s (%(number)s of %(maximum)s)",
+    "E4.explanation.expected": (
+        "Rule E4 (second follow-up): after your %(kind)s interview on %(date)s, you were told to "
+        "expect news by %(deadline)s, and nothing has come since. Once that date has passed, "
+        "a short check-in is appropriate."
+    ),
+    "E4.explanation.default_wait": (
+        "Rule E4 (second follow-up): no date was given for hearing back after your %(kind)s "
+        'interview on %(date)s, so this allows the usual "next week or so": %(wait)s business '
+        "days, until %(deadline)s. If you have not heard back by then, a short check-in is "
+        "appropriate."
+    ),
+    "E4.explanation.reply": (
+        "Rule E4 (second follow-up): when they last got back to you, they said to expect "
+        "news by %(deadline)s. If nothing more has come by then, a short check-in is "
+        "appropriate."
+    ),
+    "E4.explanation.repeat": (
+        "Rule E4 (second follow-up): you checked in on %(done_date)s and have had no reply. "
+        "One more short note after %(repeat)s business days is fine. This is check-in "
+        "%(number)s of at most %(maximum)s, so you follow up without pressing."
+    ),
+    "E4.blocked": (
+        " There is no email address or phone number for %(name)s yet: add one so you know "
+        "where to send it."
+    ),
+    "E4.guidance": (
+        "Keep it short and sweet, by email, voicemail or phone: remind them who you are and "
+        "which role you interviewed for, say that you are still interested in working for "
+        "them, and ask whether there is news on the timeline. A friendly check-in is "
+        "professional, not pushy."
+    ),
+    # E5 - once all is said and done.
+    "E5.title": "Connect with %(name)s on your professional network",
+    "E5.explanation": (
+        "Rule E5 (once all is said and done): %(outcome)s. Connecting with the people who "
+        "interviewed you keeps you on their radar, and even when a job does not work out, "
+        "a better-suited position may open up later."
+    ),
+    "E5.outcome.accepted": "you accepted the offer",
+    "E5.outcome.rejected": "this application did not work out",
+    "E5.outcome.withdrawn": "you withdrew from this application",
+    "E5.blocked": " You have neither a name nor a profile link for this person yet.",
+    "E5.guidance": (
+        "Send a connection request within %(days)s days with a one-line personal note: thank "
+        "them again for their time and say you enjoyed the conversation. There is no need "
+        "to mention the outcome."
+    ),
+    "E5.guidance.profile": " Their profile: %(url)s",
+    # Policy fields, as the API documents them.
+    "policy.confirm_lead_hours": (
+        "Hours before an interview by which the candidate should know who is on the panel "
+        "(E1); the reminder to ask closing questions (E2) opens then too."
+    ),
+    "policy.thank_you_hours": (
+        "Hours after an interview ends within which the thank-you email is due (E3)."
+    ),
+    "policy.default_reply_wait_business_days": (
+        "Business days to wait for news after an interview when no date was given (E4)."
+    ),
+    "policy.check_in_window_business_days": (
+        "Business days a check-in stays open before it is overdue (E4)."
+    ),
+    "policy.check_in_repeat_business_days": (
+        "Business days after a check-in without reply before the next one opens (E4)."
+    ),
+    "policy.max_check_ins": (
+        "Most check-ins while waiting for news, so the candidate follows up without pressing (E4)."
+    ),
+    "policy.connect_within_days": (
+        "Days after the final outcome within which to connect with the interviewers (E5)."
+    ),
+}
+
+CATALOGUES: dict[str, Mapping[str, str]] = {DEFAULT_LANGUAGE: _ENGLISH}
+
+
+def languages() -> tuple[str, ...]:
+    """The languages that have a catalogue."""
+    return tuple(sorted(CATALOGUES))
+
+
+@lru_cache(maxsize=64)
+def catalogue(language: str = DEFAULT_LANGUAGE) -> Mapping[str, str]:
+    """Every template in ``language``, English filling any gap, resolved once per language."""
+    return {**_ENGLISH, **CATALOGUES.get(language, {})}
+
+
+def render(key: str, language: str = DEFAULT_LANGUAGE, /, **values: object) -> str:
+    """The text for ``key`` with ``values`` filled in."""
+    return catalogue(language)[key] % values
+
+
+@lru_cache(maxsize=8192)
+def format_date(day: date, language: str = DEFAULT_LANGUAGE) -> str:
+    """A date as a person reads it, e.g. "Friday, March 14, 2025"."""
+    texts = catalogue(language)
+    return texts["date"] % {
+        "weekday": texts[f"weekday.{day.weekday()}"],
+        "month": texts[f"month.{day.month}"],
+        "day": day.day,
+        "year": day.year,
+    }

@@ -1,0 +1,134 @@
+"""Calendar feeds: a candidate's open follow-ups as an iCalendar (RFC 5545) subscription.
+
+Calendar apps cannot send an Authorization header, so the feed URL carries a secret token
+instead; only its SHA-256 hash is stored, and creating the feed again replaces the token
+(the old URL stops working). The feed is rendered on every fetch, so it follows the actions
+as they change; each action keeps its UID, and its SEQUENCE and LAST-MODIFIED follow its
+version, so calendar apps update events in place instead of duplicating them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from icalendar import Alarm, Calendar, Event
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.db import models
+from app.db.base import new_id, utcnow
+from app.errors import NotFound
+from app.repositories import calendar_feeds as repo
+from app.services import records
+
+TOKEN_PREFIX = "cal_"  # noqa: S105 (a prefix, not a secret)
+EVENT_LENGTH = timedelta(minutes=30)
+REMINDER_BEFORE = timedelta(hours=1)
+UID_DOMAIN = "followup"
+PRODUCT_ID = "-//Follow-Up//Follow-Up API//EN"
+
+
+def hash_token(token: str) -> str:
+    # The token is 256 random bits: a plain hash is as good as a keyed one and survives a
+    # change of the service's secret key.
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class IssuedFeed:
+    feed: models.CalendarFeed
+    token: str
+
+
+async def issue(session: AsyncSession, tenant_id: str, candidate_id: str) -> IssuedFeed:
+    """Create the candidate's feed, or give it a new token (the old URL stops working)."""
+    await records.get_candidate(session, tenant_id, candidate_id)
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    feed = await repo.feed_of_candidate(session, candidate_id)
+    if feed is None:
+        feed = models.CalendarFeed(id=new_id("cal"), tenant_id=tenant_id, candidate_id=candidate_id)
+        session.add(feed)
+    feed.token_hash = hash_token(token)
+    feed.created_at = utcnow()
+    await session.flush()
+    return IssuedFeed(feed, token)
+
+
+async def revoke(session: AsyncSession, tenant_id: str, candidate_id: str) -> None:
+    await records.get_candidate(session, tenant_id, candidate_id)
+    feed = await repo.feed_of_candidate(session, candidate_id)
+    if feed is None:
+        raise NotFound(f"Candidate {candidate_id} has no calendar feed.")
+    await session.delete(feed)
+    await session.flush()
+
+
+async def render(session: AsyncSession, token: str) -> bytes:
+    """The feed behind ``token`` as iCalendar text; NotFound for an unknown or revoked one."""
+    found = await repo.feed_by_token_hash(session, hash_token(token))
+    if found is None:
+        raise NotFound("No such calendar feed; it may have been revoked or replaced.")
+    _feed, candidate = found
+    return build_calendar(candidate, await repo.open_actions(session, candidate.id))
+
+
+def build_calendar(candidate: models.Candidate, actions: list[models.Action]) -> bytes:
+    calendar = Calendar()
+    calendar.add("prodid", PRODUCT_ID)
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("x-wr-calname", f"Follow-ups: {candidate.name}")
+    calendar.add("x-wr-timezone", candidate.time_zone)
+    # Hints for how often to refetch (RFC 7986 and the older Microsoft/Apple name).
+    calendar.add("refresh-interval", timedelta(hours=1), parameters={"VALUE": "DURATION"})
+    calendar.add("x-published-ttl", "PT1H")
+    for action in actions:
+        calendar.add_component(_event(action))
+    ical: bytes = calendar.to_ical()
+    return ical
+
+
+def _event(action: models.Action) -> Event:
+    """One action as an event: half an hour ending at its due time, with a reminder.
+
+    Times are UTC; calendar apps show them in the viewer's zone. The event is marked
+    transparent so a follow-up never shows the candidate as busy.
+    """
+    start = max(action.available_from, action.due_by - EVENT_LENGTH)
+    event = Event()
+    event.add("uid", f"{action.id}@{UID_DOMAIN}")
+    event.add("dtstamp", action.updated_at)
+    event.add("created", action.created_at)
+    event.add("last-modified", action.updated_at)
+    event.add("sequence", max(action.version - 1, 0))
+    event.add("summary", action.title)
+    event.add("description", _description(action))
+    event.add("dtstart", start)
+    event.add("dtend", action.due_by)
+    event.add("transp", "TRANSPARENT")
+    event.add("categories", [action.type])
+    alarm = Alarm()
+    alarm.add("action", "DISPLAY")
+    alarm.add("description", action.title)
+    alarm.add("trigger", -REMINDER_BEFORE)
+    event.add_component(alarm)
+    return event
+
+
+def _description(action: models.Action) -> str:
+    lines = [
+        f"Do it between {_when(action.available_from)} and {_when(action.due_by)}.",
+        "",
+        action.explanation,
+        "",
+        action.guidance,
+    ]
+    if action.blocked_reason:
+        lines += ["", f"Blocked: {action.blocked_reason.replace('_', ' ')}."]
+    return "\n".join(lines)
+
+
+def _when(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M UTC")

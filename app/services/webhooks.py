@@ -1,0 +1,446 @@
+"""Webhook endpoints and deliveries: secrets, signatures, fan-out, retries and give-ups.
+
+A delivery's life: the worker turns each new event into one delivery per enabled endpoint
+that wants its type (fan-out); claims due deliveries under a lease; renders the body from
+the event at that moment (so erased data is never sent); signs and sends it; and records
+the attempt. A failure is retried with exponential backoff and jitter for about three
+days; a long run of failures disables the endpoint and records an event saying so.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import random
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.db import models
+from app.db.base import new_id, utcnow
+from app.errors import InvalidInput, NotFound
+from app.repositories import webhooks as repo
+from app.services import events, ssrf
+from app.settings import Settings
+
+SECRET_PREFIX = "whsec_"  # noqa: S105 (a prefix, not a secret)
+SIGNATURE_HEADER = "Followup-Signature"
+EVENT_ID_HEADER = "Followup-Event-Id"
+EVENT_TYPE_HEADER = "Followup-Event-Type"
+DELIVERY_ID_HEADER = "Followup-Delivery-Id"
+PING = "ping"
+
+RETRY_WINDOW = timedelta(days=3)
+FIRST_RETRY_DELAY = timedelta(seconds=30)
+LONGEST_RETRY_DELAY = timedelta(hours=6)
+ATTEMPT_LOG_LENGTH = 30
+ERROR_LENGTH = 500
+
+
+# --- secrets and signatures -------------------------------------------------------------
+
+
+def derive_secret(service_key: bytes, endpoint_id: str, salt: str) -> str:
+    """The endpoint's signing secret: a keyed hash of its ID and salt, never stored."""
+    digest = hmac.new(service_key, f"webhook:{endpoint_id}:{salt}".encode(), hashlib.sha256)
+    return SECRET_PREFIX + digest.hexdigest()
+
+
+def signing_secrets(
+    endpoint: models.WebhookEndpoint, service_key: bytes, now: datetime
+) -> list[str]:
+    """The current secret, then the previous one while its overlap after a rotation lasts."""
+    found = [derive_secret(service_key, endpoint.id, endpoint.secret_salt)]
+    if (
+        endpoint.previous_secret_salt
+        and endpoint.previous_secret_expires_at
+        and now < endpoint.previous_secret_expires_at
+    ):
+        found.append(derive_secret(service_key, endpoint.id, endpoint.previous_secret_salt))
+    return found
+
+
+def signature(secret: str, timestamp: int, body: bytes) -> str:
+    """Hex HMAC-SHA256 of ``"<timestamp>.<body>"`` keyed with the whole secret string."""
+    return hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+
+
+def signature_header(secrets_: list[str], timestamp: int, body: bytes) -> str:
+    """``t=<unix time>,v1=<hex>`` with one ``v1`` per secret in force."""
+    parts = [f"t={timestamp}", *(f"v1={signature(s, timestamp, body)}" for s in secrets_)]
+    return ",".join(parts)
+
+
+def verify_signature(
+    secret: str, header: str, body: bytes, *, now: int, tolerance_seconds: int = 300
+) -> bool:
+    """What a receiver does: recompute, compare in constant time, refuse stale timestamps."""
+    fields = [part.split("=", 1) for part in header.split(",") if "=" in part]
+    timestamps = [value for key, value in fields if key == "t"]
+    if len(timestamps) != 1 or not timestamps[0].isdigit():
+        return False
+    timestamp = int(timestamps[0])
+    if abs(now - timestamp) > tolerance_seconds:
+        return False
+    expected = signature(secret, timestamp, body)
+    return any(hmac.compare_digest(expected, value) for key, value in fields if key == "v1")
+
+
+# --- endpoints --------------------------------------------------------------------------
+
+
+async def check_url(settings: Settings, url: str, field: str = "body.url") -> None:
+    try:
+        await ssrf.check_url(
+            url,
+            allow_http=settings.webhook_allow_http,
+            allow_private_networks=settings.webhook_allow_private_networks,
+        )
+    except ssrf.ForbiddenDestination as exc:
+        raise InvalidInput.on_field(field, exc.message, exc.code) from exc
+
+
+@dataclass(frozen=True)
+class EndpointWithSecret:
+    endpoint: models.WebhookEndpoint
+    secret: str
+
+
+async def get_endpoint(
+    session: AsyncSession, tenant_id: str, endpoint_id: str
+) -> models.WebhookEndpoint:
+    endpoint = await repo.get_endpoint(session, tenant_id, endpoint_id)
+    if endpoint is None:
+        raise NotFound(f"No webhook endpoint {endpoint_id}.")
+    return endpoint
+
+
+async def create_endpoint(
+    session: AsyncSession,
+    settings: Settings,
+    service_key: bytes,
+    tenant_id: str,
+    *,
+    url: str,
+    event_types: list[str],
+    enabled: bool,
+    description: str | None,
+) -> EndpointWithSecret:
+    await check_url(settings, url)
+    now = utcnow()
+    endpoint = models.WebhookEndpoint(
+        id=new_id("whe"),
+        tenant_id=tenant_id,
+        url=url,
+        description=description,
+        event_types=list(dict.fromkeys(event_types)),
+        enabled=enabled,
+        disabled_reason=None if enabled else "manual",
+        disabled_at=None if enabled else now,
+        secret_salt=secrets.token_hex(16),
+        consecutive_failures=0,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(endpoint)
+    await session.flush()
+    return EndpointWithSecret(
+        endpoint, derive_secret(service_key, endpoint.id, endpoint.secret_salt)
+    )
+
+
+async def update_endpoint(
+    session: AsyncSession,
+    settings: Settings,
+    tenant_id: str,
+    endpoint_id: str,
+    changes: dict[str, Any],
+) -> models.WebhookEndpoint:
+    """Apply the given fields; disabling cancels what waits, enabling clears the failures."""
+    endpoint = await get_endpoint(session, tenant_id, endpoint_id)
+    if changes.get("url") is not None and changes["url"] != endpoint.url:
+        await check_url(settings, changes["url"])
+        endpoint.url = changes["url"]
+    if changes.get("event_types") is not None:
+        endpoint.event_types = list(dict.fromkeys(changes["event_types"]))
+    if "description" in changes:
+        endpoint.description = changes["description"]
+    enabled = changes.get("enabled")
+    if enabled is True and not endpoint.enabled:
+        endpoint.enabled = True
+        endpoint.disabled_reason = None
+        endpoint.disabled_at = None
+        endpoint.consecutive_failures = 0
+    elif enabled is False and endpoint.enabled:
+        endpoint.enabled = False
+        endpoint.disabled_reason = "manual"
+        endpoint.disabled_at = utcnow()
+        await repo.cancel_pending(session, endpoint.id, "cancelled: the endpoint was disabled")
+    await session.flush()
+    return endpoint
+
+
+async def rotate_secret(
+    session: AsyncSession,
+    service_key: bytes,
+    tenant_id: str,
+    endpoint_id: str,
+    *,
+    keep_previous_for: timedelta,
+) -> EndpointWithSecret:
+    """A new secret; the old one keeps signing alongside it for ``keep_previous_for``."""
+    endpoint = await get_endpoint(session, tenant_id, endpoint_id)
+    if keep_previous_for > timedelta(0):
+        endpoint.previous_secret_salt = endpoint.secret_salt
+        endpoint.previous_secret_expires_at = utcnow() + keep_previous_for
+    else:
+        endpoint.previous_secret_salt = None
+        endpoint.previous_secret_expires_at = None
+    endpoint.secret_salt = secrets.token_hex(16)
+    await session.flush()
+    return EndpointWithSecret(
+        endpoint, derive_secret(service_key, endpoint.id, endpoint.secret_salt)
+    )
+
+
+async def delete_endpoint(session: AsyncSession, tenant_id: str, endpoint_id: str) -> None:
+    endpoint = await get_endpoint(session, tenant_id, endpoint_id)
+    await session.delete(endpoint)
+    await session.flush()
+
+
+async def ping(session: AsyncSession, tenant_id: str, endpoint_id: str) -> models.WebhookDelivery:
+    """Queue a `ping` delivery (one attempt, no retries), even to a disabled endpoint."""
+    endpoint = await get_endpoint(session, tenant_id, endpoint_id)
+    now = utcnow()
+    delivery = new_delivery(endpoint, None, PING, now)
+    session.add(delivery)
+    await session.flush()
+    return delivery
+
+
+def new_delivery(
+    endpoint: models.WebhookEndpoint, event_id: str | None, event_type: str, now: datetime
+) -> models.WebhookDelivery:
+    return models.WebhookDelivery(
+        id=new_id("whd"),
+        tenant_id=endpoint.tenant_id,
+        endpoint_id=endpoint.id,
+        event_id=event_id,
+        event_type=event_type,
+        created_at=now,
+        status=repo.PENDING,
+        next_attempt_at=now,
+        attempt_count=0,
+        attempts=[],
+    )
+
+
+# --- fan-out ----------------------------------------------------------------------------
+
+
+def wants(endpoint: models.WebhookEndpoint, event: models.Event) -> bool:
+    """An endpoint gets the types it asked for, of events after it was created."""
+    return event.type in endpoint.event_types and endpoint.created_at <= event.occurred_at
+
+
+async def fan_out(session: AsyncSession, now: datetime, limit: int) -> int:
+    """Turn up to ``limit`` new events into deliveries; returns how many events it took."""
+    batch = await repo.lock_events_to_fan_out(session, limit)
+    if not batch:
+        return 0
+    endpoints = await repo.enabled_endpoints(session, [e.tenant_id for e in batch])
+    by_tenant: dict[str, list[models.WebhookEndpoint]] = {}
+    for endpoint in endpoints:
+        by_tenant.setdefault(endpoint.tenant_id, []).append(endpoint)
+    for event in batch:
+        for endpoint in by_tenant.get(event.tenant_id, ()):
+            if wants(endpoint, event):
+                session.add(new_delivery(endpoint, event.id, event.type, now))
+    await repo.mark_fanned_out(session, [e.id for e in batch], now)
+    await session.flush()
+    return len(batch)
+
+
+# --- sending ----------------------------------------------------------------------------
+
+
+def render_body(delivery: models.WebhookDelivery, event: models.Event | None) -> bytes:
+    """The JSON body as sent now: the event as `GET /v1/events` shows it, or a ping."""
+    if event is None:
+        document: dict[str, Any] = {
+            "id": delivery.id,
+            "type": PING,
+            "occurred_at": delivery.created_at.isoformat(),
+            "candidate_id": None,
+            "application_id": None,
+            "action_id": None,
+            "data": {"webhook_endpoint_id": delivery.endpoint_id},
+            "erased_at": None,
+        }
+    else:
+        document = {
+            "id": event.id,
+            "type": event.type,
+            "occurred_at": event.occurred_at.isoformat(),
+            "candidate_id": event.candidate_id,
+            "application_id": event.application_id,
+            "action_id": event.action_id,
+            "data": event.data,
+            "erased_at": event.erased_at.isoformat() if event.erased_at else None,
+        }
+    return json.dumps(document, separators=(",", ":"), sort_keys=True).encode()
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One claimed attempt, ready to send outside any transaction."""
+
+    delivery_id: str
+    attempt: int
+    url: str
+    body: bytes
+    headers: dict[str, str]
+
+
+def prepare(
+    delivery: models.WebhookDelivery,
+    endpoint: models.WebhookEndpoint,
+    event: models.Event | None,
+    service_key: bytes,
+    now: datetime,
+) -> Outgoing:
+    body = render_body(delivery, event)
+    timestamp = int(now.timestamp())
+    return Outgoing(
+        delivery_id=delivery.id,
+        attempt=delivery.attempt_count,
+        url=endpoint.url,
+        body=body,
+        headers={
+            "Content-Type": "application/json",
+            "User-Agent": "Follow-Up-Webhooks/1",
+            SIGNATURE_HEADER: signature_header(
+                signing_secrets(endpoint, service_key, now), timestamp, body
+            ),
+            EVENT_ID_HEADER: delivery.event_id or delivery.id,
+            EVENT_TYPE_HEADER: delivery.event_type,
+            DELIVERY_ID_HEADER: delivery.id,
+        },
+    )
+
+
+async def claim(
+    session: AsyncSession, service_key: bytes, now: datetime, *, lease: timedelta, limit: int
+) -> list[Outgoing]:
+    """Take up to ``limit`` due deliveries: count the attempt and push the lease forward.
+
+    Committed before anything is sent, so another worker skips these until the lease ends;
+    a worker that dies mid-attempt leaves them to be retried then (at least once).
+    """
+    claimed = await repo.lock_due_deliveries(session, now, limit)
+    if not claimed:
+        return []
+    endpoints = await repo.endpoints_by_id(session, [d.endpoint_id for d in claimed])
+    found = await repo.events_by_id(session, [d.event_id for d in claimed if d.event_id])
+    outgoing = []
+    for delivery in claimed:
+        delivery.attempt_count += 1
+        delivery.next_attempt_at = now + lease
+        event = found.get(delivery.event_id) if delivery.event_id else None
+        outgoing.append(prepare(delivery, endpoints[delivery.endpoint_id], event, service_key, now))
+    await session.flush()
+    return outgoing
+
+
+@dataclass(frozen=True)
+class AttemptResult:
+    delivery_id: str
+    attempt: int
+    started_at: datetime
+    duration_ms: int
+    status_code: int | None
+    error: str | None
+
+    @property
+    def succeeded(self) -> bool:
+        return self.status_code is not None and 200 <= self.status_code < 300
+
+
+def retry_delay(attempt: int, rng: random.Random) -> timedelta:
+    """Exponential backoff with jitter: 30 s doubling to 6 h, each drawn from its upper half."""
+    ceiling = min(FIRST_RETRY_DELAY * 2 ** (attempt - 1), LONGEST_RETRY_DELAY)
+    delay: timedelta = ceiling / 2 + ceiling / 2 * rng.random()
+    return delay
+
+
+async def record(
+    session: AsyncSession,
+    result: AttemptResult,
+    now: datetime,
+    *,
+    disable_after: int,
+    rng: random.Random,
+) -> None:
+    """Write down one attempt and decide what comes next (done, retry, give up, disable)."""
+    delivery = await repo.lock_delivery(session, result.delivery_id)
+    if delivery is None or delivery.attempt_count != result.attempt:
+        return  # gone with its endpoint, or the lease ran out and another worker took it
+    delivery.attempts = [
+        *delivery.attempts,
+        {
+            "attempt": result.attempt,
+            "at": result.started_at.isoformat(),
+            "duration_ms": result.duration_ms,
+            "status_code": result.status_code,
+            "error": result.error,
+        },
+    ][-ATTEMPT_LOG_LENGTH:]
+    delivery.last_status_code = result.status_code
+    delivery.last_error = result.error[:ERROR_LENGTH] if result.error else None
+    if result.succeeded:
+        if delivery.status == repo.PENDING:
+            delivery.status = repo.DELIVERED
+            delivery.next_attempt_at = None
+            delivery.delivered_at = now
+        await repo.note_success(session, delivery.endpoint_id, now)
+        await session.flush()
+        return
+    if delivery.status == repo.PENDING:
+        retry_at = now + retry_delay(result.attempt, rng)
+        if delivery.event_id is None or retry_at > delivery.created_at + RETRY_WINDOW:
+            delivery.status = repo.FAILED  # a ping gets one try; an event about three days
+            delivery.next_attempt_at = None
+        else:
+            delivery.next_attempt_at = retry_at
+    await session.flush()
+    run = await repo.note_failure(session, delivery.endpoint_id, now)
+    if run >= disable_after and await repo.disable_if_enabled(session, delivery.endpoint_id, now):
+        await _announce_disabled(session, delivery.endpoint_id, run, now)
+
+
+async def _announce_disabled(
+    session: AsyncSession, endpoint_id: str, failures: int, now: datetime
+) -> None:
+    await repo.cancel_pending(session, endpoint_id, "cancelled: the endpoint was disabled")
+    endpoint = await session.get(models.WebhookEndpoint, endpoint_id, populate_existing=True)
+    assert endpoint is not None
+    events.record(
+        session,
+        events.EventType.WEBHOOK_ENDPOINT_DISABLED,
+        tenant_id=endpoint.tenant_id,
+        data={
+            "webhook_endpoint": {
+                "id": endpoint.id,
+                "url": endpoint.url,
+                "consecutive_failures": failures,
+                "reason": "failing",
+            }
+        },
+        at=now,
+    )
+    await session.flush()

@@ -1,0 +1,209 @@
+"""`followup worker`: time-driven events, webhook fan-out and delivery, in one loop.
+
+Each pass does three things, each in its own short transaction:
+
+1. emits `action.overdue` and `action.due` once per action whose window closed or opened
+   (found through partial indexes, so the cost follows the number of new events, not the
+   number of actions);
+2. turns new events into deliveries, one per enabled endpoint that wants the type;
+3. claims due deliveries under a lease, sends them concurrently (outside any transaction,
+   through the SSRF-guarded transport), then records every attempt.
+
+Several workers may run against PostgreSQL: every claim is ``FOR UPDATE SKIP LOCKED`` and a
+claimed delivery is leased, so no two workers send the same delivery at the same time. On
+SIGTERM the worker finishes the attempts in hand, records them and exits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import signal
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from types import TracebackType
+
+import httpx
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.db import migrations
+from app.db.base import utcnow
+from app.db.engine import create_engine, create_sessionmaker
+from app.repositories import webhooks as repo
+from app.services import events, ssrf, webhooks
+from app.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+TIME_EVENT_BATCH = 500
+FAN_OUT_BATCH = 200
+DELIVERY_BATCH = 20
+
+
+class Worker:
+    """One worker process's loop; construct, then ``async with worker: await worker.run(stop)``."""
+
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        settings: Settings,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        rng: random.Random | None = None,
+        lease: timedelta | None = None,
+    ) -> None:
+        self._sessionmaker = sessionmaker
+        self._settings = settings
+        self._service_key = settings.resolved_secret_key()
+        self._clock = clock
+        self._rng = rng or random.Random()  # noqa: S311 (jitter, not secrecy)
+        timeout = settings.webhook_timeout_seconds
+        # Longer than any attempt can take (the timeout bounds it) plus time to record it,
+        # so a lease only runs out when its worker is gone.
+        self.lease = lease or timedelta(seconds=3 * timeout + 30)
+        self._client: httpx.AsyncClient | None = None
+
+    async def __aenter__(self) -> Worker:
+        self._client = httpx.AsyncClient(
+            transport=ssrf.GuardedTransport(
+                allow_private_networks=self._settings.webhook_allow_private_networks
+            ),
+            follow_redirects=False,
+            timeout=httpx.Timeout(self._settings.webhook_timeout_seconds),
+            trust_env=False,
+        )
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    # --- the stages -----------------------------------------------------------------------
+
+    async def emit_time_events(self) -> int:
+        """Emit `action.overdue`, then `action.due`, for windows that closed or opened.
+
+        Only open actions that are not snoozed at this moment count. A snoozed action is
+        announced when its snooze ends, if it is still open then. An action found with its
+        whole window already past (the worker was down, or it was planned that way) gets
+        only `action.overdue`: `action.due` would announce a window no longer open.
+        """
+        now = self._clock()
+        async with self._sessionmaker() as session, session.begin():
+            overdue = await repo.lock_newly_overdue(session, now, TIME_EVENT_BATCH)
+            for action in overdue:
+                events.record_action_event(session, events.EventType.ACTION_OVERDUE, action)
+            await repo.mark_time_events(session, [a.id for a in overdue], now, overdue=True)
+            due = await repo.lock_newly_due(session, now, TIME_EVENT_BATCH)
+            for action in due:
+                if action.due_by > now:
+                    events.record_action_event(session, events.EventType.ACTION_DUE, action)
+            await repo.mark_time_events(session, [a.id for a in due], now, overdue=False)
+        return len(overdue) + len(due)
+
+    async def fan_out(self) -> int:
+        async with self._sessionmaker() as session, session.begin():
+            return await webhooks.fan_out(session, self._clock(), FAN_OUT_BATCH)
+
+    async def deliver(self) -> int:
+        """Claim a batch, send it, record it; returns how many attempts were made."""
+        async with self._sessionmaker() as session, session.begin():
+            outgoing = await webhooks.claim(
+                session, self._service_key, self._clock(), lease=self.lease, limit=DELIVERY_BATCH
+            )
+        if not outgoing:
+            return 0
+        results = await asyncio.gather(*(self.send(item) for item in outgoing))
+        async with self._sessionmaker() as session, session.begin():
+            for result in results:
+                await webhooks.record(
+                    session,
+                    result,
+                    self._clock(),
+                    disable_after=self._settings.webhook_disable_after_failures,
+                    rng=self._rng,
+                )
+        return len(results)
+
+    async def send(self, item: webhooks.Outgoing) -> webhooks.AttemptResult:
+        """One HTTP attempt; every failure becomes a result, never an exception."""
+        assert self._client is not None, "use the worker inside `async with`"
+        started_at, started = self._clock(), time.monotonic()
+        status_code: int | None = None
+        error: str | None = None
+        timeout = self._settings.webhook_timeout_seconds
+        try:
+            # The client's timeouts bound each step; this bounds the whole attempt, so a
+            # receiver that trickles its answer cannot hold the worker.
+            async with (
+                asyncio.timeout(timeout),
+                self._client.stream(
+                    "POST", item.url, content=item.body, headers=item.headers
+                ) as response,
+            ):
+                status_code = response.status_code
+        except TimeoutError:
+            error = f"timed out after {timeout:g} s"
+        except httpx.HTTPError as exc:
+            error = str(exc) or type(exc).__name__
+        if status_code is not None and not 200 <= status_code < 300:
+            error = f"HTTP {status_code}" + (
+                " (redirects are not followed)" if 300 <= status_code < 400 else ""
+            )
+        return webhooks.AttemptResult(
+            delivery_id=item.delivery_id,
+            attempt=item.attempt,
+            started_at=started_at,
+            duration_ms=round((time.monotonic() - started) * 1000),
+            status_code=status_code,
+            error=error,
+        )
+
+    # --- the loop -------------------------------------------------------------------------
+
+    async def run_once(self) -> bool:
+        """One pass of every stage; True when a stage filled its batch (more may wait)."""
+        timed = await self.emit_time_events()
+        fanned = await self.fan_out()
+        sent = await self.deliver()
+        return timed >= TIME_EVENT_BATCH or fanned >= FAN_OUT_BATCH or sent >= DELIVERY_BATCH
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Pass after pass until ``stop`` is set; a pass in progress is finished first."""
+        while not stop.is_set():
+            busy = False
+            try:
+                busy = await self.run_once()
+            except Exception:
+                # The database may be restarting: log, wait, try again, never die of it.
+                logger.exception("worker pass failed; retrying")
+            if busy:
+                continue
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), self._settings.worker_poll_interval_seconds)
+
+
+async def run_worker(settings: Settings) -> None:
+    """The `followup worker` process: SIGTERM or SIGINT finish the attempt in hand, then exit."""
+    engine = create_engine(settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        await migrations.ensure_at_head(engine)
+        logger.info("worker started")
+        async with Worker(create_sessionmaker(engine, for_writes=True), settings) as worker:
+            await worker.run(stop)
+        logger.info("worker stopped")
+    finally:
+        await engine.dispose()

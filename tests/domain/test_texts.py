@@ -1,0 +1,59 @@
+"""The text catalogue: complete, well-formed, and ready for a second language."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+import pytest
+
+from app.domain import DEFAULT_LANGUAGE, format_date, languages, render
+from app.domain.texts import CATALOGUES, catalogue
+
+FIELD = re.compile(r"%\((\w+)\)s")
+
+
+def test_english_is_the_default_language() -> None:
+    assert DEFAULT_LANGUAGE in languages()
+
+
+@pytest.mark.parametrize("key", sorted(catalogue(DEFAULT_LANGUAGE)))
+def test_every_template_renders_with_its_fields(key: str) -> None:
+    template = catalogue()[key]
+    values = {name: f"<{name}>" for name in FIELD.findall(template)}
+    rendered = render(key, DEFAULT_LANGUAGE, **values)
+    assert "%(" not in rendered
+    assert rendered.strip() or key.endswith("separator")
+
+
+@pytest.mark.parametrize("rule", ["E1", "E2", "E3", "E4", "E5"])
+def test_every_explanation_names_its_rule(rule: str) -> None:
+    explanations = [k for k in catalogue() if k.startswith(f"{rule}.explanation")]
+    assert explanations
+    for key in explanations:
+        assert f"Rule {rule}" in catalogue()[key]
+
+
+def test_a_partial_translation_falls_back_to_english() -> None:
+    CATALOGUES["xx"] = {"E3.title": "Danke an %(name)s"}
+    catalogue.cache_clear()
+    try:
+        assert render("E3.title", "xx", name="Ann") == "Danke an Ann"
+        assert render("E4.guidance", "xx") == render("E4.guidance")
+    finally:
+        del CATALOGUES["xx"]
+        catalogue.cache_clear()
+
+
+def test_an_unknown_language_reads_english() -> None:
+    assert render("E2.guidance", "tlh") == render("E2.guidance")
+
+
+def test_dates_read_like_a_person_writes_them() -> None:
+    assert format_date(date(2025, 3, 14)) == "Friday, March 14, 2025"
+
+
+def test_thank_you_guidance_follows_the_etiquette() -> None:
+    guidance = render("E3.guidance")
+    for point in ("three or four sentences", "look forward", "good fit", "Do not push"):
+        assert point in guidance

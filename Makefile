@@ -31,9 +31,13 @@ typecheck: $(STAMP)
 pytest: $(STAMP)
 	$(BIN)/pytest
 
-## Benchmarks: see README "Performance".
+## Benchmarks: see README "Performance". The PostgreSQL ones use BENCH_DATABASE_URL as the
+## admin connection and create (and drop) a database of their own.
+BENCH_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/test
 bench: $(STAMP)
 	$(BIN)/python -m tests.perf.bench_plan
+	$(BIN)/python -m tests.perf.bench_sync --database-url $(BENCH_DATABASE_URL)
+	$(BIN)/python -m tests.perf.bench_api --database-url $(BENCH_DATABASE_URL)
 
 ## Regenerate the committed OpenAPI document, or fail if it drifted from the app.
 openapi: $(STAMP)

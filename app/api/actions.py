@@ -13,7 +13,6 @@ from app.api.deps import ReaderDep, SessionDep, WriterDep
 from app.api.errors import problem_responses
 from app.api.etags import ETAG_HEADER, IfMatch, check_if_match, set_etag
 from app.api.params import PageDep
-from app.db import models
 from app.db.base import utcnow
 from app.errors import InvalidInput
 from app.repositories import actions as action_repo
@@ -45,39 +44,8 @@ def _as_of(value: datetime | None) -> datetime:
     return value
 
 
-def action_read(action: models.Action, as_of: datetime) -> schemas.ActionRead:
-    mark = None
-    if action.mark:
-        mark = schemas.ActionMark(
-            kind=action.mark,
-            at=action.marked_at or action.updated_at,
-            snoozed_until=action.snoozed_until,
-            reason=action.dismiss_reason,
-        )
-    return schemas.ActionRead(
-        id=action.id,
-        key=action.key,
-        application_id=action.application_id,
-        candidate_id=action.candidate_id,
-        rule=action.rule,
-        type=action.type,
-        subject=schemas.ActionSubject(
-            interview_id=action.interview_id, contact_id=action.contact_id
-        ),
-        available_from=action.available_from,
-        due_by=action.due_by,
-        status=service.action_status(action, as_of),
-        as_of=as_of,
-        channel=action.channel,
-        blocked_reason=action.blocked_reason,
-        title=action.title,
-        explanation=action.explanation,
-        guidance=action.guidance,
-        mark=mark,
-        obsolete_at=action.obsolete_at,
-        created_at=action.created_at,
-        updated_at=action.updated_at,
-    )
+def action_read(action: Any, as_of: datetime) -> schemas.ActionRead:
+    return schemas.ActionRead.model_validate(action_json(action, as_of))
 
 
 _MARK_KINDS = {kind.value: kind for kind in domain.MarkKind}

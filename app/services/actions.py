@@ -14,7 +14,10 @@ from app.errors import InvalidInput, NotFound
 from app.repositories import actions as action_repo
 from app.repositories import records as repo
 from app.services import events
-from app.services.planning import load_policy, replan, resolution_of
+from app.services.planning import load_policy, replan, replan_many, resolution_of
+
+# Applications re-planned per bulk load when a policy changes: bounded memory, few queries.
+REPLAN_CHUNK = 500
 
 
 async def get_action(session: AsyncSession, tenant_id: str, action_id: str) -> models.Action:
@@ -83,8 +86,9 @@ async def put_policy(
     except domain.PolicyError as exc:
         raise InvalidInput.on_field(f"body.{exc.field}", exc.message, "out_of_range") from exc
     await repo.save_policy_values(session, tenant_id, explicit)
-    for application_id in await action_repo.applications_to_replan(session, tenant_id):
-        await replan(session, application_id, policy)
+    affected = await action_repo.applications_to_replan(session, tenant_id)
+    for start in range(0, len(affected), REPLAN_CHUNK):
+        await replan_many(session, affected[start : start + REPLAN_CHUNK], policy)
     return policy
 
 

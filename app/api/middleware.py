@@ -15,6 +15,7 @@ from app.api.errors import problem_response
 from app.observability import Metrics, request_id_var
 
 access_logger = logging.getLogger("followup.access")
+error_logger = logging.getLogger("followup.errors")
 
 REQUEST_ID_HEADER = b"x-request-id"
 # A caller's own request ID is kept only when it is short and plain, so logs stay clean.
@@ -37,9 +38,12 @@ class RequestContextMiddleware:
         started = time.perf_counter()
         status_code = 500
 
+        response_started = False
+
         async def send_with_id(message: Message) -> None:
-            nonlocal status_code
+            nonlocal status_code, response_started
             if message["type"] == "http.response.start":
+                response_started = True
                 status_code = message["status"]
                 headers = list(message.get("headers", []))
                 headers.append((REQUEST_ID_HEADER, request_id.encode()))
@@ -48,6 +52,20 @@ class RequestContextMiddleware:
 
         try:
             await self.app(scope, receive, send_with_id)
+        except Exception:
+            # Answered here, not by Starlette's outermost handler, so the 500 still carries
+            # the request ID (in the body, the header and the log line).
+            if response_started:
+                raise
+            error_logger.exception("unhandled error serving %s %s", scope["method"], scope["path"])
+            await problem_response(
+                Request(scope),
+                500,
+                slug="internal-error",
+                title="Internal server error",
+                detail="The server failed to handle this request; it has been logged with its "
+                "request ID.",
+            )(scope, receive, send_with_id)
         finally:
             elapsed = time.perf_counter() - started
             route = scope.get("route")

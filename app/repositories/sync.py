@@ -52,7 +52,7 @@ async def contact_application_ids(
     rows = await session.execute(
         select(Contact.id, Contact.application_id).where(Contact.id.in_(list(contact_ids)))
     )
-    return dict(rows.tuples().all())
+    return {row.id: row.application_id for row in rows}
 
 
 async def application_ids_of_candidates(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import Annotated, Any, Generic, TypeVar
 from zoneinfo import available_timezones
@@ -130,6 +130,15 @@ def _check_timestamp_range(value: datetime) -> datetime:
 
 
 Timestamp = Annotated[AwareDatetime, AfterValidator(_check_timestamp_range)]
+
+
+def _check_date_range(value: date) -> date:
+    if not EARLIEST_TIMESTAMP.date() <= value < LATEST_TIMESTAMP.date():
+        raise PydanticCustomError("date_range", "must be between 1900-01-01 and 2199-12-31")
+    return value
+
+
+CalendarDate = Annotated[date, AfterValidator(_check_date_range)]
 
 
 class Page(BaseModel, Generic[T]):

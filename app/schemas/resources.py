@@ -10,6 +10,7 @@ from pydantic import AfterValidator, EmailStr, Field, ValidationInfo, field_vali
 
 from app.domain import ApplicationStatus, InterviewKind, InterviewStatus
 from app.schemas.common import (
+    CalendarDate,
     CountryCode,
     ExternalId,
     LongText,
@@ -250,7 +251,7 @@ class InterviewCreate(WriteModel):
     next_step: LongText | None = Field(
         default=None, description="The next step the interviewer described (E2)."
     )
-    expected_reply_date: date | None = Field(
+    expected_reply_date: CalendarDate | None = Field(
         default=None, description="When the interviewer said to expect news (E2, E4)."
     )
     external_id: ExternalId | None = None
@@ -286,7 +287,9 @@ class InterviewUpdate(WriteModel):
     )
     panel_confirmed: bool | None = Field(default=None, description="Panel confirmed (E1).")
     next_step: LongText | None = Field(default=None, description="The next step described.")
-    expected_reply_date: date | None = Field(default=None, description="When to expect news.")
+    expected_reply_date: CalendarDate | None = Field(
+        default=None, description="When to expect news."
+    )
     external_id: ExternalId | None = None
 
 
@@ -323,7 +326,7 @@ class ReplyCreate(WriteModel):
         default=None, max_length=40, description="Who replied (a contact of this application)."
     )
     note: LongText | None = Field(default=None, description="What they said.")
-    new_expected_date: date | None = Field(
+    new_expected_date: CalendarDate | None = Field(
         default=None, description="A new date they promised news by; the check-in waits for it."
     )
 
@@ -336,7 +339,7 @@ class ReplyUpdate(WriteModel):
     received_at: Timestamp | None = Field(default=None, description="When the reply came.")
     contact_id: str | None = Field(default=None, max_length=40, description="Who replied.")
     note: LongText | None = Field(default=None, description="What they said.")
-    new_expected_date: date | None = Field(default=None, description="A new promised date.")
+    new_expected_date: CalendarDate | None = Field(default=None, description="A new promised date.")
 
 
 class ReplyRead(ResourceMeta):

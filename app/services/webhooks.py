@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from pydantic_core import to_jsonable_python
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import models
@@ -275,7 +276,7 @@ def render_body(delivery: models.WebhookDelivery, event: models.Event | None) ->
         document: dict[str, Any] = {
             "id": delivery.id,
             "type": PING,
-            "occurred_at": delivery.created_at.isoformat(),
+            "occurred_at": delivery.created_at,
             "candidate_id": None,
             "application_id": None,
             "action_id": None,
@@ -286,14 +287,15 @@ def render_body(delivery: models.WebhookDelivery, event: models.Event | None) ->
         document = {
             "id": event.id,
             "type": event.type,
-            "occurred_at": event.occurred_at.isoformat(),
+            "occurred_at": event.occurred_at,
             "candidate_id": event.candidate_id,
             "application_id": event.application_id,
             "action_id": event.action_id,
             "data": event.data,
-            "erased_at": event.erased_at.isoformat() if event.erased_at else None,
+            "erased_at": event.erased_at,
         }
-    return json.dumps(document, separators=(",", ":"), sort_keys=True).encode()
+    # Timestamps serialised as the API writes them (pydantic's RFC 3339 form).
+    return json.dumps(to_jsonable_python(document), separators=(",", ":")).encode()
 
 
 @dataclass(frozen=True)

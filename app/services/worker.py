@@ -25,6 +25,7 @@ import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from types import TracebackType
+from typing import Self
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -66,7 +67,7 @@ class Worker:
         self.lease = lease or timedelta(seconds=3 * timeout + 30)
         self._client: httpx.AsyncClient | None = None
 
-    async def __aenter__(self) -> Worker:
+    async def __aenter__(self) -> Self:
         self._client = httpx.AsyncClient(
             transport=ssrf.GuardedTransport(
                 allow_private_networks=self._settings.webhook_allow_private_networks

@@ -162,3 +162,16 @@ async def test_metrics_are_exported(anonymous: httpx.AsyncClient) -> None:
     assert (
         'followup_http_requests_total{method="GET",route="/healthz",status="200"}' in response.text
     )
+
+
+async def test_an_unexpected_error_is_a_500_problem_with_the_request_id(app: FastAPI) -> None:
+    @app.get("/boom")
+    async def boom() -> None:
+        raise RuntimeError("kaboom")
+
+    async with client_for(app) as http:
+        response = await http.get("/boom", headers={"X-Request-ID": "trace-500"})
+    body = assert_problem(response, 500)
+    assert response.headers["x-request-id"] == "trace-500"
+    assert body["request_id"] == "trace-500"
+    assert "kaboom" not in response.text

@@ -14,9 +14,6 @@ from app.api.errors import problem_responses
 from app.api.etags import ETAG_HEADER, IfMatch, check_if_match, set_etag
 from app.api.params import PageDep
 from app.db.base import utcnow
-from app.errors import InvalidInput
-from app.repositories import actions as action_repo
-from app.repositories.pagination import InvalidCursor
 from app.schemas import actions as schemas
 from app.schemas.common import Page, Timestamp
 from app.services import actions as service
@@ -92,19 +89,14 @@ def action_json(action: Any, as_of: datetime) -> dict[str, Any]:
 
 
 async def _feed(
-    session: SessionDep, tenant_id: str, criteria: action_repo.ActionFilter, page: Any
+    session: SessionDep, tenant_id: str, criteria: service.ActionFilter, page: Any
 ) -> Response:
     """A page of the feed, serialised straight from rows (the API's hottest path).
 
     The route still declares `Page[ActionRead]` for OpenAPI, and a test holds this shape
     to that schema.
     """
-    try:
-        result = await action_repo.feed(
-            session, tenant_id, criteria, cursor=page.cursor, limit=page.limit
-        )
-    except InvalidCursor as exc:
-        raise InvalidInput.on_field("query.cursor", str(exc), "invalid_cursor") from exc
+    result = await service.feed(session, tenant_id, criteria, cursor=page.cursor, limit=page.limit)
     body = {
         "data": [action_json(row, criteria.as_of) for row in result.items],
         "next_cursor": result.next_cursor,
@@ -144,7 +136,7 @@ async def list_actions(
 
     An indexed query on stored windows and marks: asking costs the same however many
     candidates the tenant has, and never re-plans."""
-    criteria = action_repo.ActionFilter(
+    criteria = service.ActionFilter(
         as_of=_as_of(as_of),
         statuses=status_ or (),
         types=type_ or (),
@@ -175,7 +167,7 @@ async def list_application_actions(
 ) -> Response:
     """One application's actions, soonest due first, obsolete ones included as history."""
     await record_service.get_application(session, principal.tenant_id, application_id)
-    criteria = action_repo.ActionFilter(
+    criteria = service.ActionFilter(
         as_of=_as_of(as_of), statuses=status_ or (), application_id=application_id
     )
     return await _feed(session, principal.tenant_id, criteria, page)

@@ -11,7 +11,9 @@ from typing import Annotated
 
 from fastapi import Header, Response
 
-from app.errors import PreconditionFailed
+from app.services.preconditions import check_if_match, etag_of
+
+__all__ = ["ETAG_HEADER", "IfMatch", "check_if_match", "etag_of", "set_etag"]
 
 IfMatch = Annotated[
     str | None,
@@ -24,25 +26,8 @@ IfMatch = Annotated[
 ]
 
 
-def etag_of(version: int) -> str:
-    return f'"{version}"'
-
-
 def set_etag(response: Response, version: int) -> None:
     response.headers["ETag"] = etag_of(version)
-
-
-def check_if_match(if_match: str | None, version: int) -> None:
-    """Raise 412 unless ``If-Match`` is absent, ``*``, or names the current version."""
-    if if_match is None:
-        return
-    candidates = {tag.strip() for tag in if_match.split(",")}
-    # If-Match uses strong comparison (RFC 9110 13.1.1): a weak tag never matches.
-    if "*" in candidates or etag_of(version) in candidates:
-        return
-    raise PreconditionFailed(
-        f"The resource changed: its ETag is now {etag_of(version)}. Fetch it and retry."
-    )
 
 
 ETAG_HEADER = {

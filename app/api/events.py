@@ -9,11 +9,9 @@ from fastapi import APIRouter, Query
 from app.api.deps import ReaderDep, SessionDep
 from app.api.errors import problem_responses
 from app.api.params import PageDep
-from app.errors import InvalidInput
-from app.repositories import events as repo
-from app.repositories.pagination import InvalidCursor
 from app.schemas.common import Page, Timestamp
 from app.schemas.events import EventRead
+from app.services import events as service
 from app.services.events import EventType
 
 router = APIRouter(prefix="/v1")
@@ -40,19 +38,16 @@ async def list_events(
 ) -> Page[EventRead]:
     """The tenant's events, oldest first. Poll with the last page's `next_cursor` to get
     what happened since; each event's `id` is stable, so duplicates are easy to drop."""
-    try:
-        result = await repo.page(
-            session,
-            principal.tenant_id,
-            types=[t.value for t in type_ or ()],
-            occurred_after=occurred_after,
-            occurred_before=occurred_before,
-            application_id=application_id,
-            cursor=page.cursor,
-            limit=page.limit,
-        )
-    except InvalidCursor as exc:
-        raise InvalidInput.on_field("query.cursor", str(exc), "invalid_cursor") from exc
+    result = await service.list_events(
+        session,
+        principal.tenant_id,
+        types=[t.value for t in type_ or ()],
+        occurred_after=occurred_after,
+        occurred_before=occurred_before,
+        application_id=application_id,
+        cursor=page.cursor,
+        limit=page.limit,
+    )
     return Page(
         data=[EventRead.model_validate(e) for e in result.items], next_cursor=result.next_cursor
     )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
 from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, Query, Response, status
@@ -13,9 +12,6 @@ from app.api.etags import ETAG_HEADER, IfMatch, check_if_match, set_etag
 from app.api.params import PageDep
 from app.db import models
 from app.domain import ApplicationStatus
-from app.errors import InvalidInput
-from app.repositories import records as repo
-from app.repositories.pagination import InvalidCursor, PageResult
 from app.schemas import resources as schemas
 from app.schemas.common import Page
 from app.services import records as service
@@ -38,13 +34,6 @@ CREATED = {
 LIST_ERRORS = problem_responses(401, 403, 404, 422)
 
 T = TypeVar("T")
-
-
-async def _page(result: Awaitable[PageResult[T]]) -> PageResult[T]:
-    try:
-        return await result
-    except InvalidCursor as exc:
-        raise InvalidInput.on_field("query.cursor", str(exc), "invalid_cursor") from exc
 
 
 def interview_read(interview: models.Interview, panel: list[str]) -> schemas.InterviewRead:
@@ -99,20 +88,13 @@ async def list_candidates(
     country: Annotated[str | None, Query(max_length=2, description="ISO country code.")] = None,
 ) -> Page[schemas.CandidateRead]:
     """The tenant's candidates, oldest first."""
-    filters = []
-    if email:
-        filters.append(models.Candidate.email == email)
-    if country:
-        filters.append(models.Candidate.country == country.upper())
-    result = await _page(
-        repo.page_of(
-            session,
-            models.Candidate,
-            principal.tenant_id,
-            filters=filters,
-            cursor=page.cursor,
-            limit=page.limit,
-        )
+    result = await service.list_candidates(
+        session,
+        principal.tenant_id,
+        email=email,
+        country=country,
+        cursor=page.cursor,
+        limit=page.limit,
     )
     return Page(
         data=[schemas.CandidateRead.model_validate(c) for c in result.items],
@@ -211,20 +193,13 @@ async def list_applications(
     ] = None,
 ) -> Page[schemas.ApplicationRead]:
     """The tenant's applications, oldest first."""
-    filters = []
-    if candidate_id:
-        filters.append(models.Application.candidate_id == candidate_id)
-    if status_:
-        filters.append(models.Application.status == status_.value)
-    result = await _page(
-        repo.page_of(
-            session,
-            models.Application,
-            principal.tenant_id,
-            filters=filters,
-            cursor=page.cursor,
-            limit=page.limit,
-        )
+    result = await service.list_applications(
+        session,
+        principal.tenant_id,
+        candidate_id=candidate_id,
+        status=status_.value if status_ else None,
+        cursor=page.cursor,
+        limit=page.limit,
     )
     return Page(
         data=[schemas.ApplicationRead.model_validate(a) for a in result.items],
@@ -324,19 +299,13 @@ async def list_contacts(
     role: Annotated[schemas.ContactRole | None, Query(description="Only this role.")] = None,
 ) -> Page[schemas.ContactRead]:
     """The application's people, oldest first."""
-    await service.get_application(session, principal.tenant_id, application_id)
-    filters = [models.Contact.application_id == application_id]
-    if role:
-        filters.append(models.Contact.role == role.value)
-    result = await _page(
-        repo.page_of(
-            session,
-            models.Contact,
-            principal.tenant_id,
-            filters=filters,
-            cursor=page.cursor,
-            limit=page.limit,
-        )
+    result = await service.list_contacts(
+        session,
+        principal.tenant_id,
+        application_id,
+        role=role.value if role else None,
+        cursor=page.cursor,
+        limit=page.limit,
     )
     return Page(
         data=[schemas.ContactRead.model_validate(c) for c in result.items],
@@ -433,18 +402,9 @@ async def list_interviews(
     application_id: str, principal: ReaderDep, session: SessionDep, page: PageDep
 ) -> Page[schemas.InterviewRead]:
     """The application's interview rounds, in the order they were recorded."""
-    await service.get_application(session, principal.tenant_id, application_id)
-    result = await _page(
-        repo.page_of(
-            session,
-            models.Interview,
-            principal.tenant_id,
-            filters=[models.Interview.application_id == application_id],
-            cursor=page.cursor,
-            limit=page.limit,
-        )
+    result, panels = await service.list_interviews(
+        session, principal.tenant_id, application_id, cursor=page.cursor, limit=page.limit
     )
-    panels = await repo.panels_of(session, [i.id for i in result.items])
     return Page(
         data=[interview_read(i, panels[i.id]) for i in result.items],
         next_cursor=result.next_cursor,
@@ -463,7 +423,7 @@ async def get_interview(
     """One interview round."""
     interview = await service.get_interview(session, principal.tenant_id, interview_id)
     set_etag(response, interview.version)
-    return interview_read(interview, (await repo.panels_of(session, [interview.id]))[interview.id])
+    return interview_read(interview, await service.panel_of(session, interview.id))
 
 
 @router.patch(
@@ -542,16 +502,8 @@ async def list_replies(
     application_id: str, principal: ReaderDep, session: SessionDep, page: PageDep
 ) -> Page[schemas.ReplyRead]:
     """The application's replies, in the order they were recorded."""
-    await service.get_application(session, principal.tenant_id, application_id)
-    result = await _page(
-        repo.page_of(
-            session,
-            models.Reply,
-            principal.tenant_id,
-            filters=[models.Reply.application_id == application_id],
-            cursor=page.cursor,
-            limit=page.limit,
-        )
+    result = await service.list_replies(
+        session, principal.tenant_id, application_id, cursor=page.cursor, limit=page.limit
     )
     return Page(
         data=[schemas.ReplyRead.model_validate(r) for r in result.items],

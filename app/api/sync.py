@@ -8,14 +8,12 @@ from fastapi import APIRouter, Path, Response, status
 
 from app.api.deps import ReaderDep, SessionDep, WriterDep
 from app.api.errors import problem_responses
-from app.api.etags import ETAG_HEADER, IfMatch, check_if_match, set_etag
+from app.api.etags import ETAG_HEADER, IfMatch, set_etag
 from app.api.records import interview_read
 from app.db import models
-from app.errors import InvalidInput, NotFound
-from app.repositories import records as record_repo
-from app.repositories import sync as sync_repo
 from app.schemas import resources as resource_schemas
 from app.schemas import sync as schemas
+from app.services import records as record_service
 from app.services import sync as service
 
 router = APIRouter(prefix="/v1")
@@ -57,15 +55,6 @@ async def sync_records(
     return await service.sync(session, principal.tenant_id, body)
 
 
-async def _lookup(
-    session: SessionDep, model: Any, tenant_id: str, external_id: str, noun: str
-) -> Any:
-    row = await record_repo.get_by_external_id(session, model, tenant_id, external_id)
-    if row is None:
-        raise NotFound(f"No {noun} with external_id {external_id!r}.")
-    return row
-
-
 async def _upsert(
     session: SessionDep,
     tenant_id: str,
@@ -76,22 +65,10 @@ async def _upsert(
     response: Response,
     if_match: str | None,
 ) -> Any:
-    if body.external_id not in (None, external_id):
-        raise InvalidInput.on_field(
-            "body.external_id", "must match the external ID in the path", "mismatch"
-        )
-    current = await record_repo.get_by_external_id(session, model, tenant_id, external_id)
-    if current is not None:
-        check_if_match(if_match, current.version)
-    elif if_match is not None and if_match.strip() != "*":
-        check_if_match(if_match, 0)  # nothing exists yet, so no ETag can match
-    item = body.model_copy(update={"external_id": external_id})
-    batch = schemas.SyncBatch(**{kind: [item]})
-    result = (await service.sync(session, tenant_id, batch)).results[0]
-    row = (await sync_repo.by_ids(session, model, tenant_id, {result.id}))[result.id]
-    response.status_code = (
-        status.HTTP_201_CREATED if result.outcome == schemas.SyncOutcome.CREATED else 200
+    row, created = await service.upsert_one(
+        session, tenant_id, kind, model, external_id, body, if_match
     )
+    response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
     set_etag(response, row.version)
     return row
 
@@ -106,7 +83,9 @@ async def get_candidate_by_external_id(
     external_id: ExternalIdPath, principal: ReaderDep, session: SessionDep, response: Response
 ) -> Any:
     """The candidate with this external ID."""
-    row = await _lookup(session, models.Candidate, principal.tenant_id, external_id, "candidate")
+    row = await service.find_by_external_id(
+        session, models.Candidate, principal.tenant_id, external_id, "candidate"
+    )
     set_etag(response, row.version)
     return row
 
@@ -148,7 +127,7 @@ async def get_application_by_external_id(
     external_id: ExternalIdPath, principal: ReaderDep, session: SessionDep, response: Response
 ) -> Any:
     """The application with this external ID."""
-    row = await _lookup(
+    row = await service.find_by_external_id(
         session, models.Application, principal.tenant_id, external_id, "application"
     )
     set_etag(response, row.version)
@@ -192,7 +171,9 @@ async def get_contact_by_external_id(
     external_id: ExternalIdPath, principal: ReaderDep, session: SessionDep, response: Response
 ) -> Any:
     """The contact with this external ID."""
-    row = await _lookup(session, models.Contact, principal.tenant_id, external_id, "contact")
+    row = await service.find_by_external_id(
+        session, models.Contact, principal.tenant_id, external_id, "contact"
+    )
     set_etag(response, row.version)
     return row
 
@@ -234,9 +215,11 @@ async def get_interview_by_external_id(
     external_id: ExternalIdPath, principal: ReaderDep, session: SessionDep, response: Response
 ) -> Any:
     """The interview with this external ID."""
-    row = await _lookup(session, models.Interview, principal.tenant_id, external_id, "interview")
+    row = await service.find_by_external_id(
+        session, models.Interview, principal.tenant_id, external_id, "interview"
+    )
     set_etag(response, row.version)
-    return interview_read(row, (await record_repo.panels_of(session, [row.id]))[row.id])
+    return interview_read(row, await record_service.panel_of(session, row.id))
 
 
 @router.put(
@@ -265,4 +248,4 @@ async def upsert_interview_by_external_id(
         response,
         if_match,
     )
-    return interview_read(row, (await record_repo.panels_of(session, [row.id]))[row.id])
+    return interview_read(row, await record_service.panel_of(session, row.id))

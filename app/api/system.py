@@ -10,8 +10,8 @@ from app.api.deps import ReaderDep, SessionDep
 from app.api.errors import problem_responses
 from app.db.migrations import current_revision, head_revision
 from app.errors import NotFound, ServiceUnavailable
-from app.repositories.tenants import get_tenant
 from app.schemas.system import Health, Me, Readiness
+from app.services.api_keys import get_tenant
 
 router = APIRouter()
 

@@ -213,3 +213,71 @@ async def save_policy_values(session: AsyncSession, tenant_id: str, values: dict
 async def policy_version(session: AsyncSession, tenant_id: str) -> int:
     row = await session.get(TenantPolicy, tenant_id)
     return row.version if row else 0
+
+
+# --- lists --------------------------------------------------------------------------------
+
+
+async def page_candidates(
+    session: AsyncSession,
+    tenant_id: str,
+    *,
+    email: str | None,
+    country: str | None,
+    cursor: str | None,
+    limit: int,
+) -> PageResult[Candidate]:
+    filters = []
+    if email:
+        filters.append(Candidate.email == email)
+    if country:
+        filters.append(Candidate.country == country.upper())
+    return await page_of(session, Candidate, tenant_id, filters=filters, cursor=cursor, limit=limit)
+
+
+async def page_applications(
+    session: AsyncSession,
+    tenant_id: str,
+    *,
+    candidate_id: str | None,
+    status: str | None,
+    cursor: str | None,
+    limit: int,
+) -> PageResult[Application]:
+    filters = []
+    if candidate_id:
+        filters.append(Application.candidate_id == candidate_id)
+    if status:
+        filters.append(Application.status == status)
+    return await page_of(
+        session, Application, tenant_id, filters=filters, cursor=cursor, limit=limit
+    )
+
+
+async def page_contacts(
+    session: AsyncSession,
+    tenant_id: str,
+    application_id: str,
+    *,
+    role: str | None,
+    cursor: str | None,
+    limit: int,
+) -> PageResult[Contact]:
+    filters = [Contact.application_id == application_id]
+    if role:
+        filters.append(Contact.role == role)
+    return await page_of(session, Contact, tenant_id, filters=filters, cursor=cursor, limit=limit)
+
+
+async def page_interviews(
+    session: AsyncSession, tenant_id: str, application_id: str, *, cursor: str | None, limit: int
+) -> PageResult[Interview]:
+    filters = [Interview.application_id == application_id]
+    return await page_of(session, Interview, tenant_id, filters=filters, cursor=cursor, limit=limit)
+
+
+async def page_replies(
+    session: AsyncSession, tenant_id: str, application_id: str, *, cursor: str | None, limit: int
+) -> PageResult[Reply]:
+    filters = [Reply.application_id == application_id]
+    return await page_of(session, Reply, tenant_id, filters=filters, cursor=cursor, limit=limit)

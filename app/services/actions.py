@@ -13,6 +13,8 @@ from app.db.base import utcnow
 from app.errors import InvalidInput, NotFound
 from app.repositories import actions as action_repo
 from app.repositories import records as repo
+from app.repositories.actions import ActionFilter as ActionFilter  # re-exported for routers
+from app.repositories.pagination import InvalidCursor, PageResult
 from app.services import events
 from app.services.planning import load_policy, replan, replan_many, resolution_of
 
@@ -95,3 +97,13 @@ async def put_policy(
 async def policy_version(session: AsyncSession, tenant_id: str) -> int:
     """The version of the tenant's policy (0 while it has only the defaults)."""
     return await repo.policy_version(session, tenant_id)
+
+
+async def feed(
+    session: AsyncSession, tenant_id: str, criteria: ActionFilter, *, cursor: str | None, limit: int
+) -> PageResult[Any]:
+    """A page of the tenant's stored actions: an indexed query, never a re-plan."""
+    try:
+        return await action_repo.feed(session, tenant_id, criteria, cursor=cursor, limit=limit)
+    except InvalidCursor as exc:
+        raise InvalidInput.on_field("query.cursor", str(exc), "invalid_cursor") from exc

@@ -151,3 +151,7 @@ async def revoke(session: AsyncSession, key_id: str) -> ApiKey | None:
     if key is not None and key.revoked_at is None:
         await repo.revoke_api_key(session, key, utcnow())
     return key
+
+
+async def get_tenant(session: AsyncSession, tenant_id: str) -> Tenant | None:
+    return await repo.get_tenant(session, tenant_id)

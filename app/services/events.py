@@ -15,7 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import models
 from app.db.base import new_id, utcnow
+from app.errors import InvalidInput
 from app.repositories import events as repo
+from app.repositories.pagination import InvalidCursor, PageResult
 
 
 class EventType(StrEnum):
@@ -185,3 +187,29 @@ async def record_interview_change(
         candidate_id=application.candidate_id if application else None,
         application_id=interview.application_id,
     )
+
+
+async def list_events(
+    session: AsyncSession,
+    tenant_id: str,
+    *,
+    types: list[str],
+    occurred_after: datetime | None,
+    occurred_before: datetime | None,
+    application_id: str | None,
+    cursor: str | None,
+    limit: int,
+) -> PageResult[models.Event]:
+    try:
+        return await repo.page(
+            session,
+            tenant_id,
+            types=types,
+            occurred_after=occurred_after,
+            occurred_before=occurred_before,
+            application_id=application_id,
+            cursor=cursor,
+            limit=limit,
+        )
+    except InvalidCursor as exc:
+        raise InvalidInput.on_field("query.cursor", str(exc), "invalid_cursor") from exc

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -13,6 +13,7 @@ from app.db.base import new_id, utcnow
 from app.domain import ApplicationStatus
 from app.errors import Conflict, FieldError, InvalidInput, NotFound
 from app.repositories import records as repo
+from app.repositories.pagination import InvalidCursor, PageResult
 from app.schemas import resources as schemas
 from app.services import events
 from app.services.planning import replan
@@ -360,3 +361,93 @@ async def delete_reply(session: AsyncSession, tenant_id: str, reply_id: str) -> 
     application_id = reply.application_id
     await repo.remove(session, reply)
     await replan(session, application_id)
+
+
+# --- lists --------------------------------------------------------------------------------
+
+T = TypeVar("T")
+
+
+async def _page(result: Awaitable[PageResult[T]]) -> PageResult[T]:
+    try:
+        return await result
+    except InvalidCursor as exc:
+        raise InvalidInput.on_field("query.cursor", str(exc), "invalid_cursor") from exc
+
+
+async def list_candidates(
+    session: AsyncSession,
+    tenant_id: str,
+    *,
+    email: str | None,
+    country: str | None,
+    cursor: str | None,
+    limit: int,
+) -> PageResult[models.Candidate]:
+    return await _page(
+        repo.page_candidates(
+            session, tenant_id, email=email, country=country, cursor=cursor, limit=limit
+        )
+    )
+
+
+async def list_applications(
+    session: AsyncSession,
+    tenant_id: str,
+    *,
+    candidate_id: str | None,
+    status: str | None,
+    cursor: str | None,
+    limit: int,
+) -> PageResult[models.Application]:
+    return await _page(
+        repo.page_applications(
+            session,
+            tenant_id,
+            candidate_id=candidate_id,
+            status=status,
+            cursor=cursor,
+            limit=limit,
+        )
+    )
+
+
+async def list_contacts(
+    session: AsyncSession,
+    tenant_id: str,
+    application_id: str,
+    *,
+    role: str | None,
+    cursor: str | None,
+    limit: int,
+) -> PageResult[models.Contact]:
+    await get_application(session, tenant_id, application_id)
+    return await _page(
+        repo.page_contacts(
+            session, tenant_id, application_id, role=role, cursor=cursor, limit=limit
+        )
+    )
+
+
+async def list_interviews(
+    session: AsyncSession, tenant_id: str, application_id: str, *, cursor: str | None, limit: int
+) -> tuple[PageResult[models.Interview], dict[str, list[str]]]:
+    """A page of the application's interviews, with each one's panel."""
+    await get_application(session, tenant_id, application_id)
+    page = await _page(
+        repo.page_interviews(session, tenant_id, application_id, cursor=cursor, limit=limit)
+    )
+    return page, await repo.panels_of(session, [i.id for i in page.items])
+
+
+async def list_replies(
+    session: AsyncSession, tenant_id: str, application_id: str, *, cursor: str | None, limit: int
+) -> PageResult[models.Reply]:
+    await get_application(session, tenant_id, application_id)
+    return await _page(
+        repo.page_replies(session, tenant_id, application_id, cursor=cursor, limit=limit)
+    )
+
+
+async def panel_of(session: AsyncSession, interview_id: str) -> list[str]:
+    return (await repo.panels_of(session, [interview_id]))[interview_id]

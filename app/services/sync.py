@@ -16,12 +16,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import models
 from app.db.base import new_id, utcnow
-from app.errors import InvalidInput
+from app.errors import InvalidInput, NotFound
 from app.repositories import records as record_repo
 from app.repositories import sync as repo
 from app.schemas import sync as schemas
 from app.services import events
 from app.services.planning import replan_many
+from app.services.preconditions import check_if_match
 from app.services.records import outcome_time
 
 _INTERVIEW_COLUMNS = {"start": "start_at", "end": "end_at"}
@@ -287,3 +288,41 @@ async def _sync_interviews(session: AsyncSession, state: _Batch, batch: schemas.
         state.record(
             schemas.SyncKind.INTERVIEW, item.external_id, row.id, _outcome(created, changed)
         )
+
+
+async def find_by_external_id(
+    session: AsyncSession, model: Any, tenant_id: str, external_id: str, noun: str
+) -> Any:
+    row = await record_repo.get_by_external_id(session, model, tenant_id, external_id)
+    if row is None:
+        raise NotFound(f"No {noun} with external_id {external_id!r}.")
+    return row
+
+
+async def upsert_one(
+    session: AsyncSession,
+    tenant_id: str,
+    kind: str,
+    model: Any,
+    external_id: str,
+    body: Any,
+    if_match: str | None,
+) -> tuple[Any, bool]:
+    """Create or replace the record with this external ID: a batch of one.
+
+    Returns the row and whether it was created. ``If-Match`` guards the replacement; with
+    nothing stored yet, only ``*`` or no header at all lets the create through.
+    """
+    if body.external_id not in (None, external_id):
+        raise InvalidInput.on_field(
+            "body.external_id", "must match the external ID in the path", "mismatch"
+        )
+    current = await record_repo.get_by_external_id(session, model, tenant_id, external_id)
+    if current is not None:
+        check_if_match(if_match, current.version)
+    elif if_match is not None and if_match.strip() != "*":
+        check_if_match(if_match, 0)  # nothing exists yet, so no ETag can match
+    item = body.model_copy(update={"external_id": external_id})
+    result = (await sync(session, tenant_id, schemas.SyncBatch(**{kind: [item]}))).results[0]
+    row = (await repo.by_ids(session, model, tenant_id, {result.id}))[result.id]
+    return row, result.outcome == schemas.SyncOutcome.CREATED

@@ -206,8 +206,8 @@ async def committed_app(settings: Settings, engine: AsyncEngine) -> AsyncIterato
 
     from app.db.models import Candidate
     from app.db.models import Tenant as TenantRow
-    from app.repositories.records import remove_with_dependents
     from app.main import attach_database
+    from app.repositories.records import remove_with_dependents
 
     application = create_app(settings)
     attach_database(application, engine)

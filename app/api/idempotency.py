@@ -160,7 +160,8 @@ class IdempotencyMiddleware:
             await self.app(scope, _replay_body(body, receive), recording_send)
         finally:
             async with sessions() as session, session.begin():
-                if status_code < 500:
+                # A 409 says "retry"; keeping it would make every retry under this key fail.
+                if status_code < 500 and status_code != 409:
                     await repo.complete(
                         session,
                         tenant_id=tenant_id,

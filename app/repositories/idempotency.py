@@ -101,3 +101,29 @@ async def prune(session: AsyncSession, now: datetime, tenant_id: str | None = No
         statement = statement.where(IdempotencyRecord.tenant_id == tenant_id)
     result = await session.execute(statement)
     return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def forget_responses_mentioning(
+    session: AsyncSession, tenant_id: str, ids: list[str]
+) -> int:
+    """Delete the tenant's stored responses that contain any of these IDs (an erasure).
+
+    Stored responses live at most a day, so reading the tenant's few to match them here
+    is cheap, and it works the same on every database whatever the body's encoding.
+    """
+    needles = [i.encode() for i in ids if i]
+    if not needles:
+        return 0
+    rows = await session.execute(
+        select(IdempotencyRecord.key, IdempotencyRecord.response_body).where(
+            IdempotencyRecord.tenant_id == tenant_id
+        )
+    )
+    doomed = [key for key, body in rows if body and any(n in body for n in needles)]
+    if doomed:
+        await session.execute(
+            delete(IdempotencyRecord).where(
+                IdempotencyRecord.tenant_id == tenant_id, IdempotencyRecord.key.in_(doomed)
+            )
+        )
+    return len(doomed)

@@ -5,9 +5,10 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Select, literal, tuple_
@@ -19,6 +20,12 @@ T = TypeVar("T")
 
 MAX_PAGE_SIZE = 200
 DEFAULT_PAGE_SIZE = 50
+
+
+# What issued cursors can hold: IDs such as "act_3f…" and UTC times of stored rows.
+_CURSOR_ID = re.compile(r"[A-Za-z0-9_.:-]{1,200}")
+_EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+_LATEST = datetime(2200, 1, 1, tzinfo=UTC)
 
 
 class InvalidCursor(ValueError):
@@ -54,10 +61,14 @@ def decode_cursor(cursor: str, columns: Sequence[InstrumentedAttribute[Any]]) ->
                 instant = datetime.fromisoformat(value)
             except ValueError as exc:
                 raise InvalidCursor("cursor is not one this API issued") from exc
-            if instant.tzinfo is None:  # this API only issues UTC timestamps
+            # This API issues UTC timestamps of stored rows only; anything else (another
+            # offset, year 1 or 9999) is forged and could overflow when bound.
+            if instant.utcoffset() != timedelta(0) or not _EARLIEST <= instant < _LATEST:
                 raise InvalidCursor("cursor is not one this API issued")
             values.append(instant)
-        elif not isinstance(value, python_type):
+        elif not isinstance(value, python_type) or (
+            isinstance(value, str) and not _CURSOR_ID.fullmatch(value)
+        ):
             raise InvalidCursor("cursor is not one this API issued")
         else:
             values.append(value)

@@ -12,6 +12,7 @@ from app.db import models
 from app.db.base import new_id, utcnow
 from app.domain import ApplicationStatus
 from app.errors import Conflict, FieldError, InvalidInput, NotFound
+from app.repositories import idempotency as idempotency_repo
 from app.repositories import records as repo
 from app.repositories.pagination import InvalidCursor, PageResult
 from app.schemas import resources as schemas
@@ -101,8 +102,13 @@ async def update_candidate(
 async def delete_candidate(session: AsyncSession, tenant_id: str, candidate_id: str) -> None:
     """Erase the candidate and everything about them (applications, people, rounds, actions)."""
     candidate = await get_candidate(session, tenant_id, candidate_id)
+    application_ids = await repo.application_ids_of_candidate(session, candidate.id)
     await repo.remove_with_dependents(session, candidate)
     await events.erase_candidate(session, candidate_id)
+    # A retried POST must not replay what was erased.
+    await idempotency_repo.forget_responses_mentioning(
+        session, tenant_id, [candidate_id, *application_ids]
+    )
 
 
 # --- applications -----------------------------------------------------------------------

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import models
 from app.db.base import new_id, utcnow
-from app.errors import InvalidInput, NotFound
+from app.errors import InvalidInput, NotFound, PreconditionFailed
 from app.repositories import records as record_repo
 from app.repositories import sync as repo
 from app.schemas import sync as schemas
@@ -152,6 +152,13 @@ async def _sync_applications(
             )
             session.add(row)
             state.applications[item.external_id] = row
+        if not created and row.candidate_id != candidate.id:
+            # Moving an application would leave its actions and events with the old
+            # candidate, and that candidate's erasure would then take them along.
+            field = "candidate_external_id" if item.candidate_external_id else "candidate_id"
+            raise InvalidInput.on_field(
+                f"{where}.{field}", "an application cannot move to another candidate", "immutable"
+            )
         values["candidate_id"] = candidate.id
         keep = row.outcome_at if not created and row.status == item.status else None
         values["outcome_at"] = outcome_time(item.status, item.outcome_at or keep)
@@ -311,7 +318,7 @@ async def upsert_one(
     """Create or replace the record with this external ID: a batch of one.
 
     Returns the row and whether it was created. ``If-Match`` guards the replacement; with
-    nothing stored yet, only ``*`` or no header at all lets the create through.
+    nothing stored yet, any If-Match fails (send none to create).
     """
     if body.external_id not in (None, external_id):
         raise InvalidInput.on_field(
@@ -320,8 +327,9 @@ async def upsert_one(
     current = await record_repo.get_by_external_id(session, model, tenant_id, external_id)
     if current is not None:
         check_if_match(if_match, current.version)
-    elif if_match is not None and if_match.strip() != "*":
-        check_if_match(if_match, 0)  # nothing exists yet, so no ETag can match
+    elif if_match is not None:
+        # RFC 9110: with no current representation, no If-Match (not even "*") holds.
+        raise PreconditionFailed(f"Nothing has external_id {external_id!r} yet.")
     item = body.model_copy(update={"external_id": external_id})
     result = (await sync(session, tenant_id, schemas.SyncBatch(**{kind: [item]}))).results[0]
     row = (await repo.by_ids(session, model, tenant_id, {result.id}))[result.id]

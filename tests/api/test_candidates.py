@@ -243,3 +243,17 @@ async def test_read_only_key_reads_but_cannot_write(
         assert_problem(await read_only.put("/v1/policy", json={}), 403)
         assert_problem(await read_only.post("/v1/actions/act_x/complete", json={}), 403)
         assert (await read_only.get("/v1/candidates")).json()["data"] == []
+
+
+async def test_forged_cursors_are_refused(client: httpx.AsyncClient) -> None:
+    from app.repositories.pagination import encode_cursor
+
+    for values in (
+        ["0001-01-01T00:00:00+01:00", "cand_x"],
+        ["9999-12-31T23:00:00-05:00", "cand_x"],
+        ["2027-01-01T00:00:00+00:00", "cand\x00x"],
+        ["2027-01-01T00:00:00+02:00", "cand_x"],
+    ):
+        response = await client.get("/v1/candidates", params={"cursor": encode_cursor(values)})
+        assert response.status_code == 422, (values, response.text)
+        assert response.json()["errors"][0]["field"] == "query.cursor"

@@ -148,3 +148,37 @@ async def test_twenty_concurrent_posts_give_one_record_and_identical_answers(
     assert {r.status_code for r in responses} == {201}
     assert len({r.text for r in responses}) == 1
     assert await _count_candidates(committed_app.state.sessionmaker, tenant.id) == 1
+
+
+async def test_a_conflict_is_not_remembered_so_a_retry_can_succeed(
+    client: httpx.AsyncClient,
+) -> None:
+    first = await client.post("/v1/candidates", json={**CANDIDATE, "external_id": "ats-1"})
+    headers = {"Idempotency-Key": "after-conflict"}
+    clash = await client.post(
+        "/v1/candidates", json={**CANDIDATE, "external_id": "ats-1"}, headers=headers
+    )
+    assert_problem(clash, 409)
+    await client.patch(f"/v1/candidates/{first.json()['id']}", json={"external_id": "ats-0"})
+    retry = await client.post(
+        "/v1/candidates", json={**CANDIDATE, "external_id": "ats-1"}, headers=headers
+    )
+    assert retry.status_code == 201
+    assert "idempotent-replayed" not in retry.headers
+
+
+async def test_erasing_a_candidate_forgets_the_stored_responses_about_them(
+    client: httpx.AsyncClient, tenant: Tenant, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    headers = {"Idempotency-Key": "create-then-erase"}
+    created = await client.post("/v1/candidates", json=CANDIDATE, headers=headers)
+    other = await client.post("/v1/candidates", json=CANDIDATE, headers={"Idempotency-Key": "k2"})
+    assert (await client.delete(f"/v1/candidates/{created.json()['id']}")).status_code == 204
+    async with sessionmaker() as session:
+        keys = set(
+            await session.scalars(
+                select(IdempotencyRecord.key).where(IdempotencyRecord.tenant_id == tenant.id)
+            )
+        )
+    assert keys == {"k2"}
+    assert other.status_code == 201

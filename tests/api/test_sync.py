@@ -302,3 +302,33 @@ async def test_concurrent_overlapping_syncs_leave_actions_equal_to_a_fresh_plan(
     assert [r.status_code for r in responses] == [200] * 10, [r.text for r in responses]
     checked = await _assert_actions_match_a_fresh_plan(committed_app.state.sessionmaker, tenant.id)
     assert checked == 4
+
+
+async def test_an_application_cannot_move_to_another_candidate(client: httpx.AsyncClient) -> None:
+    await client.post("/v1/sync", json=batch())
+    moved = {
+        "candidates": [
+            {"external_id": "c2", "name": "Grace", "time_zone": "Europe/Berlin", "country": "DE"}
+        ],
+        "applications": [
+            {
+                "external_id": "a1",
+                "candidate_external_id": "c2",
+                "company": "Globex",
+                "role": "Staff Engineer",
+            }
+        ],
+    }
+    problem = assert_problem(await client.post("/v1/sync", json=moved), 422)
+    assert problem["errors"][0]["field"] == "body.applications.0.candidate_external_id"  # type: ignore[index]
+    assert_problem(await client.get("/v1/candidates/by-external-id/c2"), 404)
+
+
+async def test_if_match_on_an_upsert_of_nothing_fails(client: httpx.AsyncClient) -> None:
+    body = {"name": "Ada Lovelace", "time_zone": "Europe/London", "country": "GB"}
+    for tag in ("*", '"1"'):
+        response = await client.put(
+            "/v1/candidates/by-external-id/ghost", json=body, headers={"If-Match": tag}
+        )
+        assert_problem(response, 412)
+    assert_problem(await client.get("/v1/candidates/by-external-id/ghost"), 404)

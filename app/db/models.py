@@ -148,6 +148,9 @@ class Interview(TenantOwned, Base):
     panel_confirmed: Mapped[bool] = mapped_column(Boolean, default=False)
     next_step: Mapped[str | None] = mapped_column(String(2000))
     expected_reply_date: Mapped[date | None] = mapped_column(Date)
+    # When the start time was last moved (None if never): E1 measures its notice from the
+    # latest booking, so a round moved at short notice may still be confirmed before it starts.
+    rescheduled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Panelist(Base):

@@ -80,7 +80,7 @@ def to_domain(
                 panel_confirmed=i.panel_confirmed,
                 next_step=i.next_step,
                 expected_reply_date=i.expected_reply_date,
-                recorded_at=i.created_at,
+                recorded_at=i.rescheduled_at or i.created_at,
             )
             for i in interviews
         ),

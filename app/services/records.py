@@ -299,6 +299,8 @@ async def update_interview(
         await _check_panel(session, interview.application_id, panel)
         await repo.set_panel(session, interview.id, panel)
         interview.updated_at = utcnow()  # the panel is part of the interview: new version
+    if "start" in changes and changes["start"] != interview.start_at:
+        interview.rescheduled_at = utcnow()  # a reschedule is a new booking for E1's notice
     _apply(interview, changes, renames={"start": "start_at", "end": "end_at"})
     await session.flush()
     await events.record_interview_change(session, interview, previous)

@@ -283,6 +283,8 @@ async def _sync_interviews(session: AsyncSession, state: _Batch, batch: schemas.
                 "immutable",
             )
         previous = None if created else events.interview_state(row)
+        if not created and row.start_at != item.start:
+            row.rescheduled_at = utcnow()  # a reschedule is a new booking for E1's notice
         changed = _assign(row, values, _INTERVIEW_COLUMNS)
         await events.record_interview_change(session, row, previous)
         if created or current_panels.get(row.id, []) != panel:

@@ -301,3 +301,22 @@ async def test_another_tenants_interview_is_not_found(
         still = (await other_client.get(f"/v1/interviews/{theirs['id']}")).json()
     assert still["status"] == "scheduled"
     assert their_application["id"] == still["application_id"]
+
+
+async def test_a_reschedule_at_short_notice_gives_e1_until_the_new_start(
+    client: httpx.AsyncClient,
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    application, _, interview = await interview_round(client)  # booked weeks ahead
+    soon = (datetime.now(UTC) + timedelta(hours=3)).replace(microsecond=0)
+    moved = await client.patch(
+        f"/v1/interviews/{interview['id']}",
+        json={"start": soon.isoformat(), "end": (soon + timedelta(hours=1)).isoformat()},
+    )
+    assert moved.status_code == 200
+    actions = await all_pages(client, f"/v1/applications/{application['id']}/actions")
+    confirm = one(actions, "confirm_interviewers")
+    # Booked (again) with less than a day's notice: confirm before it starts, not "overdue".
+    assert at(confirm["due_by"]) == soon
+    assert confirm["status"] == "due"

@@ -103,9 +103,7 @@ async def prune(session: AsyncSession, now: datetime, tenant_id: str | None = No
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
-async def forget_responses_mentioning(
-    session: AsyncSession, tenant_id: str, ids: list[str]
-) -> int:
+async def forget_responses_mentioning(session: AsyncSession, tenant_id: str, ids: list[str]) -> int:
     """Delete the tenant's stored responses that contain any of these IDs (an erasure).
 
     Stored responses live at most a day, so reading the tenant's few to match them here

@@ -1,0 +1,157 @@
+"""Calendar feeds: a secret URL per candidate, valid iCalendar, stable UIDs, revocable."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
+from icalendar import Calendar
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.db import models
+from app.settings import Settings
+from tests.api.builders import all_pages, interview_round, one
+from tests.api.test_system import assert_problem
+from tests.conftest import client_for, make_tenant
+
+
+async def _feed(client: httpx.AsyncClient, candidate_id: str) -> dict[str, Any]:
+    response = await client.post(f"/v1/candidates/{candidate_id}/calendar-feed")
+    assert response.status_code == 201, response.text
+    created: dict[str, Any] = response.json()
+    return created
+
+
+async def _calendar(anonymous: httpx.AsyncClient, url: str) -> Calendar:
+    response = await anonymous.get(url)
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "text/calendar; charset=utf-8"
+    assert b"\r\n" in response.content  # RFC 5545 lines end in CRLF
+    assert all(len(line) <= 75 for line in response.content.split(b"\r\n"))  # folded
+    return Calendar.from_ical(response.content)
+
+
+def _events(calendar: Calendar) -> dict[str, Any]:
+    return {str(e["UID"]): e for e in calendar.walk("VEVENT")}
+
+
+async def test_the_feed_lists_open_actions_with_reminders(
+    client: httpx.AsyncClient, anonymous: httpx.AsyncClient
+) -> None:
+    application, interviewer, _ = await interview_round(client)
+    actions = await all_pages(client, f"/v1/applications/{application['id']}/actions")
+    feed = await _feed(client, application["candidate_id"])
+    assert feed["url"] == f"http://testserver/v1/calendar/{feed['token']}.ics"
+
+    calendar = await _calendar(anonymous, feed["url"])  # no Authorization header
+    assert calendar["VERSION"] == "2.0" and "Follow-Up" in str(calendar["PRODID"])
+    events = _events(calendar)
+    open_actions = [a for a in actions if a["status"] not in {"done", "dismissed", "obsolete"}]
+    assert set(events) == {f"{a['id']}@followup" for a in open_actions}
+
+    thank_you = one(actions, "send_thank_you", interviewer["id"])
+    event = events[f"{thank_you['id']}@followup"]
+    due_by = datetime.fromisoformat(thank_you["due_by"])
+    assert event.decoded("DTEND") == due_by
+    assert event.decoded("DTSTART") == due_by - timedelta(minutes=30)
+    assert str(event["SUMMARY"]) == thank_you["title"]
+    assert "E3" in str(event["DESCRIPTION"])
+    assert event["TRANSP"] == "TRANSPARENT"
+    (alarm,) = event.walk("VALARM")
+    assert alarm["ACTION"] == "DISPLAY"
+    assert alarm.decoded("TRIGGER") == timedelta(hours=-1)
+    assert int(event["SEQUENCE"]) == 0
+    assert event.decoded("DTSTAMP").tzinfo is not None
+
+
+async def test_the_feed_follows_the_actions(
+    client: httpx.AsyncClient, anonymous: httpx.AsyncClient
+) -> None:
+    application, interviewer, interview = await interview_round(client)
+    actions = await all_pages(client, f"/v1/applications/{application['id']}/actions")
+    thank_you = one(actions, "send_thank_you", interviewer["id"])
+    closing = one(actions, "ask_closing_questions")
+    feed = await _feed(client, application["candidate_id"])
+    before = _events(await _calendar(anonymous, feed["url"]))
+
+    await client.post(f"/v1/actions/{closing['id']}/complete", json={})
+    moved = await client.patch(
+        f"/v1/interviews/{interview['id']}",
+        json={"start": "2027-01-20T10:00:00+01:00", "end": "2027-01-20T11:00:00+01:00"},
+    )
+    assert moved.status_code == 200
+    after = _events(await _calendar(anonymous, feed["url"]))
+
+    uid = f"{thank_you['id']}@followup"
+    assert f"{closing['id']}@followup" in before and f"{closing['id']}@followup" not in after
+    assert uid in after  # the same UID: calendars update the event in place
+    assert after[uid].decoded("DTEND") > before[uid].decoded("DTEND")
+    assert int(after[uid]["SEQUENCE"]) > int(before[uid]["SEQUENCE"])
+    assert after[uid].decoded("LAST-MODIFIED") >= before[uid].decoded("LAST-MODIFIED")
+
+
+async def test_rotating_and_revoking_the_url(
+    client: httpx.AsyncClient,
+    anonymous: httpx.AsyncClient,
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    application, _, _ = await interview_round(client)
+    candidate_id = application["candidate_id"]
+    first = await _feed(client, candidate_id)
+    second = await _feed(client, candidate_id)
+    assert first["token"] != second["token"]
+    assert_problem(await anonymous.get(first["url"]), 404)  # replaced
+    assert (await anonymous.get(second["url"])).status_code == 200
+
+    async with sessionmaker() as session:
+        (row,) = (
+            await session.scalars(
+                select(models.CalendarFeed).where(models.CalendarFeed.candidate_id == candidate_id)
+            )
+        ).all()
+    assert second["token"] not in row.token_hash and len(row.token_hash) == 64
+
+    assert (await client.delete(f"/v1/candidates/{candidate_id}/calendar-feed")).status_code == 204
+    assert_problem(await anonymous.get(second["url"]), 404)
+    assert_problem(await client.delete(f"/v1/candidates/{candidate_id}/calendar-feed"), 404)
+    assert_problem(await anonymous.get("/v1/calendar/cal_made-up.ics"), 404)
+
+
+async def test_erasing_the_candidate_ends_the_feed(
+    client: httpx.AsyncClient, anonymous: httpx.AsyncClient
+) -> None:
+    application, _, _ = await interview_round(client)
+    feed = await _feed(client, application["candidate_id"])
+    assert (await client.delete(f"/v1/candidates/{application['candidate_id']}")).status_code == 204
+    assert_problem(await anonymous.get(feed["url"]), 404)
+
+
+async def test_another_tenants_candidate_is_not_found(
+    client: httpx.AsyncClient,
+    app: object,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    settings: Settings,
+) -> None:
+    application, _, _ = await interview_round(client)
+    path = f"/v1/candidates/{application['candidate_id']}/calendar-feed"
+    other = await make_tenant(sessionmaker, settings, "Other")
+    async with client_for(app, other.key) as stranger:
+        assert_problem(await stranger.post(path), 404)
+        assert_problem(await stranger.delete(path), 404)
+    assert_problem(await client.post("/v1/candidates/cand_nope/calendar-feed"), 404)
+
+
+async def test_a_candidate_without_actions_gets_an_empty_valid_calendar(
+    client: httpx.AsyncClient, anonymous: httpx.AsyncClient
+) -> None:
+    candidate = (
+        await client.post(
+            "/v1/candidates", json={"name": "Ada", "time_zone": "Europe/Berlin", "country": "DE"}
+        )
+    ).json()
+    feed = await _feed(client, candidate["id"])
+    calendar = await _calendar(anonymous, feed["url"])
+    assert _events(calendar) == {}
+    assert str(calendar["X-WR-TIMEZONE"]) == "Europe/Berlin"

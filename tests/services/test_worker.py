@@ -731,7 +731,10 @@ class RecordingWorker(Worker):
 
 
 async def test_two_workers_never_send_one_delivery_at_once(
-    committed_loopback_app: Any, loopback_settings: Settings, receiver: Receiver
+    committed_loopback_app: Any,
+    loopback_settings: Settings,
+    receiver: Receiver,
+    test_database: conftest.TestDatabase,
 ) -> None:
     receiver.delay = 0.02  # long enough for the two workers' attempts to overlap
     client, tenant_id = await _committed_tenant_client(committed_loopback_app, loopback_settings)
@@ -776,9 +779,12 @@ async def test_two_workers_never_send_one_delivery_at_once(
     assert sorted(by_delivery) == sorted(r.id for r in rows)
     assert all(len(requests) == 1 for requests in by_delivery.values())
     assert {r.event_id for r in receiver.requests} >= {e["id"] for e in events}
-    # Both workers sent some, and no delivery was sent by both.
-    assert first.sent and second.sent
+    # No delivery was sent by both workers.
     assert not set(first.sent) & set(second.sent)
+    if test_database.is_postgres:
+        # SKIP LOCKED lets both claim batches side by side. (SQLite has one writer, so one
+        # worker may well drain the queue alone there; exclusivity is what counts.)
+        assert first.sent and second.sent
     assert len(first.sent) + len(second.sent) == len(rows)
 
 

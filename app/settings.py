@@ -33,18 +33,26 @@ class Settings(BaseSettings):
         description="SQLAlchemy URL; empty means the embedded SQLite file under data_dir.",
     )
     data_dir: Path = Field(default=DEFAULT_DATA_DIR, description="Where embedded state lives.")
-    host: str = "127.0.0.1"
-    port: int = Field(default=8000, ge=1, le=65535)
-    workers: int = Field(default=1, ge=1, le=64)
-    log_level: str = "INFO"
-    log_format: LogFormat = LogFormat.AUTO
-    max_body_bytes: int = Field(default=1_048_576, ge=1024, le=64 * 1_048_576)
-    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    host: str = Field(default="127.0.0.1", description="Address to listen on.")
+    port: int = Field(default=8000, ge=1, le=65535, description="Port to listen on.")
+    workers: int = Field(default=1, ge=1, le=64, description="Server processes.")
+    log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING, ERROR, CRITICAL.")
+    log_format: LogFormat = Field(
+        default=LogFormat.AUTO, description="json, text, or auto (text on a terminal)."
+    )
+    max_body_bytes: int = Field(
+        default=1_048_576, ge=1024, le=64 * 1_048_576, description="Larger bodies get 413."
+    )
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Browser origins allowed to call, comma-separated."
+    )
     secret_key: str = Field(
         default="",
         description="Key for hashing API keys; empty means a generated one kept in data_dir.",
     )
-    db_pool_size: int = Field(default=20, ge=1, le=200)
+    db_pool_size: int = Field(
+        default=20, ge=1, le=200, description="PostgreSQL connections per process."
+    )
     auth_cache_seconds: float = Field(
         default=10.0,
         ge=0,

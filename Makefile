@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint typecheck pytest bench openapi openapi-check lock migration clean
+.PHONY: run demo test lint typecheck pytest bench openapi openapi-check lock migration clean
 
 $(STAMP): requirements.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,6 +17,11 @@ $(STAMP): requirements.lock pyproject.toml
 ## Serve the API on the embedded SQLite database (migrated on start) at 127.0.0.1:8000.
 run: $(STAMP)
 	$(BIN)/followup serve --migrate
+
+## Load a sample workspace (migrating the embedded database first) and print its key.
+demo: $(STAMP)
+	$(BIN)/followup migrate
+	$(BIN)/followup demo
 
 ## Lint, type-check and run the whole test suite (FOLLOWUP_TEST_DATABASE_URL picks PostgreSQL).
 test: $(STAMP) lint typecheck pytest

@@ -46,6 +46,15 @@ async def _check_external_id(
         )
 
 
+def _changes(body: Any, *, required: tuple[str, ...]) -> dict[str, Any]:
+    """The fields a PATCH sets; a column that cannot be empty may not be set to null."""
+    changes: dict[str, Any] = body.model_dump(exclude_unset=True)
+    for name in required:
+        if name in changes and changes[name] is None:
+            raise InvalidInput.on_field(f"body.{name}", "may not be null", "null")
+    return changes
+
+
 def _apply(record: Any, changes: dict[str, Any], renames: dict[str, str] | None = None) -> bool:
     """Copy the given fields onto the record; True when anything changed."""
     changed = False
@@ -80,10 +89,7 @@ async def update_candidate(
     session: AsyncSession, tenant_id: str, candidate_id: str, body: schemas.CandidateUpdate
 ) -> models.Candidate:
     candidate = await get_candidate(session, tenant_id, candidate_id)
-    changes = body.model_dump(exclude_unset=True)
-    for required in ("name", "time_zone", "country"):
-        if required in changes and changes[required] is None:
-            raise InvalidInput.on_field(f"body.{required}", "may not be null", "null")
+    changes = _changes(body, required=("name", "time_zone", "country"))
     await _check_external_id(
         session, models.Candidate, tenant_id, changes.get("external_id"), candidate.id
     )
@@ -147,10 +153,7 @@ async def update_application(
     session: AsyncSession, tenant_id: str, application_id: str, body: schemas.ApplicationUpdate
 ) -> models.Application:
     application = await get_application(session, tenant_id, application_id)
-    changes = body.model_dump(exclude_unset=True)
-    for required in ("company", "role", "source", "status"):
-        if required in changes and changes[required] is None:
-            raise InvalidInput.on_field(f"body.{required}", "may not be null", "null")
+    changes = _changes(body, required=("company", "role", "source", "status"))
     await _check_external_id(
         session, models.Application, tenant_id, changes.get("external_id"), application.id
     )
@@ -205,10 +208,7 @@ async def update_contact(
     session: AsyncSession, tenant_id: str, contact_id: str, body: schemas.ContactUpdate
 ) -> models.Contact:
     contact = await get_contact(session, tenant_id, contact_id)
-    changes = body.model_dump(exclude_unset=True)
-    for required in ("role", "made_first_contact"):
-        if required in changes and changes[required] is None:
-            raise InvalidInput.on_field(f"body.{required}", "may not be null", "null")
+    changes = _changes(body, required=("role", "made_first_contact"))
     await _check_external_id(
         session, models.Contact, tenant_id, changes.get("external_id"), contact.id
     )
@@ -282,10 +282,9 @@ async def update_interview(
     session: AsyncSession, tenant_id: str, interview_id: str, body: schemas.InterviewUpdate
 ) -> tuple[models.Interview, list[str]]:
     interview = await get_interview(session, tenant_id, interview_id)
-    changes = body.model_dump(exclude_unset=True)
-    for required in ("kind", "start", "end", "status", "panel", "panel_confirmed"):
-        if required in changes and changes[required] is None:
-            raise InvalidInput.on_field(f"body.{required}", "may not be null", "null")
+    changes = _changes(
+        body, required=("kind", "start", "end", "status", "panel", "panel_confirmed")
+    )
     start = changes.get("start", interview.start_at)
     end = changes.get("end", interview.end_at)
     if end <= start:
@@ -353,9 +352,7 @@ async def update_reply(
     session: AsyncSession, tenant_id: str, reply_id: str, body: schemas.ReplyUpdate
 ) -> models.Reply:
     reply = await get_reply(session, tenant_id, reply_id)
-    changes = body.model_dump(exclude_unset=True)
-    if "received_at" in changes and changes["received_at"] is None:
-        raise InvalidInput.on_field("body.received_at", "may not be null", "null")
+    changes = _changes(body, required=("received_at",))
     if "contact_id" in changes:
         await _check_reply_contact(session, reply.application_id, changes["contact_id"])
     _apply(reply, changes)

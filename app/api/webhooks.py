@@ -12,9 +12,6 @@ from app.api.errors import problem_responses
 from app.api.etags import ETAG_HEADER, IfMatch, check_if_match, set_etag
 from app.api.params import PageDep
 from app.db import models
-from app.errors import InvalidInput
-from app.repositories import webhooks as repo
-from app.repositories.pagination import InvalidCursor
 from app.schemas import webhooks as schemas
 from app.schemas.common import Page
 from app.services import webhooks as service
@@ -97,12 +94,9 @@ async def list_webhook_endpoints(
     principal: ReaderDep, session: SessionDep, page: PageDep
 ) -> Page[schemas.WebhookEndpointRead]:
     """The tenant's webhook endpoints, oldest first (secrets are never listed)."""
-    try:
-        result = await repo.page_endpoints(
-            session, principal.tenant_id, cursor=page.cursor, limit=page.limit
-        )
-    except InvalidCursor as exc:
-        raise InvalidInput.on_field("query.cursor", str(exc), "invalid_cursor") from exc
+    result = await service.list_endpoints(
+        session, principal.tenant_id, cursor=page.cursor, limit=page.limit
+    )
     return Page(
         data=[schemas.WebhookEndpointRead.model_validate(e) for e in result.items],
         next_cursor=result.next_cursor,
@@ -228,17 +222,14 @@ async def list_webhook_deliveries(
 ) -> Page[schemas.WebhookDeliveryRead]:
     """The endpoint's deliveries, oldest first, each with its attempts, the status codes
     the receiver answered and the errors met."""
-    await service.get_endpoint(session, principal.tenant_id, endpoint_id)
-    try:
-        result = await repo.page_deliveries(
-            session,
-            endpoint_id,
-            statuses=[s.value for s in status_ or ()],
-            cursor=page.cursor,
-            limit=page.limit,
-        )
-    except InvalidCursor as exc:
-        raise InvalidInput.on_field("query.cursor", str(exc), "invalid_cursor") from exc
+    result = await service.list_deliveries(
+        session,
+        principal.tenant_id,
+        endpoint_id,
+        statuses=[s.value for s in status_ or ()],
+        cursor=page.cursor,
+        limit=page.limit,
+    )
     return Page(
         data=[schemas.WebhookDeliveryRead.model_validate(d) for d in result.items],
         next_cursor=result.next_cursor,

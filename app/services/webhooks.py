@@ -25,6 +25,7 @@ from app.db import models
 from app.db.base import new_id, utcnow
 from app.errors import InvalidInput, NotFound
 from app.repositories import webhooks as repo
+from app.repositories.pagination import InvalidCursor, PageResult
 from app.services import events, ssrf
 from app.settings import Settings
 
@@ -446,3 +447,31 @@ async def _announce_disabled(
         at=now,
     )
     await session.flush()
+
+
+async def list_endpoints(
+    session: AsyncSession, tenant_id: str, *, cursor: str | None, limit: int
+) -> PageResult[models.WebhookEndpoint]:
+    try:
+        return await repo.page_endpoints(session, tenant_id, cursor=cursor, limit=limit)
+    except InvalidCursor as exc:
+        raise InvalidInput.on_field("query.cursor", str(exc), "invalid_cursor") from exc
+
+
+async def list_deliveries(
+    session: AsyncSession,
+    tenant_id: str,
+    endpoint_id: str,
+    *,
+    statuses: list[str],
+    cursor: str | None,
+    limit: int,
+) -> PageResult[models.WebhookDelivery]:
+    """A page of one endpoint's deliveries (404 when the endpoint is not the tenant's)."""
+    await get_endpoint(session, tenant_id, endpoint_id)
+    try:
+        return await repo.page_deliveries(
+            session, endpoint_id, statuses=statuses, cursor=cursor, limit=limit
+        )
+    except InvalidCursor as exc:
+        raise InvalidInput.on_field("query.cursor", str(exc), "invalid_cursor") from exc

@@ -20,6 +20,7 @@ from app.services import api_keys
 from app.settings import Settings, get_settings
 
 BOOTSTRAP_TENANT_NAME = "Local workspace"
+METRICS_DIRECTORY_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
 
 
 def _fail(message: str, code: int = 1) -> NoReturn:
@@ -108,16 +109,37 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
         _fail(f"cannot reach the database: {exc}")
     if first_key:
         _print_new_key(settings, first_key, "Created your local workspace.")
+    workers = args.workers or settings.workers
+    if workers > 1:
+        _share_metrics_between_workers(settings)
     uvicorn.run(
         "app.main:create_app",
         factory=True,
         host=args.host or settings.host,
         port=args.port or settings.port,
-        workers=args.workers or settings.workers,
+        workers=workers,
         log_config=None,
         access_log=False,
         proxy_headers=True,
     )
+
+
+def _share_metrics_between_workers(settings: Settings) -> None:
+    """Point prometheus_client's multiprocess mode at an empty directory.
+
+    Each server process then writes its counters there and `/metrics`, whichever process
+    answers, adds them all up. Set before the workers start, since the library reads it
+    on import.
+    """
+    import os
+    import shutil
+
+    directory = Path(
+        os.environ.get(METRICS_DIRECTORY_VARIABLE) or settings.data_dir / "prometheus"
+    ).resolve()
+    shutil.rmtree(directory, ignore_errors=True)  # counters start from zero with the server
+    directory.mkdir(parents=True)
+    os.environ[METRICS_DIRECTORY_VARIABLE] = str(directory)
 
 
 def cmd_tenants_create(settings: Settings, args: argparse.Namespace) -> None:

@@ -71,3 +71,45 @@ def test_tenant_and_key_lifecycle(tmp_path: Path) -> None:
     assert run(tmp_path, "keys", "revoke", key_id).returncode == 0
     assert "revoked" in run(tmp_path, "keys", "list").stdout
     assert run(tmp_path, "keys", "revoke", "key_missing").returncode == 1
+
+
+def test_two_workers_report_metrics_summed_over_both(tmp_path: Path) -> None:
+    import socket
+    import time
+    import urllib.request
+
+    assert run(tmp_path, "migrate").returncode == 0
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    environment = {
+        k: v for k, v in os.environ.items() if not k.startswith("FOLLOWUP_") and k != "DATABASE_URL"
+    }
+    environment.update({"FOLLOWUP_DATA_DIR": str(tmp_path), "FOLLOWUP_SECRET_KEY": "cli-test"})
+    environment.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "app", "serve", "--workers", "2", "--port", str(port)],
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                urllib.request.urlopen(f"{base}/readyz", timeout=1).read()
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "the server did not start"
+                time.sleep(0.2)
+        for _ in range(40):  # new connections, so both workers get some
+            urllib.request.urlopen(f"{base}/healthz", timeout=5).read()
+        line = 'followup_http_requests_total{method="GET",route="/healthz",status="200"}'
+        for _ in range(4):  # whichever worker answers, it reports both workers' counts
+            text = urllib.request.urlopen(f"{base}/metrics", timeout=5).read().decode()
+            counted = [row for row in text.splitlines() if row.startswith(line)]
+            assert counted and float(counted[0].rsplit(" ", 1)[1]) == 40.0, counted
+    finally:
+        server.terminate()
+        server.wait(timeout=30)

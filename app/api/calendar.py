@@ -21,7 +21,11 @@ ICS_MEDIA_TYPE = "text/calendar; charset=utf-8"
     responses=problem_responses(401, 403, 404, 409, 422),
 )
 async def create_calendar_feed(
-    candidate_id: str, principal: WriterDep, session: SessionDep, request: Request
+    candidate_id: str,
+    principal: WriterDep,
+    session: SessionDep,
+    request: Request,
+    response: Response,
 ) -> CalendarFeedCreated:
     """Issue the candidate's calendar subscription URL, shown this once. Calling it again
     replaces the URL (the old one stops working): that is how a leaked URL is rotated.
@@ -29,6 +33,8 @@ async def create_calendar_feed(
     hour before; it needs no API key, since calendar apps cannot send one."""
     issued = await service.issue(session, principal.tenant_id, candidate_id)
     url = str(request.url_for("get_calendar_feed", token=issued.token))
+    response.headers["Cache-Control"] = "no-store"  # the URL is the credential
+    response.headers["Location"] = f"/v1/candidates/{candidate_id}/calendar-feed"
     return CalendarFeedCreated(
         candidate_id=candidate_id, url=url, token=issued.token, created_at=issued.feed.created_at
     )

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import time
 from datetime import timedelta
 from typing import Any
@@ -23,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.api.errors import problem_response
+from app.api.errors import PROBLEM_JSON, PROBLEM_TYPE_BASE, problem_response
 from app.db.base import utcnow
 from app.errors import FieldError
 from app.repositories import idempotency as repo
@@ -162,16 +163,46 @@ class IdempotencyMiddleware:
             async with sessions() as session, session.begin():
                 # A 409 says "retry"; keeping it would make every retry under this key fail.
                 if status_code < 500 and status_code != 409:
+                    stored_status, stored_headers, stored_body = _keepable(
+                        status_code, headers, b"".join(chunks)
+                    )
                     await repo.complete(
                         session,
                         tenant_id=tenant_id,
                         key=key,
-                        status_code=status_code,
-                        headers=headers,
-                        body=b"".join(chunks),
+                        status_code=stored_status,
+                        headers=stored_headers,
+                        body=stored_body,
                     )
                 else:
                     await repo.release(session, tenant_id, key)
+
+
+def _keepable(
+    status_code: int, headers: list[list[str]], body: bytes
+) -> tuple[int, list[list[str]], bytes]:
+    """What may be stored for replay: the response itself, unless it says `no-store`.
+
+    Responses that carry a secret shown once (a webhook signing secret, a calendar URL)
+    say `Cache-Control: no-store`; their secret must not sit in this table. A retry then
+    gets a 409 that points at the created resource instead of running the request again.
+    """
+    no_store = any(
+        name.lower() == "cache-control" and "no-store" in value.lower() for name, value in headers
+    )
+    if not no_store:
+        return status_code, headers, body
+    kept = [[n, v] for n, v in headers if n.lower() in {"location", "cache-control"}]
+    problem = {
+        "type": PROBLEM_TYPE_BASE + "idempotent-secret-not-kept",
+        "title": "Response not kept",
+        "status": 409,
+        "detail": "The first request under this Idempotency-Key succeeded, but its answer "
+        "held a secret that is shown only once and is not stored; the resource is at "
+        "Location (rotate its secret if it was lost).",
+    }
+    kept.append(["content-type", PROBLEM_JSON])
+    return 409, kept, json.dumps(problem).encode()
 
 
 async def _replay(send: Send, record: Any) -> None:

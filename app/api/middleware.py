@@ -57,7 +57,11 @@ class RequestContextMiddleware:
             # the request ID (in the body, the header and the log line).
             if response_started:
                 raise
-            error_logger.exception("unhandled error serving %s %s", scope["method"], scope["path"])
+            error_logger.exception(
+                "unhandled error serving %s %s",
+                scope["method"],
+                _loggable_path(scope["path"], getattr(scope.get("route"), "path", "")),
+            )
             await problem_response(
                 Request(scope),
                 500,
@@ -76,12 +80,18 @@ class RequestContextMiddleware:
             access_logger.info(
                 "%s %s %d %.1fms",
                 method,
-                scope["path"],
+                _loggable_path(scope["path"], template),
                 status_code,
                 elapsed * 1000,
                 extra={"status": status_code, "duration_ms": round(elapsed * 1000, 2)},
             )
             request_id_var.reset(token)
+
+
+def _loggable_path(path: str, template: str) -> str:
+    """The path to log: a route whose path holds a secret (a calendar token) logs its
+    template instead, so logs never hold a credential."""
+    return template if "{token}" in template else path
 
 
 def _incoming_request_id(scope: Scope) -> str | None:

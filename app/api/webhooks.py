@@ -82,6 +82,7 @@ async def create_webhook_endpoint(
     )
     set_etag(response, created.endpoint.version)
     response.headers["Location"] = f"/v1/webhook-endpoints/{created.endpoint.id}"
+    response.headers["Cache-Control"] = "no-store"  # it carries the secret
     return _with_secret(created)
 
 
@@ -187,6 +188,8 @@ async def rotate_webhook_secret(
         keep_previous_for=timedelta(hours=rotation.keep_previous_hours),
     )
     set_etag(response, rotated.endpoint.version)
+    response.headers["Location"] = f"/v1/webhook-endpoints/{rotated.endpoint.id}"
+    response.headers["Cache-Control"] = "no-store"  # it carries the secret
     return _with_secret(rotated)
 
 

@@ -184,6 +184,8 @@ def reconcile(
             row.due_event_at = None
         if row.due_by != window[1] and row.due_by > now:
             row.overdue_event_at = None
+            if window[1] <= now:  # it had closed and is open again: it is due anew
+                row.due_event_at = None
         row.obsolete_at = None
         row.resolution = resolution_of(row)
         if revived:  # a rule calls for it again (say, an interview un-cancelled)

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 import httpcore
 import httpx
+import idna
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -42,7 +43,8 @@ async def resolve(host: str, port: int) -> list[IPAddress]:
     loop = asyncio.get_running_loop()
     try:
         infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except socket.gaierror as exc:
+    except (socket.gaierror, UnicodeError, ValueError) as exc:
+        # UnicodeError: an empty or over-long label, which no resolver will look up.
         raise ForbiddenDestination(f"the host {host} does not resolve", "unresolvable") from exc
     return list(dict.fromkeys(ipaddress.ip_address(info[4][0]) for info in infos))
 
@@ -104,6 +106,14 @@ async def addresses_for(host: str, port: int, *, allow_private_networks: bool) -
 
 async def check_url(url: str, *, allow_http: bool, allow_private_networks: bool) -> None:
     """Raise ForbiddenDestination unless ``url`` may receive webhooks."""
+    try:
+        # The client that will send must be able to encode it too: httpx parses the URL,
+        # and an "xn--" label must decode to a valid internationalised name.
+        host_name = httpx.URL(url).host
+        if host_name and _literal_address(host_name) is None:
+            idna.decode(host_name)
+    except (httpx.InvalidURL, idna.IDNAError, UnicodeError, ValueError) as exc:
+        raise ForbiddenDestination("is not a URL the worker can send to", "host") from exc
     parts = urlsplit(url)
     allowed = {"https", "http"} if allow_http else {"https"}
     if parts.scheme not in allowed:

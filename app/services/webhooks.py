@@ -422,8 +422,26 @@ async def record(
             delivery.next_attempt_at = retry_at
     await session.flush()
     run = await repo.note_failure(session, delivery.endpoint_id, now)
-    if run >= disable_after and await repo.disable_if_enabled(session, delivery.endpoint_id, now):
+    worn_out = run >= disable_after and await _failing_for_the_whole_retry_window(
+        session, delivery.endpoint_id, now
+    )
+    if worn_out and await repo.disable_if_enabled(session, delivery.endpoint_id, now):
         await _announce_disabled(session, delivery.endpoint_id, run, now)
+
+
+async def _failing_for_the_whole_retry_window(
+    session: AsyncSession, endpoint_id: str, now: datetime
+) -> bool:
+    """Whether the endpoint has not taken a delivery for as long as retries last.
+
+    A count alone would disable (and cancel the queue of) a busy endpoint after a short
+    outage; nothing is given up on before its deliveries would have run out of retries.
+    """
+    endpoint = await session.get(models.WebhookEndpoint, endpoint_id)
+    if endpoint is None:
+        return False
+    working_since = endpoint.last_success_at or endpoint.created_at
+    return now - working_since >= RETRY_WINDOW
 
 
 async def _announce_disabled(

@@ -156,6 +156,10 @@ class Worker:
             error = f"timed out after {timeout:g} s"
         except httpx.HTTPError as exc:
             error = str(exc) or type(exc).__name__
+        except Exception as exc:
+            # Whatever one receiver's URL does (say, a host httpx cannot encode), it is that
+            # delivery's failed attempt, never a crash that loses the rest of the batch.
+            error = f"{type(exc).__name__}: {exc}"
         if status_code is not None and not 200 <= status_code < 300:
             error = f"HTTP {status_code}" + (
                 " (redirects are not followed)" if 300 <= status_code < 400 else ""

@@ -155,3 +155,18 @@ async def test_a_candidate_without_actions_gets_an_empty_valid_calendar(
     calendar = await _calendar(anonymous, feed["url"])
     assert _events(calendar) == {}
     assert str(calendar["X-WR-TIMEZONE"]) == "Europe/Berlin"
+
+
+async def test_the_access_log_never_holds_the_feed_token(
+    client: httpx.AsyncClient, anonymous: httpx.AsyncClient, caplog: Any
+) -> None:
+    import logging
+
+    application, _, _ = await interview_round(client)
+    feed = await _feed(client, application["candidate_id"])
+    with caplog.at_level(logging.INFO, logger="followup.access"):
+        response = await anonymous.get(feed["url"])
+    assert response.status_code == 200
+    logged = " ".join(r.getMessage() for r in caplog.records if r.name == "followup.access")
+    assert "/v1/calendar/{token}.ics 200" in logged
+    assert feed["token"] not in logged

@@ -217,3 +217,32 @@ async def test_a_read_only_key_cannot_manage_endpoints(
         )
         assert_problem(response, 403)
         assert (await client.get("/v1/webhook-endpoints")).status_code == 200
+
+
+async def test_an_idempotent_retry_never_replays_the_secret(
+    client: httpx.AsyncClient, tenant: Tenant, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    from sqlalchemy import select
+
+    body = {"url": URL, "event_types": ["action.due"]}
+    headers = {"Idempotency-Key": "create-hook-1"}
+    first = await client.post("/v1/webhook-endpoints", json=body, headers=headers)
+    assert first.status_code == 201
+    secret = first.json()["secret"]
+    assert first.headers["cache-control"] == "no-store"
+
+    retry = await client.post("/v1/webhook-endpoints", json=body, headers=headers)
+    problem = assert_problem(retry, 409)
+    assert retry.headers["location"] == first.headers["location"]
+    assert secret not in retry.text and "Location" in str(problem["detail"])
+    listed = await all_pages(client, "/v1/webhook-endpoints")
+    assert len(listed) == 1  # the retry created nothing
+    async with sessionmaker() as session:
+        stored = list(
+            await session.scalars(
+                select(models.IdempotencyRecord.response_body).where(
+                    models.IdempotencyRecord.tenant_id == tenant.id
+                )
+            )
+        )
+    assert stored and all(secret.encode() not in (b or b"") for b in stored)

@@ -199,3 +199,17 @@ async def test_connect_time_check_refuses_metadata_even_when_private_is_allowed(
     async with _client(allow_private_networks=True) as client:
         with pytest.raises(httpx.ConnectError, match="metadata"):
             await client.get("http://meta.test/latest/meta-data/")
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://xn--n3h.net/hook",  # an "xn--" label that is no valid name: httpx cannot send
+        "https://" + "a" * 64 + ".example.com/hook",  # a label over 63 characters
+        "https://foo..example.com/hook",  # an empty label
+    ],
+)
+async def test_hosts_no_client_could_reach_are_refused_not_crashed_on(url: str) -> None:
+    # No fake resolver: each is refused before any DNS lookup could be made.
+    refusal = await _refusal(url)
+    assert refusal.code in {"host", "unresolvable"}

@@ -386,12 +386,23 @@ async def test_a_long_run_of_failures_disables_the_endpoint(
     strict = loopback_settings.model_copy(update={"webhook_disable_after_failures": 3})
     async with Worker(sessionmaker, strict) as worker:
         await drain(worker, 2)
+    # Three failures in a few seconds are an outage, not a dead endpoint: still enabled.
+    state = (await hooks_client.get(f"/v1/webhook-endpoints/{endpoint['id']}")).json()
+    assert state["enabled"] is True
+    assert {d["status"] for d in await deliveries(hooks_client, endpoint["id"])} == {"pending"}
+
+    # Still failing once retries would have run out: disabled, and the event says so.
+    later = datetime.now(UTC) + timedelta(days=3, hours=1)
+    async with Worker(sessionmaker, strict, clock=lambda: later) as worker:
+        await drain(worker, 2)
 
     state = (await hooks_client.get(f"/v1/webhook-endpoints/{endpoint['id']}")).json()
     assert state["enabled"] is False and state["disabled_reason"] == "failing"
     assert state["consecutive_failures"] >= 3
     listed = await deliveries(hooks_client, endpoint["id"])
-    assert {d["status"] for d in listed} == {"cancelled"}
+    # Past their three days of retries they failed; whatever still waited was cancelled.
+    assert {d["status"] for d in listed} <= {"failed", "cancelled"}
+    assert "failed" in {d["status"] for d in listed}
     (disabled,) = await all_pages(hooks_client, "/v1/events", {"type": "webhook_endpoint.disabled"})
     assert disabled["data"]["webhook_endpoint"]["id"] == endpoint["id"]
 
@@ -832,3 +843,33 @@ async def test_sigterm_finishes_the_attempt_in_hand_and_exits(
     (delivery,) = await _wait_until_delivered(factory, endpoint["id"], 1, 1)
     assert delivery.attempt_count == 1 and delivery.last_status_code == 200
     assert len(receiver.requests) == 1
+
+
+async def test_a_closed_window_that_opens_again_is_due_again(
+    hooks_client: httpx.AsyncClient,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    loopback_settings: Settings,
+) -> None:
+    now = datetime.now(UTC).replace(microsecond=0)
+    three_days_ago = now - timedelta(days=3)
+    application, interviewer, interview = await interview_round(
+        hooks_client,
+        start=(three_days_ago - timedelta(hours=1)).isoformat(),
+        end=three_days_ago.isoformat(),
+    )
+    actions = await all_pages(hooks_client, f"/v1/applications/{application['id']}/actions")
+    thank_you = one(actions, "send_thank_you", interviewer["id"])
+    async with Worker(sessionmaker, loopback_settings) as worker:
+        await worker.emit_time_events()
+        assert await _types_for(hooks_client, thank_you["id"]) == ["action.overdue"]
+        an_hour_ago = now - timedelta(hours=1)
+        moved = await hooks_client.patch(
+            f"/v1/interviews/{interview['id']}",
+            json={
+                "start": (an_hour_ago - timedelta(hours=1)).isoformat(),
+                "end": an_hour_ago.isoformat(),
+            },
+        )
+        assert moved.status_code == 200, moved.text
+        await worker.emit_time_events()
+    assert await _types_for(hooks_client, thank_you["id"]) == ["action.overdue", "action.due"]

@@ -24,6 +24,7 @@ from app.repositories import calendar_feeds as repo
 from app.services import records
 
 TOKEN_PREFIX = "cal_"  # noqa: S105 (a prefix, not a secret)
+MINIMUM_LENGTH = timedelta(minutes=1)
 EVENT_LENGTH = timedelta(minutes=30)
 REMINDER_BEFORE = timedelta(hours=1)
 UID_DOMAIN = "followup"
@@ -96,7 +97,10 @@ def _event(action: models.Action) -> Event:
     Times are UTC; calendar apps show them in the viewer's zone. The event is marked
     transparent so a follow-up never shows the candidate as busy.
     """
-    start = max(action.available_from, action.due_by - EVENT_LENGTH)
+    # Never empty: RFC 5545 wants DTEND after DTSTART, even when the window has no length.
+    start = min(
+        max(action.available_from, action.due_by - EVENT_LENGTH), action.due_by - MINIMUM_LENGTH
+    )
     event = Event()
     event.add("uid", f"{action.id}@{UID_DOMAIN}")
     event.add("dtstamp", action.updated_at)

@@ -83,7 +83,8 @@ def verify_signature(
     """What a receiver does: recompute, compare in constant time, refuse stale timestamps."""
     fields = [part.split("=", 1) for part in header.split(",") if "=" in part]
     timestamps = [value for key, value in fields if key == "t"]
-    if len(timestamps) != 1 or not timestamps[0].isdigit():
+    # ASCII digits only: str.isdigit() also accepts "²", which int() then refuses.
+    if len(timestamps) != 1 or not timestamps[0].isascii() or not timestamps[0].isdigit():
         return False
     timestamp = int(timestamps[0])
     if abs(now - timestamp) > tolerance_seconds:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -170,3 +170,23 @@ async def test_the_access_log_never_holds_the_feed_token(
     logged = " ".join(r.getMessage() for r in caplog.records if r.name == "followup.access")
     assert "/v1/calendar/{token}.ics 200" in logged
     assert feed["token"] not in logged
+
+
+def test_an_action_with_an_empty_window_still_makes_a_valid_event() -> None:
+    from app.services.calendar_feeds import _event
+
+    due = datetime(2027, 1, 13, 10, 0, tzinfo=UTC)
+    action = models.Action(
+        id="act_x",
+        key="E1:int_x",
+        title="Confirm the panel",
+        explanation="E1",
+        guidance="Ask the recruiter.",
+        available_from=due,  # recorded after its start: a window of no length
+        due_by=due,
+        created_at=due,
+        updated_at=due,
+        version=1,
+    )
+    event = _event(action)
+    assert event.decoded("dtstart") < event.decoded("dtend") == due

@@ -873,3 +873,11 @@ async def test_a_closed_window_that_opens_again_is_due_again(
         assert moved.status_code == 200, moved.text
         await worker.emit_time_events()
     assert await _types_for(hooks_client, thank_you["id"]) == ["action.overdue", "action.due"]
+
+
+def test_malformed_signature_headers_are_refused_not_crashed_on() -> None:
+    body = b"{}"
+    good = webhooks.signature("whsec_x", 1_700_000_000, body)
+    assert webhooks.verify_signature("whsec_x", f"t=1700000000,v1={good}", body, now=1_700_000_000)
+    for header in ("v1=abc", "t=abc,v1=abc", "t=²,v1=abc", "", "t=1,t=2,v1=abc"):
+        assert not webhooks.verify_signature("whsec_x", header, body, now=1_700_000_000)

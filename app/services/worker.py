@@ -175,11 +175,15 @@ class Worker:
 
     # --- the loop -------------------------------------------------------------------------
 
-    async def run_once(self) -> bool:
-        """One pass of every stage; True when a stage filled its batch (more may wait)."""
+    async def run_once(self, stop: asyncio.Event | None = None) -> bool:
+        """One pass of every stage; True when a stage filled its batch (more may wait).
+
+        Once ``stop`` is set (SIGTERM) no new batch of deliveries is claimed: the worker
+        finishes what it holds and leaves the rest to the next one.
+        """
         timed = await self.emit_time_events()
         fanned = await self.fan_out()
-        sent = await self.deliver()
+        sent = 0 if stop is not None and stop.is_set() else await self.deliver()
         return timed >= TIME_EVENT_BATCH or fanned >= FAN_OUT_BATCH or sent >= DELIVERY_BATCH
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -187,7 +191,7 @@ class Worker:
         while not stop.is_set():
             busy = False
             try:
-                busy = await self.run_once()
+                busy = await self.run_once(stop)
             except Exception:
                 # The database may be restarting: log, wait, try again, never die of it.
                 logger.exception("worker pass failed; retrying")

@@ -881,3 +881,20 @@ def test_malformed_signature_headers_are_refused_not_crashed_on() -> None:
     assert webhooks.verify_signature("whsec_x", f"t=1700000000,v1={good}", body, now=1_700_000_000)
     for header in ("v1=abc", "t=abc,v1=abc", "t=²,v1=abc", "", "t=1,t=2,v1=abc"):
         assert not webhooks.verify_signature("whsec_x", header, body, now=1_700_000_000)
+
+
+async def test_once_stopping_no_new_batch_is_claimed(
+    hooks_client: httpx.AsyncClient,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    loopback_settings: Settings,
+    receiver: Receiver,
+) -> None:
+    await new_endpoint(hooks_client, receiver.url)
+    await interview_round(hooks_client)
+    stopping = asyncio.Event()
+    stopping.set()
+    async with Worker(sessionmaker, loopback_settings) as worker:
+        await worker.run_once(stopping)
+        assert receiver.requests == []  # fanned out, but nothing claimed after SIGTERM
+        await worker.run_once()
+    assert receiver.requests

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Response, status
 
 from app.api.deps import ReaderDep, SessionDep, WriterDep
 from app.api.errors import problem_responses
-from app.api.etags import ETAG_HEADER, IfMatch, check_if_match, set_etag
+from app.api.etags import ETAG_HEADER, IfMatch, set_etag
 from app.api.params import PageDep
 from app.db import models
 from app.domain import ApplicationStatus
@@ -132,9 +132,9 @@ async def update_candidate(
     if_match: IfMatch = None,
 ) -> models.Candidate:
     """Change a candidate; a new time zone or country re-plans all their applications."""
-    current = await service.get_candidate(session, principal.tenant_id, candidate_id)
-    check_if_match(if_match, current.version)
-    record = await service.update_candidate(session, principal.tenant_id, candidate_id, body)
+    record = await service.update_candidate(
+        session, principal.tenant_id, candidate_id, body, if_match=if_match
+    )
     set_etag(response, record.version)
     return record
 
@@ -150,9 +150,7 @@ async def delete_candidate(
     candidate_id: str, principal: WriterDep, session: SessionDep, if_match: IfMatch = None
 ) -> None:
     """Erase the candidate and everything about them, as a privacy request requires."""
-    current = await service.get_candidate(session, principal.tenant_id, candidate_id)
-    check_if_match(if_match, current.version)
-    await service.delete_candidate(session, principal.tenant_id, candidate_id)
+    await service.delete_candidate(session, principal.tenant_id, candidate_id, if_match=if_match)
 
 
 # --- applications -----------------------------------------------------------------------
@@ -238,9 +236,9 @@ async def update_application(
 ) -> models.Application:
     """Change an application; a final status (accepted, rejected, withdrawn) ends check-ins
     and opens the `connect_on_network` actions."""
-    current = await service.get_application(session, principal.tenant_id, application_id)
-    check_if_match(if_match, current.version)
-    record = await service.update_application(session, principal.tenant_id, application_id, body)
+    record = await service.update_application(
+        session, principal.tenant_id, application_id, body, if_match=if_match
+    )
     set_etag(response, record.version)
     return record
 
@@ -256,9 +254,9 @@ async def delete_application(
     application_id: str, principal: WriterDep, session: SessionDep, if_match: IfMatch = None
 ) -> None:
     """Delete the application with its contacts, interviews, replies and actions."""
-    current = await service.get_application(session, principal.tenant_id, application_id)
-    check_if_match(if_match, current.version)
-    await service.delete_application(session, principal.tenant_id, application_id)
+    await service.delete_application(
+        session, principal.tenant_id, application_id, if_match=if_match
+    )
 
 
 # --- contacts ---------------------------------------------------------------------------
@@ -343,9 +341,9 @@ async def update_contact(
     if_match: IfMatch = None,
 ) -> models.Contact:
     """Change a contact; a new email unblocks a thank-you, a title can complete E1."""
-    current = await service.get_contact(session, principal.tenant_id, contact_id)
-    check_if_match(if_match, current.version)
-    record = await service.update_contact(session, principal.tenant_id, contact_id, body)
+    record = await service.update_contact(
+        session, principal.tenant_id, contact_id, body, if_match=if_match
+    )
     set_etag(response, record.version)
     return record
 
@@ -361,9 +359,7 @@ async def delete_contact(
     contact_id: str, principal: WriterDep, session: SessionDep, if_match: IfMatch = None
 ) -> None:
     """Delete a contact; refused (409) while they sit on a panel or gave a reply."""
-    current = await service.get_contact(session, principal.tenant_id, contact_id)
-    check_if_match(if_match, current.version)
-    await service.delete_contact(session, principal.tenant_id, contact_id)
+    await service.delete_contact(session, principal.tenant_id, contact_id, if_match=if_match)
 
 
 # --- interviews -------------------------------------------------------------------------
@@ -442,10 +438,8 @@ async def update_interview(
 ) -> schemas.InterviewRead:
     """Change a round: reschedule it (its actions move, same keys), cancel it (they become
     obsolete), record the next step and reply date, or confirm the panel."""
-    current = await service.get_interview(session, principal.tenant_id, interview_id)
-    check_if_match(if_match, current.version)
     interview, panel = await service.update_interview(
-        session, principal.tenant_id, interview_id, body
+        session, principal.tenant_id, interview_id, body, if_match=if_match
     )
     set_etag(response, interview.version)
     return interview_read(interview, panel)
@@ -462,9 +456,7 @@ async def delete_interview(
     interview_id: str, principal: WriterDep, session: SessionDep, if_match: IfMatch = None
 ) -> None:
     """Delete a round recorded by mistake (to call one off, set `status: cancelled`)."""
-    current = await service.get_interview(session, principal.tenant_id, interview_id)
-    check_if_match(if_match, current.version)
-    await service.delete_interview(session, principal.tenant_id, interview_id)
+    await service.delete_interview(session, principal.tenant_id, interview_id, if_match=if_match)
 
 
 # --- replies ----------------------------------------------------------------------------
@@ -541,9 +533,9 @@ async def update_reply(
     if_match: IfMatch = None,
 ) -> models.Reply:
     """Change a reply."""
-    current = await service.get_reply(session, principal.tenant_id, reply_id)
-    check_if_match(if_match, current.version)
-    record = await service.update_reply(session, principal.tenant_id, reply_id, body)
+    record = await service.update_reply(
+        session, principal.tenant_id, reply_id, body, if_match=if_match
+    )
     set_etag(response, record.version)
     return record
 
@@ -559,6 +551,4 @@ async def delete_reply(
     reply_id: str, principal: WriterDep, session: SessionDep, if_match: IfMatch = None
 ) -> None:
     """Delete a reply recorded by mistake; check-ins are re-planned."""
-    current = await service.get_reply(session, principal.tenant_id, reply_id)
-    check_if_match(if_match, current.version)
-    await service.delete_reply(session, principal.tenant_id, reply_id)
+    await service.delete_reply(session, principal.tenant_id, reply_id, if_match=if_match)

@@ -18,6 +18,7 @@ from app.repositories.pagination import InvalidCursor, PageResult
 from app.schemas import resources as schemas
 from app.services import events
 from app.services.planning import replan
+from app.services.preconditions import check_if_match
 
 
 async def _owned(
@@ -86,9 +87,15 @@ async def create_candidate(
 
 
 async def update_candidate(
-    session: AsyncSession, tenant_id: str, candidate_id: str, body: schemas.CandidateUpdate
+    session: AsyncSession,
+    tenant_id: str,
+    candidate_id: str,
+    body: schemas.CandidateUpdate,
+    *,
+    if_match: str | None = None,
 ) -> models.Candidate:
     candidate = await get_candidate(session, tenant_id, candidate_id)
+    check_if_match(if_match, candidate.version)
     changes = _changes(body, required=("name", "time_zone", "country"))
     await _check_external_id(
         session, models.Candidate, tenant_id, changes.get("external_id"), candidate.id
@@ -105,9 +112,12 @@ async def update_candidate(
     return candidate
 
 
-async def delete_candidate(session: AsyncSession, tenant_id: str, candidate_id: str) -> None:
+async def delete_candidate(
+    session: AsyncSession, tenant_id: str, candidate_id: str, *, if_match: str | None = None
+) -> None:
     """Erase the candidate and everything about them (applications, people, rounds, actions)."""
     candidate = await get_candidate(session, tenant_id, candidate_id)
+    check_if_match(if_match, candidate.version)
     application_ids = await repo.application_ids_of_candidate(session, candidate.id)
     await repo.remove_with_dependents(session, candidate)
     await events.erase_candidate(session, candidate_id)
@@ -150,9 +160,15 @@ async def create_application(
 
 
 async def update_application(
-    session: AsyncSession, tenant_id: str, application_id: str, body: schemas.ApplicationUpdate
+    session: AsyncSession,
+    tenant_id: str,
+    application_id: str,
+    body: schemas.ApplicationUpdate,
+    *,
+    if_match: str | None = None,
 ) -> models.Application:
     application = await get_application(session, tenant_id, application_id)
+    check_if_match(if_match, application.version)
     changes = _changes(body, required=("company", "role", "source", "status"))
     await _check_external_id(
         session, models.Application, tenant_id, changes.get("external_id"), application.id
@@ -175,9 +191,12 @@ async def update_application(
     return application
 
 
-async def delete_application(session: AsyncSession, tenant_id: str, application_id: str) -> None:
+async def delete_application(
+    session: AsyncSession, tenant_id: str, application_id: str, *, if_match: str | None = None
+) -> None:
     """Delete the application with its people, rounds, replies and actions."""
     application = await get_application(session, tenant_id, application_id)
+    check_if_match(if_match, application.version)
     await repo.remove_with_dependents(session, application)
 
 
@@ -205,9 +224,15 @@ async def create_contact(
 
 
 async def update_contact(
-    session: AsyncSession, tenant_id: str, contact_id: str, body: schemas.ContactUpdate
+    session: AsyncSession,
+    tenant_id: str,
+    contact_id: str,
+    body: schemas.ContactUpdate,
+    *,
+    if_match: str | None = None,
 ) -> models.Contact:
     contact = await get_contact(session, tenant_id, contact_id)
+    check_if_match(if_match, contact.version)
     changes = _changes(body, required=("role", "made_first_contact"))
     await _check_external_id(
         session, models.Contact, tenant_id, changes.get("external_id"), contact.id
@@ -218,8 +243,11 @@ async def update_contact(
     return contact
 
 
-async def delete_contact(session: AsyncSession, tenant_id: str, contact_id: str) -> None:
+async def delete_contact(
+    session: AsyncSession, tenant_id: str, contact_id: str, *, if_match: str | None = None
+) -> None:
     contact = await get_contact(session, tenant_id, contact_id)
+    check_if_match(if_match, contact.version)
     on_panels = await repo.interviews_with_contact(session, contact.id)
     replied = await repo.replies_from_contact(session, contact.id)
     if on_panels or replied:
@@ -279,9 +307,15 @@ async def create_interview(
 
 
 async def update_interview(
-    session: AsyncSession, tenant_id: str, interview_id: str, body: schemas.InterviewUpdate
+    session: AsyncSession,
+    tenant_id: str,
+    interview_id: str,
+    body: schemas.InterviewUpdate,
+    *,
+    if_match: str | None = None,
 ) -> tuple[models.Interview, list[str]]:
     interview = await get_interview(session, tenant_id, interview_id)
+    check_if_match(if_match, interview.version)
     changes = _changes(
         body, required=("kind", "start", "end", "status", "panel", "panel_confirmed")
     )
@@ -308,9 +342,12 @@ async def update_interview(
     return interview, panels[interview.id]
 
 
-async def delete_interview(session: AsyncSession, tenant_id: str, interview_id: str) -> None:
+async def delete_interview(
+    session: AsyncSession, tenant_id: str, interview_id: str, *, if_match: str | None = None
+) -> None:
     """Delete a round recorded by mistake; its actions stay as obsolete history."""
     interview = await get_interview(session, tenant_id, interview_id)
+    check_if_match(if_match, interview.version)
     application_id = interview.application_id
     await repo.remove(session, interview)
     await replan(session, application_id)
@@ -349,9 +386,15 @@ async def create_reply(
 
 
 async def update_reply(
-    session: AsyncSession, tenant_id: str, reply_id: str, body: schemas.ReplyUpdate
+    session: AsyncSession,
+    tenant_id: str,
+    reply_id: str,
+    body: schemas.ReplyUpdate,
+    *,
+    if_match: str | None = None,
 ) -> models.Reply:
     reply = await get_reply(session, tenant_id, reply_id)
+    check_if_match(if_match, reply.version)
     changes = _changes(body, required=("received_at",))
     if "contact_id" in changes:
         await _check_reply_contact(session, reply.application_id, changes["contact_id"])
@@ -361,8 +404,11 @@ async def update_reply(
     return reply
 
 
-async def delete_reply(session: AsyncSession, tenant_id: str, reply_id: str) -> None:
+async def delete_reply(
+    session: AsyncSession, tenant_id: str, reply_id: str, *, if_match: str | None = None
+) -> None:
     reply = await get_reply(session, tenant_id, reply_id)
+    check_if_match(if_match, reply.version)
     application_id = reply.application_id
     await repo.remove(session, reply)
     await replan(session, application_id)

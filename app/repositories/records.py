@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any, TypeVar
 
 from sqlalchemy import delete, select
@@ -137,58 +137,17 @@ async def existing_contact_ids(
     )
 
 
-# --- everything the planner reads about one application ---------------------------------
+# --- a candidate's applications ---------------------------------------------------------
 
 
-async def planning_inputs(
-    session: AsyncSession, application_id: str
-) -> tuple[
-    Application,
-    Candidate,
-    list[Contact],
-    list[Interview],
-    dict[str, list[str]],
-    list[Reply],
-    list[Action],
-]:
-    """One application with its candidate, people, rounds, panels, replies and stored actions."""
-    application, candidate = (
-        await session.execute(
-            select(Application, Candidate)
-            .join(Candidate, Candidate.id == Application.candidate_id)
-            .where(Application.id == application_id)
-        )
-    ).one()
-    contacts = list(
-        await session.scalars(select(Contact).where(Contact.application_id == application_id))
-    )
-    interviews = list(
-        await session.scalars(select(Interview).where(Interview.application_id == application_id))
-    )
-    panels = await panels_of(session, [interview.id for interview in interviews])
-    replies = list(
-        await session.scalars(select(Reply).where(Reply.application_id == application_id))
-    )
-    actions = list(
-        await session.scalars(select(Action).where(Action.application_id == application_id))
-    )
-    return application, candidate, contacts, interviews, panels, replies, actions
-
-
-async def applications_of_tenant(session: AsyncSession, tenant_id: str) -> list[str]:
+async def application_ids_of_candidates(
+    session: AsyncSession, candidate_ids: Collection[str]
+) -> list[str]:
+    if not candidate_ids:
+        return []
     return list(
         await session.scalars(
-            select(Application.id)
-            .where(Application.tenant_id == tenant_id)
-            .order_by(Application.id)
-        )
-    )
-
-
-async def application_ids_of_candidate(session: AsyncSession, candidate_id: str) -> list[str]:
-    return list(
-        await session.scalars(
-            select(Application.id).where(Application.candidate_id == candidate_id)
+            select(Application.id).where(Application.candidate_id.in_(list(candidate_ids)))
         )
     )
 

@@ -55,18 +55,6 @@ async def contact_application_ids(
     return {row.id: row.application_id for row in rows}
 
 
-async def application_ids_of_candidates(
-    session: AsyncSession, candidate_ids: Collection[str]
-) -> list[str]:
-    if not candidate_ids:
-        return []
-    return list(
-        await session.scalars(
-            select(Application.id).where(Application.candidate_id.in_(list(candidate_ids)))
-        )
-    )
-
-
 async def replace_panels(session: AsyncSession, panels: dict[str, list[str]]) -> None:
     """Set the panels of many interviews with one delete and one insert."""
     if not panels:

@@ -107,7 +107,7 @@ async def update_candidate(
     _apply(candidate, changes)
     await session.flush()
     if calendar_changed:  # business days moved: every application's windows may move
-        for application_id in await repo.application_ids_of_candidate(session, candidate.id):
+        for application_id in await repo.application_ids_of_candidates(session, [candidate.id]):
             await replan(session, application_id)
     return candidate
 
@@ -118,7 +118,7 @@ async def delete_candidate(
     """Erase the candidate and everything about them (applications, people, rounds, actions)."""
     candidate = await get_candidate(session, tenant_id, candidate_id)
     check_if_match(if_match, candidate.version)
-    application_ids = await repo.application_ids_of_candidate(session, candidate.id)
+    application_ids = await repo.application_ids_of_candidates(session, [candidate.id])
     await repo.remove_with_dependents(session, candidate)
     await events.erase_candidate(session, candidate_id)
     # A retried POST must not replay what was erased.

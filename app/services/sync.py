@@ -79,7 +79,7 @@ async def sync(
         await session.flush()
     await repo.replace_panels(session, state.new_panels)
     state.touched_applications.update(
-        await repo.application_ids_of_candidates(session, state.candidates_with_new_calendar)
+        await record_repo.application_ids_of_candidates(session, state.candidates_with_new_calendar)
     )
     await replan_many(session, sorted(state.touched_applications))
     return schemas.SyncResponse(

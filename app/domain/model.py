@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 from app.domain.calendar import is_known_time_zone
 from app.domain.texts import render
@@ -313,12 +313,13 @@ def policy_fields() -> tuple[PolicyField, ...]:
     return _POLICY_FIELDS
 
 
-_set_attribute = object.__setattr__
+class PlannedAction(NamedTuple):
+    """One follow-up the application calls for, with its window in UTC.
 
-
-@dataclass(frozen=True, init=False)
-class PlannedAction:
-    """One follow-up the application calls for, with its window in UTC."""
+    A named tuple rather than a frozen dataclass: plan() builds millions of these, and a
+    tuple is built in half the time, immutable all the same. The rules build the most
+    frequent ones positionally, in this field order.
+    """
 
     key: str
     rule: RuleId
@@ -333,42 +334,3 @@ class PlannedAction:
     explanation: str
     guidance: str
     satisfied: bool = False
-
-    # Written by hand because plan() builds millions of these: filling the instance dict
-    # in one step costs less than half of the generated frozen __init__, which sets each
-    # field through object.__setattr__. Instances stay frozen all the same.
-    def __init__(
-        self,
-        key: str,
-        rule: RuleId,
-        type: ActionType,
-        interview_id: str | None,
-        contact_id: str | None,
-        available_from: datetime,
-        due_by: datetime,
-        channel: Channel,
-        blocked_reason: BlockedReason | None,
-        title: str,
-        explanation: str,
-        guidance: str,
-        satisfied: bool = False,
-    ) -> None:
-        _set_attribute(
-            self,
-            "__dict__",
-            {
-                "key": key,
-                "rule": rule,
-                "type": type,
-                "interview_id": interview_id,
-                "contact_id": contact_id,
-                "available_from": available_from,
-                "due_by": due_by,
-                "channel": channel,
-                "blocked_reason": blocked_reason,
-                "title": title,
-                "explanation": explanation,
-                "guidance": guidance,
-                "satisfied": satisfied,
-            },
-        )

@@ -17,9 +17,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from functools import lru_cache
+from operator import attrgetter
 from typing import NamedTuple
 
-from app.domain.calendar import business_day_after, local_date, local_time_to_utc
+from app.domain.calendar import business_day_after, local_date, local_time_to_utc, zone
 from app.domain.model import (
     ActionType,
     Application,
@@ -66,6 +67,11 @@ _MISSING_CONTACT = BlockedReason.MISSING_CONTACT
 _CANCELLED, _COMPLETED = InterviewStatus.CANCELLED, InterviewStatus.COMPLETED
 _ACTIVE = ApplicationStatus.ACTIVE
 _DONE = MarkKind.DONE
+_ID = attrgetter("id")
+_CHRONOLOGICAL = attrgetter("start", "end", "id")
+# Stands for a person's name in a sentence rendered once and reused for several people;
+# no text of the catalogue holds it.
+_NAME_SLOT = "\x00name\x00"
 
 
 def latest_mark(marks: Iterable[Mark]) -> Mark | None:
@@ -84,17 +90,23 @@ def _escape_key_part(value: str) -> str:
 
 def action_key(rule: RuleId, *parts: str) -> str:
     """The stable key of an action: the rule id and the ids of its subject, ``:``-joined."""
-    return _key(_RULE_PREFIX[rule], *parts)
+    return _key(_RULE_PREFIX[rule], *map(_key_part, parts))
+
+
+def _key_part(value: str) -> str:
+    """An id as it appears in a key: escaped only when it holds ``:`` or ``%`` (rarely)."""
+    return value if ":" not in value and "%" not in value else _escape_key_part(value)
 
 
 def _key(prefix: str, *parts: str) -> str:
-    key = ":".join((prefix, *parts))
-    # One ":" per part means no id held a ":" (nor a "%"): the common case needs no escaping.
-    if key.count(":") != len(parts) or "%" in key:
-        key = ":".join((prefix, *map(_escape_key_part, parts)))
+    """The key from a rule prefix and parts already passed through :func:`_key_part`."""
+    return _bounded_key(prefix, ":".join((prefix, *parts)))
+
+
+def _bounded_key(prefix: str, key: str) -> str:
     if len(key) > MAX_KEY_LENGTH:
         # Very long ids would overflow the stored key; a digest keeps it stable and unique.
-        key = f"{prefix}:sha256:{hashlib.sha256(key.encode()).hexdigest()}"
+        return f"{prefix}:sha256:{hashlib.sha256(key.encode()).hexdigest()}"
     return key
 
 
@@ -152,6 +164,10 @@ class Round(NamedTuple):
     start: datetime
     end: datetime
     panel: tuple[Contact, ...]
+    # The interview's and each panel member's id as they appear in keys (see _key_part),
+    # worked out once per plan rather than once per action.
+    key_id: str
+    panel_key_ids: tuple[str, ...]
     kind_text: str
     date_text: str
 
@@ -200,21 +216,26 @@ def build_context(application: Application, policy: Policy, language: str) -> Ru
         marks_by_key.setdefault(mark.action_key, []).append(mark)
     latest_marks = {key: max(marks, key=_mark_order) for key, marks in marks_by_key.items()}
 
+    local_zone = zone(time_zone)
     rounds = []
-    for interview in sorted(_interviews_in_effect(application), key=_chronological):
+    for interview in sorted(_interviews_in_effect(application), key=_CHRONOLOGICAL):
         panel = []
         # A contact listed twice on one panel is still one person to thank.
-        for contact_id in dict.fromkeys(interview.panel):
+        panel_ids = dict.fromkeys(interview.panel)
+        for contact_id in panel_ids:
             found = contacts.get(contact_id)
             panel.append(found if found is not None else Contact(id=contact_id))
         rounds.append(
-            Round(
-                interview=interview,
-                start=interview.start.astimezone(UTC),
-                end=interview.end.astimezone(UTC),
-                panel=tuple(panel),
-                kind_text=kind_texts[interview.kind],
-                date_text=format_date(local_date(interview.start, time_zone), language),
+            Round(  # positional, in field order: one per round of every plan
+                interview,
+                interview.start.astimezone(UTC),
+                interview.end.astimezone(UTC),
+                tuple(panel),
+                _key_part(interview.id),
+                tuple(map(_key_part, panel_ids)),
+                kind_texts[interview.kind],
+                # The date on the candidate's wall clock, as local_date() tells it.
+                format_date(interview.start.astimezone(local_zone).date(), language),
             )
         )
     organizer = _organizer(application.contacts) if rounds else None
@@ -223,24 +244,20 @@ def build_context(application: Application, policy: Policy, language: str) -> Ru
         if organizer is not None and organizer.name
         else phrases_.fixed["person.organizer"]
     )
-    return RuleContext(
-        application=application,
-        policy=policy,
-        language=language,
-        time_zone=time_zone,
-        country=application.candidate.country,
-        contacts=contacts,
-        rounds=tuple(rounds),
-        latest_marks=latest_marks,
-        organizer=organizer,
-        organizer_name=organizer_name,
-        confirm_guidance=phrases_.texts["E1.guidance"] % {"recipient": organizer_name},
-        phrases=phrases_,
+    return RuleContext(  # positional, in field order: one per plan
+        application,
+        policy,
+        language,
+        time_zone,
+        application.candidate.country,
+        contacts,
+        tuple(rounds),
+        latest_marks,
+        organizer,
+        organizer_name,
+        phrases_.texts["E1.guidance"] % {"recipient": organizer_name},
+        phrases_,
     )
-
-
-def _chronological(interview: Interview) -> tuple[datetime, datetime, str]:
-    return (interview.start, interview.end, interview.id)
 
 
 def _interviews_in_effect(application: Application) -> Iterable[Interview]:
@@ -281,14 +298,16 @@ def _distinct(people: Iterable[Contact]) -> list[Contact]:
 
 
 def _by_id(people: Iterable[Contact]) -> list[Contact]:
-    return sorted(people, key=lambda person: person.id)
+    return sorted(people, key=_ID)
 
 
 def _organizer(contacts: Sequence[Contact]) -> Contact | None:
     """Whom to ask about the panel: the first contact, else a recruiting-firm representative."""
     first_contacts = [c for c in contacts if c.made_first_contact]
     representatives = [c for c in contacts if c.is_recruiting_firm_rep]
-    return _first_reachable(_distinct([*_by_id(first_contacts), *_by_id(representatives)]))
+    # Someone both first contact and representative appears twice: harmless, as only the
+    # first reachable person (or the first of all) is taken.
+    return _first_reachable([*_by_id(first_contacts), *_by_id(representatives)])
 
 
 def _names(ctx: RuleContext, people: Iterable[Contact]) -> str:
@@ -326,22 +345,22 @@ def confirm_interviewers(ctx: RuleContext, round_: Round) -> PlannedAction:
 
     organizer = ctx.organizer
     kind = interview.kind
+    # Positional, in field order, as in every per-round rule: see send_thank_you.
     return PlannedAction(
-        key=_key("E1", interview.id),
-        rule=_E1,
-        type=_CONFIRM_INTERVIEWERS,
-        interview_id=interview.id,
-        contact_id=organizer.id if organizer else None,
-        available_from=available_from,
-        due_by=due_by,
-        channel=_preferred_channel(organizer),
-        blocked_reason=None,
-        title=ctx.phrases.confirm_title[kind],
-        explanation=ctx.text(
-            "E1.explanation", kind=round_.kind_text, date=round_.date_text, reason=reason
-        ),
-        guidance=ctx.confirm_guidance,
-        satisfied=satisfied,
+        _bounded_key("E1", f"E1:{round_.key_id}"),
+        _E1,
+        _CONFIRM_INTERVIEWERS,
+        interview.id,
+        organizer.id if organizer else None,
+        available_from,
+        due_by,
+        _preferred_channel(organizer),
+        None,
+        ctx.phrases.confirm_title[kind],
+        ctx.phrases.texts["E1.explanation"]
+        % {"kind": round_.kind_text, "date": round_.date_text, "reason": reason},
+        ctx.confirm_guidance,
+        satisfied,
     )
 
 
@@ -361,33 +380,35 @@ def ask_closing_questions(ctx: RuleContext, round_: Round) -> PlannedAction:
 
     kind = interview.kind
     satisfied = not missing
+    texts = ctx.phrases.texts
     if satisfied:
-        explanation = ctx.text(
-            "E2.explanation.satisfied", kind=round_.kind_text, date=round_.date_text
-        )
+        explanation = texts["E2.explanation.satisfied"] % {
+            "kind": round_.kind_text,
+            "date": round_.date_text,
+        }
     else:
         with_rep = any(person.is_recruiting_firm_rep for person in round_.panel)
-        explanation = ctx.text(
-            "E2.explanation",
-            kind=round_.kind_text,
-            date=round_.date_text,
-            rep_note=ctx.fixed("E2.rep_note") if with_rep else "",
-            missing=ctx.fixed("E2.missing.separator").join(missing),
-        )
+        explanation = texts["E2.explanation"] % {
+            "kind": round_.kind_text,
+            "date": round_.date_text,
+            "rep_note": ctx.fixed("E2.rep_note") if with_rep else "",
+            "missing": ctx.fixed("E2.missing.separator").join(missing),
+        }
+    # Positional, in field order, as in every per-round rule: see send_thank_you.
     return PlannedAction(
-        key=_key("E2", interview.id),
-        rule=_E2,
-        type=_ASK_CLOSING_QUESTIONS,
-        interview_id=interview.id,
-        contact_id=None,
-        available_from=round_.start - ctx.phrases.confirm_lead,
-        due_by=round_.end,
-        channel=_IN_INTERVIEW,
-        blocked_reason=None,
-        title=ctx.phrases.closing_title[kind],
-        explanation=explanation,
-        guidance=ctx.phrases.closing_guidance,
-        satisfied=satisfied,
+        _bounded_key("E2", f"E2:{round_.key_id}"),
+        _E2,
+        _ASK_CLOSING_QUESTIONS,
+        interview.id,
+        None,
+        round_.start - ctx.phrases.confirm_lead,
+        round_.end,
+        _IN_INTERVIEW,
+        None,
+        ctx.phrases.closing_title[kind],
+        explanation,
+        ctx.phrases.closing_guidance,
+        satisfied,
     )
 
 
@@ -397,16 +418,22 @@ def send_thank_you(ctx: RuleContext, round_: Round) -> list[PlannedAction]:
     phrases = ctx.phrases
     texts = phrases.texts
     due_by = round_.end + phrases.thank_you_within
-    values: dict[str, object] = {
+    values = {
         "hours": ctx.policy.thank_you_hours,
         "kind": round_.kind_text,
         "date": round_.date_text,
+        "name": _NAME_SLOT,
     }
+    # The title and explanation differ only by the person's name within a round: render
+    # them once around a slot, then join each name in (a panel has one to four people).
+    title_parts = (texts["E3.title"] % values).split(_NAME_SLOT)
+    explanation_parts = (texts["E3.explanation"] % values).split(_NAME_SLOT)
+    unnamed = ctx.fixed("person.interviewer")
     actions = []
-    for person in round_.panel:
-        name = person.name or ctx.fixed("person.interviewer")
-        values["name"] = name
-        explanation = texts["E3.explanation"] % values
+    key_prefix = f"E3:{round_.key_id}:"
+    for person, person_key_id in zip(round_.panel, round_.panel_key_ids, strict=True):
+        name = person.name or unnamed
+        explanation = name.join(explanation_parts)
         if person.is_recruiting_firm_rep:
             explanation += ctx.fixed("E3.rep_note")
         blocked = None
@@ -415,20 +442,22 @@ def send_thank_you(ctx: RuleContext, round_: Round) -> list[PlannedAction]:
             # and needs to know what is missing to send it.
             blocked = _MISSING_CONTACT
             explanation += ctx.text("E3.blocked", name=name, organizer=ctx.organizer_name)
+        # Positional, in field order: a keyword call costs half as much again, and this is
+        # the action plan() builds most (one per interviewer per round).
         actions.append(
             PlannedAction(
-                key=_key("E3", interview.id, person.id),
-                rule=_E3,
-                type=_SEND_THANK_YOU,
-                interview_id=interview.id,
-                contact_id=person.id,
-                available_from=round_.end,
-                due_by=due_by,
-                channel=_EMAIL,
-                blocked_reason=blocked,
-                title=texts["E3.title"] % values,
-                explanation=explanation,
-                guidance=phrases.thank_you_guidance,
+                _bounded_key("E3", key_prefix + person_key_id),
+                _E3,
+                _SEND_THANK_YOU,
+                interview.id,
+                person.id,
+                round_.end,
+                due_by,
+                _EMAIL,
+                blocked,
+                name.join(title_parts),
+                explanation,
+                phrases.thank_you_guidance,
             )
         )
     return actions
@@ -449,7 +478,8 @@ def _check_in_recipient(ctx: RuleContext, latest: Round, giver_id: str | None) -
         *_by_id(c for c in contacts if c.made_first_contact),
         *latest.panel[:1],
     ]
-    return _first_reachable(_distinct(in_line))
+    # The same person may be in line twice; only the first reachable one counts.
+    return _first_reachable(in_line)
 
 
 def check_in(ctx: RuleContext) -> list[PlannedAction]:
@@ -470,7 +500,7 @@ def check_in(ctx: RuleContext) -> list[PlannedAction]:
     replies_since = [reply for reply in application.replies if reply.received_at >= latest.end]
 
     giver_id: str | None = None
-    anchor: tuple[str, ...] = (interview.id,)
+    anchor: tuple[str, ...] = (latest.key_id,)
     if replies_since:
         last_reply = max(replies_since, key=lambda reply: (reply.received_at, reply.id))
         if last_reply.new_expected_date is None:
@@ -478,7 +508,7 @@ def check_in(ctx: RuleContext) -> list[PlannedAction]:
         # A date already past when the reply came means "any time now": wait from the reply.
         deadline = max(last_reply.new_expected_date, local_date(last_reply.received_at, time_zone))
         giver_id = last_reply.contact_id
-        anchor = (interview.id, "reply", last_reply.id)
+        anchor = (latest.key_id, "reply", _key_part(last_reply.id))
         first_explanation = "E4.explanation.reply"
     else:
         end_day = local_date(latest.end, time_zone)
@@ -575,7 +605,7 @@ def connect_on_network(ctx: RuleContext) -> list[PlannedAction]:
             explanation += ctx.fixed("E5.blocked")
         actions.append(
             PlannedAction(
-                key=_key("E5", person.id),
+                key=_key("E5", _key_part(person.id)),
                 rule=_E5,
                 type=_CONNECT_ON_NETWORK,
                 interview_id=None,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import FrozenInstanceError
 from datetime import datetime, timedelta
 
 import pytest
@@ -76,6 +75,6 @@ def test_planned_actions_are_frozen_values() -> None:
     (again,) = of_rule(application(interviews=[interview()]), RuleId.E3)
     assert first == again
     assert hash(first) == hash(again)
-    with pytest.raises(FrozenInstanceError):
+    with pytest.raises(AttributeError):
         first.key = "other"  # type: ignore[misc]
     assert first.due_by - first.available_from == timedelta(hours=24)

@@ -13,6 +13,7 @@ from fastapi.routing import APIRoute
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.api import actions, calendar, drafts, events, records, sync, system, webhooks
+from app.api.action_documents import ActionDocumentCache
 from app.api.docs import install_docs
 from app.api.errors import PROBLEM_JSON, Problem, install_error_handlers
 from app.api.idempotency import IdempotencyMiddleware
@@ -78,6 +79,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.secret_key = settings.resolved_secret_key()
     app.state.metrics = Metrics()
     app.state.principal_cache = PrincipalCache(ttl=settings.auth_cache_seconds)
+    app.state.action_documents = ActionDocumentCache(settings.action_document_cache_size)
     app.state.engine = None
 
     install_error_handlers(app)

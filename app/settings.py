@@ -59,6 +59,12 @@ class Settings(BaseSettings):
         le=300,
         description="How long a verified API key is trusted without a query (revocation delay).",
     )
+    action_document_cache_size: int = Field(
+        default=20_000,
+        ge=0,
+        le=10_000_000,
+        description="Actions whose feed JSON each process keeps rendered (about 1.3 KiB each).",
+    )
     idempotency_ttl_hours: int = Field(
         default=24, ge=1, le=24 * 30, description="How long an Idempotency-Key is remembered."
     )

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.db.models import Tenant
 from app.domain import ActionStatus
-from app.repositories.actions import ActionFilter, feed
+from app.repositories.actions import ActionFilter, by_ids, feed
 from app.services.actions import action_status
 from app.services.demo import load_demo
 
@@ -26,13 +26,16 @@ async def test_demo_has_due_actions_of_every_kind(
         counts = await load_demo(session, "ten_demo", now)
         now = datetime.now(UTC)  # the moment a newcomer looks, right after loading
         page = await feed(session, "ten_demo", ActionFilter(as_of=now), cursor=None, limit=200)
+        actions = await by_ids(session, "ten_demo", [item.id for item in page.items])
 
     assert counts == {"candidates": 4, "applications": 5, "interviews": 6}
-    statuses = Counter(action_status(a, now) for a in page.items)
+    assert len(actions) == len(page.items)
+    # The status the feed's SQL computed is the one the domain gives for the same row.
+    status_in_feed = {item.id: item.status for item in page.items}
+    assert all(status_in_feed[a.id] == action_status(a, now) for a in actions)
+    statuses = Counter(action_status(a, now) for a in actions)
     open_types = {
-        a.type
-        for a in page.items
-        if action_status(a, now) in {ActionStatus.DUE, ActionStatus.OVERDUE}
+        a.type for a in actions if action_status(a, now) in {ActionStatus.DUE, ActionStatus.OVERDUE}
     }
     assert open_types == {
         "confirm_interviewers",
@@ -44,4 +47,4 @@ async def test_demo_has_due_actions_of_every_kind(
     assert statuses[ActionStatus.UPCOMING] > 0
     assert statuses[ActionStatus.DONE] > 0
     assert statuses[ActionStatus.OBSOLETE] > 0
-    assert any(a.blocked_reason == "missing_contact" for a in page.items)
+    assert any(a.blocked_reason == "missing_contact" for a in actions)

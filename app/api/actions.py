@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
-from pydantic_core import to_json
+from fastapi import APIRouter, Query, Request, Response
 
 from app import domain
+from app.api.action_documents import ActionDocumentCache, page_body, render_document
 from app.api.deps import ReaderDep, SessionDep, WriterDep
 from app.api.errors import problem_responses
 from app.api.etags import ETAG_HEADER, IfMatch, check_if_match, set_etag
@@ -46,24 +46,22 @@ _MARK_KINDS = {kind.value: kind for kind in domain.MarkKind}
 
 def action_json(action: Any, as_of: datetime) -> dict[str, Any]:
     """The `ActionRead` shape as plain data, for pages serialised without model objects."""
-    mark_kind = _MARK_KINDS.get(action.mark) if action.mark else None
+    fields = action_fields(action)
+    fields["status"] = service.action_status(action, as_of).value
+    fields["as_of"] = as_of
+    return fields
+
+
+def action_fields(action: Any) -> dict[str, Any]:
+    """Everything `ActionRead` shows about an action except its status at a moment."""
     mark = None
-    if mark_kind is not None:
+    if action.mark in _MARK_KINDS:
         mark = {
             "kind": action.mark,
             "at": action.marked_at or action.updated_at,
             "snoozed_until": action.snoozed_until,
             "reason": action.dismiss_reason,
         }
-    status = domain.status_of(
-        available_from=action.available_from,
-        due_by=action.due_by,
-        satisfied=action.satisfied,
-        mark_kind=mark_kind,
-        snoozed_until=action.snoozed_until,
-        obsolete=action.obsolete_at is not None,
-        as_of=as_of,
-    )
     return {
         "id": action.id,
         "key": action.key,
@@ -74,8 +72,6 @@ def action_json(action: Any, as_of: datetime) -> dict[str, Any]:
         "subject": {"interview_id": action.interview_id, "contact_id": action.contact_id},
         "available_from": action.available_from,
         "due_by": action.due_by,
-        "status": status.value,
-        "as_of": as_of,
         "channel": action.channel,
         "blocked_reason": action.blocked_reason,
         "title": action.title,
@@ -89,19 +85,40 @@ def action_json(action: Any, as_of: datetime) -> dict[str, Any]:
 
 
 async def _feed(
-    session: SessionDep, tenant_id: str, criteria: service.ActionFilter, page: Any
+    request: Request,
+    session: SessionDep,
+    tenant_id: str,
+    criteria: service.ActionFilter,
+    page: Any,
 ) -> Response:
-    """A page of the feed, serialised straight from rows (the API's hottest path).
+    """A page of the feed, assembled from each action's JSON (the API's hottest path).
 
-    The route still declares `Page[ActionRead]` for OpenAPI, and a test holds this shape
-    to that schema.
+    The query returns only IDs, versions and statuses; each action's JSON comes from the
+    process's cache when it holds that version, and is rendered from a second query for
+    those it does not. The route still declares `Page[ActionRead]` for OpenAPI, and a test
+    holds this shape to that schema.
     """
+    cache: ActionDocumentCache = request.app.state.action_documents
     result = await service.feed(session, tenant_id, criteria, cursor=page.cursor, limit=page.limit)
-    body = {
-        "data": [action_json(row, criteria.as_of) for row in result.items],
-        "next_cursor": result.next_cursor,
-    }
-    return Response(to_json(body), media_type="application/json")
+    documents: dict[str, bytes] = {}
+    missing = []
+    for item in result.items:
+        document = cache.get(item.id, item.version)
+        if document is None:
+            missing.append(item.id)
+        else:
+            documents[item.id] = document
+    if missing:
+        # A row may have changed since the first query: its newer JSON is served (the
+        # status stays the one just computed) and kept under its newer version.
+        for row in await service.actions_by_ids(session, tenant_id, missing):
+            document = render_document(action_fields(row))
+            cache.put(row.id, row.version, document)
+            documents[row.id] = document
+    # An action deleted between the two queries has no JSON any more: leave it out.
+    items = [item for item in result.items if item.id in documents]
+    body = page_body(items, documents, criteria.as_of, result.next_cursor)
+    return Response(body, media_type="application/json")
 
 
 @router.get(
@@ -111,6 +128,7 @@ async def _feed(
     responses=READ_ERRORS,
 )
 async def list_actions(
+    request: Request,
     principal: ReaderDep,
     session: SessionDep,
     page: PageDep,
@@ -145,7 +163,7 @@ async def list_actions(
         due_before=due_before,
         due_after=due_after,
     )
-    return await _feed(session, principal.tenant_id, criteria, page)
+    return await _feed(request, session, principal.tenant_id, criteria, page)
 
 
 @router.get(
@@ -155,6 +173,7 @@ async def list_actions(
     responses=READ_ERRORS,
 )
 async def list_application_actions(
+    request: Request,
     application_id: str,
     principal: ReaderDep,
     session: SessionDep,
@@ -170,7 +189,7 @@ async def list_application_actions(
     criteria = service.ActionFilter(
         as_of=_as_of(as_of), statuses=status_ or (), application_id=application_id
     )
-    return await _feed(session, principal.tenant_id, criteria, page)
+    return await _feed(request, session, principal.tenant_id, criteria, page)
 
 
 @router.get(

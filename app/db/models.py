@@ -194,7 +194,19 @@ class Action(TenantOwned, Base):
     __tablename__ = "actions"
     __table_args__ = (
         UniqueConstraint("application_id", "key"),
+        # Closed statuses (resolution = 'done', ...) read this one in due order. Open ones
+        # (due, overdue, upcoming, snoozed) read the partial index below: PostgreSQL does
+        # not treat "resolution IS NULL" as an equality, so this index cannot give them
+        # due order, and a deep page would sort every open row before it.
         Index("ix_actions_feed", "tenant_id", "resolution", "due_by", "id"),
+        Index(
+            "ix_actions_open_feed",
+            "tenant_id",
+            "due_by",
+            "id",
+            postgresql_where=text("resolution IS NULL"),
+            sqlite_where=text("resolution IS NULL"),
+        ),
         Index("ix_actions_tenant_id_due_by_id", "tenant_id", "due_by", "id"),
         Index("ix_actions_candidate_id_due_by", "candidate_id", "due_by"),
         # The worker's time-driven events: only open actions it has not announced yet are

@@ -99,10 +99,17 @@ async def policy_version(session: AsyncSession, tenant_id: str) -> int:
     return await repo.policy_version(session, tenant_id)
 
 
+async def actions_by_ids(session: AsyncSession, tenant_id: str, action_ids: list[str]) -> list[Any]:
+    """The tenant's actions with these IDs (plain rows; missing or foreign IDs are skipped)."""
+    return await action_repo.by_ids(session, tenant_id, action_ids)
+
+
 async def feed(
     session: AsyncSession, tenant_id: str, criteria: ActionFilter, *, cursor: str | None, limit: int
 ) -> PageResult[Any]:
-    """A page of the tenant's stored actions: an indexed query, never a re-plan."""
+    """A page of the tenant's stored actions: an indexed query, never a re-plan.
+
+    Items carry ``id``, ``due_by``, ``version`` and ``status`` at the filter's ``as_of``."""
     try:
         return await action_repo.feed(session, tenant_id, criteria, cursor=cursor, limit=limit)
     except InvalidCursor as exc:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -54,9 +55,23 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     try:
         await ensure_at_head(engine)
         attach_database(app, engine)
+        _settle_garbage_collector()
         yield
     finally:
         await engine.dispose()
+
+
+def _settle_garbage_collector() -> None:
+    """Keep the collector's full passes short once the app has loaded.
+
+    The ~200,000 objects that make up the loaded app (routes, models, SQLAlchemy's
+    metadata and caches) live as long as the process. Left to the collector, each full
+    pass walks all of them, stalling every request in flight for tens of milliseconds,
+    several times a minute under load: that was most of the feed's p99. Frozen, they are
+    never walked again; only objects made while serving are.
+    """
+    gc.collect()
+    gc.freeze()
 
 
 def _operation_id(route: APIRoute) -> str:

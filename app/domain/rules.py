@@ -219,12 +219,10 @@ def build_context(application: Application, policy: Policy, language: str) -> Ru
     local_zone = zone(time_zone)
     rounds = []
     for interview in sorted(_interviews_in_effect(application), key=_CHRONOLOGICAL):
-        panel = []
-        # A contact listed twice on one panel is still one person to thank.
+        # A contact listed twice on one panel is still one person to thank; one named on
+        # the panel but not recorded is a person known only by id.
         panel_ids = dict.fromkeys(interview.panel)
-        for contact_id in panel_ids:
-            found = contacts.get(contact_id)
-            panel.append(found if found is not None else Contact(id=contact_id))
+        panel = [contacts.get(contact_id) or Contact(id=contact_id) for contact_id in panel_ids]
         rounds.append(
             Round(  # positional, in field order: one per round of every plan
                 interview,
@@ -317,6 +315,7 @@ def _names(ctx: RuleContext, people: Iterable[Contact]) -> str:
 
 def confirm_interviewers(ctx: RuleContext, round_: Round) -> PlannedAction:
     """E1 (before the interview): know the name and title of everyone on the panel."""
+    fixed = ctx.phrases.fixed
     interview = round_.interview
     due_by = round_.start - ctx.phrases.confirm_lead
     if interview.recorded_at is not None:
@@ -332,16 +331,16 @@ def confirm_interviewers(ctx: RuleContext, round_: Round) -> PlannedAction:
     unidentified = [person for person in panel if not (person.name and person.title)]
     satisfied = interview.panel_confirmed and bool(panel) and not unidentified
     if not panel:
-        reason = ctx.fixed("E1.reason.no_panel")
+        reason = fixed["E1.reason.no_panel"]
     elif satisfied:
-        reason = ctx.fixed("E1.reason.satisfied")
+        reason = fixed["E1.reason.satisfied"]
     elif not interview.panel_confirmed and len(panel) == 1 and panel[0].made_first_contact:
         # The etiquette's warning: whoever reached out first is not necessarily on the panel.
         reason = ctx.text("E1.reason.only_first_contact", name=panel[0].name or "")
     elif unidentified:
         reason = ctx.text("E1.reason.unidentified", names=_names(ctx, unidentified))
     else:
-        reason = ctx.fixed("E1.reason.unconfirmed")
+        reason = fixed["E1.reason.unconfirmed"]
 
     organizer = ctx.organizer
     kind = interview.kind
@@ -366,14 +365,15 @@ def confirm_interviewers(ctx: RuleContext, round_: Round) -> PlannedAction:
 
 def ask_closing_questions(ctx: RuleContext, round_: Round) -> PlannedAction:
     """E2 (during the interview): ask the next step, when to expect news, and contact details."""
+    fixed = ctx.phrases.fixed
     interview = round_.interview
     missing: list[str] = []
     if not interview.next_step:
-        missing.append(ctx.fixed("E2.missing.next_step"))
+        missing.append(fixed["E2.missing.next_step"])
     if interview.expected_reply_date is None:
-        missing.append(ctx.fixed("E2.missing.reply_date"))
+        missing.append(fixed["E2.missing.reply_date"])
     if not round_.panel:
-        missing.append(ctx.fixed("E2.missing.panel"))
+        missing.append(fixed["E2.missing.panel"])
     unreachable = [person for person in round_.panel if not (person.email or person.phone)]
     if unreachable:
         missing.append(ctx.text("E2.missing.contacts", names=_names(ctx, unreachable)))
@@ -391,8 +391,8 @@ def ask_closing_questions(ctx: RuleContext, round_: Round) -> PlannedAction:
         explanation = texts["E2.explanation"] % {
             "kind": round_.kind_text,
             "date": round_.date_text,
-            "rep_note": ctx.fixed("E2.rep_note") if with_rep else "",
-            "missing": ctx.fixed("E2.missing.separator").join(missing),
+            "rep_note": fixed["E2.rep_note"] if with_rep else "",
+            "missing": fixed["E2.missing.separator"].join(missing),
         }
     # Positional, in field order, as in every per-round rule: see send_thank_you.
     return PlannedAction(
@@ -414,6 +414,7 @@ def ask_closing_questions(ctx: RuleContext, round_: Round) -> PlannedAction:
 
 def send_thank_you(ctx: RuleContext, round_: Round) -> list[PlannedAction]:
     """E3 (directly after): a short thank-you email to each interviewer within the deadline."""
+    fixed = ctx.phrases.fixed
     interview = round_.interview
     phrases = ctx.phrases
     texts = phrases.texts
@@ -428,14 +429,14 @@ def send_thank_you(ctx: RuleContext, round_: Round) -> list[PlannedAction]:
     # them once around a slot, then join each name in (a panel has one to four people).
     title_parts = (texts["E3.title"] % values).split(_NAME_SLOT)
     explanation_parts = (texts["E3.explanation"] % values).split(_NAME_SLOT)
-    unnamed = ctx.fixed("person.interviewer")
+    unnamed = fixed["person.interviewer"]
     actions = []
     key_prefix = f"E3:{round_.key_id}:"
     for person, person_key_id in zip(round_.panel, round_.panel_key_ids, strict=True):
         name = person.name or unnamed
         explanation = name.join(explanation_parts)
         if person.is_recruiting_firm_rep:
-            explanation += ctx.fixed("E3.rep_note")
+            explanation += fixed["E3.rep_note"]
         blocked = None
         if not person.email:
             # Kept in the plan rather than dropped: the candidate still owes the thank-you
@@ -444,9 +445,12 @@ def send_thank_you(ctx: RuleContext, round_: Round) -> list[PlannedAction]:
             explanation += ctx.text("E3.blocked", name=name, organizer=ctx.organizer_name)
         # Positional, in field order: a keyword call costs half as much again, and this is
         # the action plan() builds most (one per interviewer per round).
+        key = key_prefix + person_key_id
+        if len(key) > MAX_KEY_LENGTH:
+            key = _bounded_key("E3", key)
         actions.append(
             PlannedAction(
-                _bounded_key("E3", key_prefix + person_key_id),
+                key,
                 _E3,
                 _SEND_THANK_YOU,
                 interview.id,

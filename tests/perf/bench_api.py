@@ -328,6 +328,9 @@ def scenarios(prepared: Prepared, cursor: str, deep_page: int) -> list[Scenario]
     feed = f"/v1/actions?status=due&limit={PAGE_SIZE}"
     return [
         Scenario("GET /healthz (ceiling)", ["/healthz"], None),
+        # The floor of any authenticated read: the key checked (from the cache) and one
+        # primary-key query, with a 133-byte answer.
+        Scenario("GET /v1/me (auth + 1 query)", ["/v1/me"], prepared.big.key),
         Scenario("feed page 1, big tenant", [feed], prepared.big.key),
         Scenario(
             f"feed page {deep_page:,}, big tenant", [f"{feed}&cursor={cursor}"], prepared.big.key
@@ -359,9 +362,11 @@ def report(measurements: list[Measurement], deep_page: int) -> bool:
         )
         for failure in m.failure_sample:
             print(f"    {failure}")
-    ceiling, page_one, deep, small, _application = measurements
+    ceiling, floor, page_one, deep, small, _application = measurements
     ratios = {
         "feed / healthz rate": page_one.rate / ceiling.rate,
+        "/v1/me / healthz rate": floor.rate / ceiling.rate,
+        "feed / (/v1/me) rate": page_one.rate / floor.rate,
         f"page {deep_page:,} / page 1 p50": deep.p50 / page_one.p50,
         f"page 1 / page {deep_page:,} rate": page_one.rate / deep.rate,
         "big / small tenant p50": page_one.p50 / small.p50,

@@ -99,8 +99,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     install_error_handlers(app)
     app.include_router(system.router)
-    app.include_router(records.router)
+    # Routes are matched in order, one by one: the actions feed, the hottest read, comes
+    # before the thirty-odd record routes (no path of one router matches the other's).
     app.include_router(actions.router)
+    app.include_router(records.router)
     app.include_router(sync.router)
     app.include_router(events.router)
     app.include_router(drafts.router)

@@ -23,11 +23,8 @@ WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
-async def _reject_control_characters(request: Request) -> None:
-    """Refuse path and query values with control characters before they reach a query.
-
-    Async although it awaits nothing: FastAPI runs a plain ``def`` dependency in a worker
-    thread, and that hand-off costs more than the check itself on every request."""
+def _reject_control_characters(request: Request) -> None:
+    """Refuse path and query values with control characters before they reach a query."""
     locations = (("path", request.path_params), ("query", request.query_params))
     for location, values in locations:
         for name, value in values.items():
@@ -37,10 +34,14 @@ async def _reject_control_characters(request: Request) -> None:
                 )
 
 
-async def _session(
-    request: Request, _: Annotated[None, Depends(_reject_control_characters)]
-) -> AsyncIterator[AsyncSession]:
-    """One transaction per request: committed when the handler returns, rolled back on error."""
+async def _session(request: Request) -> AsyncIterator[AsyncSession]:
+    """One transaction per request: committed when the handler returns, rolled back on error.
+
+    Every route with a session reads or writes the database, so its path and query values
+    are checked here first (called directly: each dependency FastAPI resolves costs more
+    per request than this check, and a plain ``def`` one would run in a worker thread).
+    """
+    _reject_control_characters(request)
     state = request.app.state
     factory = (
         state.write_sessionmaker if request.method in WRITE_METHODS else state.read_sessionmaker

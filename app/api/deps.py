@@ -43,12 +43,18 @@ async def _session(request: Request) -> AsyncIterator[AsyncSession]:
     """
     _reject_control_characters(request)
     state = request.app.state
-    factory = (
-        state.write_sessionmaker if request.method in WRITE_METHODS else state.read_sessionmaker
-    )
     try:
-        async with factory() as session, session.begin():
-            yield session
+        if request.method in WRITE_METHODS:
+            async with state.write_sessionmaker() as session, session.begin():
+                yield session
+        else:
+            async with state.read_sessionmaker() as session:
+                yield session
+                # A read needs no commit (nor the BEGIN before it): the session begins on
+                # its first query and ends when closed. Should a read ever stage a change,
+                # it is committed all the same.
+                if session.new or session.dirty or session.deleted:
+                    await session.commit()
     except IntegrityError as exc:
         # A concurrent request inserted the same unique value (say, an external_id) first.
         raise Conflict("This conflicts with a record written at the same time; retry it.") from exc

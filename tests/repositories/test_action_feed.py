@@ -1,0 +1,96 @@
+"""The feed's SQL tells each action's status exactly as the domain's ``status_of`` does.
+
+The feed computes statuses in the database (to filter on them and to answer without
+loading whole rows), so every combination the domain distinguishes is stored here and
+read back through the feed, unfiltered and filtered by each status.
+"""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, datetime, timedelta
+
+import httpx
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.db.models import Action
+from app.domain import ActionStatus, MarkKind
+from app.repositories.actions import ActionFilter, feed
+from app.services.actions import action_status
+from app.services.planning import resolution_of
+from tests.api.builders import new_application
+from tests.conftest import Tenant
+
+AS_OF = datetime(2027, 3, 10, 12, 0, tzinfo=UTC)
+HOUR = timedelta(hours=1)
+WINDOWS = {
+    "upcoming": (AS_OF + HOUR, AS_OF + 5 * HOUR),
+    "due": (AS_OF - HOUR, AS_OF + HOUR),
+    "overdue": (AS_OF - 5 * HOUR, AS_OF - HOUR),
+    "closes exactly now": (AS_OF - HOUR, AS_OF),
+    "opens exactly now": (AS_OF, AS_OF + HOUR),
+}
+MARKS: dict[str, tuple[MarkKind | None, datetime | None]] = {
+    "none": (None, None),
+    "done": (MarkKind.DONE, None),
+    "dismissed": (MarkKind.DISMISSED, None),
+    "snoozed, still": (MarkKind.SNOOZED, AS_OF + 2 * HOUR),
+    "snoozed until exactly now": (MarkKind.SNOOZED, AS_OF),
+    "snoozed, over": (MarkKind.SNOOZED, AS_OF - 2 * HOUR),
+}
+
+
+async def test_feed_status_matches_the_domain_for_every_combination(
+    client: httpx.AsyncClient,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    tenant: Tenant,
+) -> None:
+    application = await new_application(client)
+    expected: dict[str, ActionStatus] = {}
+    async with sessionmaker() as session, session.begin():
+        combinations = itertools.product(
+            WINDOWS.items(), MARKS.items(), [False, True], [False, True]
+        )
+        for number, ((_, window), (_, mark), satisfied, obsolete) in enumerate(combinations):
+            row = Action(
+                id=f"act_status_{number:03d}",
+                tenant_id=tenant.id,
+                application_id=application["id"],
+                candidate_id=application["candidate_id"],
+                key=f"E1:status-{number}",
+                rule="E1",
+                type="confirm_interviewers",
+                available_from=window[0],
+                due_by=window[1],
+                channel="email",
+                title="t",
+                explanation="e",
+                guidance="g",
+                satisfied=satisfied,
+                obsolete_at=AS_OF - 3 * HOUR if obsolete else None,
+                mark=mark[0].value if mark[0] else None,
+                marked_at=AS_OF - 4 * HOUR if mark[0] else None,
+                snoozed_until=mark[1],
+            )
+            row.resolution = resolution_of(row)
+            session.add(row)
+            expected[row.id] = action_status(row, AS_OF)
+
+    async with sessionmaker() as session:
+        page = await feed(
+            session, tenant.id, ActionFilter(as_of=AS_OF), cursor=None, limit=len(expected)
+        )
+        assert {item.id: ActionStatus(item.status) for item in page.items} == expected
+        # Every status occurs, so each filter below is tested against a real subset.
+        assert set(expected.values()) == set(ActionStatus)
+        for status in ActionStatus:
+            filtered = await feed(
+                session,
+                tenant.id,
+                ActionFilter(as_of=AS_OF, statuses=[status]),
+                cursor=None,
+                limit=len(expected),
+            )
+            assert {item.id for item in filtered.items} == {
+                action_id for action_id, found in expected.items() if found is status
+            }

@@ -6,6 +6,8 @@ change only when the action does. Each action's JSON (everything but ``status`` 
 the version it was rendered from. Every change to what an action shows goes through an
 ORM update, which bumps the version, so an entry is right exactly when its version is
 the row's: nothing needs invalidating, and another process's writes are seen at once.
+The one Core update of actions, the worker's note that it announced a window
+(``mark_time_events``), touches no column shown here; a test holds it to that.
 """
 
 from __future__ import annotations
@@ -50,20 +52,21 @@ def render_document(fields: Mapping[str, Any]) -> bytes:
 
 
 def page_body(
-    items: Iterable[Any],
+    entries: Iterable[tuple[str, str]],
     documents: Mapping[str, bytes],
     as_of: datetime,
     next_cursor: str | None,
 ) -> bytes:
-    """The feed page: each item's document closed with its status and ``as_of``."""
+    """The feed page: each (action ID, status) entry's document closed with its status and
+    ``as_of``."""
     as_of_json = to_json(as_of)
     endings: dict[str, bytes] = {}
     parts = []
-    for item in items:
-        ending = endings.get(item.status)
+    for action_id, status in entries:
+        ending = endings.get(status)
         if ending is None:
-            ending = endings[item.status] = (
-                b',"status":"' + item.status.encode() + b'","as_of":' + as_of_json + b"}"
+            ending = endings[status] = (
+                b',"status":"' + status.encode() + b'","as_of":' + as_of_json + b"}"
             )
-        parts.append(documents[item.id] + ending)
+        parts.append(documents[action_id] + ending)
     return b'{"data":[' + b",".join(parts) + b'],"next_cursor":' + to_json(next_cursor) + b"}"

@@ -45,7 +45,7 @@ _MARK_KINDS = {kind.value: kind for kind in domain.MarkKind}
 
 
 def action_json(action: Any, as_of: datetime) -> dict[str, Any]:
-    """The `ActionRead` shape as plain data, for pages serialised without model objects."""
+    """The `ActionRead` shape as plain data: the single-action view, validated into the model."""
     fields = action_fields(action)
     fields["status"] = service.action_status(action, as_of).value
     fields["as_of"] = as_of
@@ -101,23 +101,31 @@ async def _feed(
     cache: ActionDocumentCache = request.app.state.action_documents
     result = await service.feed(session, tenant_id, criteria, cursor=page.cursor, limit=page.limit)
     documents: dict[str, bytes] = {}
-    missing = []
+    statuses = {item.id: item.status for item in result.items}
+    missing = {}
     for item in result.items:
         document = cache.get(item.id, item.version)
         if document is None:
-            missing.append(item.id)
+            missing[item.id] = item.version
         else:
             documents[item.id] = document
     if missing:
-        # A row may have changed since the first query: its newer JSON is served (the
-        # status stays the one just computed) and kept under its newer version.
-        for row in await service.actions_by_ids(session, tenant_id, missing):
+        for row in await service.actions_by_ids(session, tenant_id, list(missing)):
             document = render_document(action_fields(row))
             cache.put(row.id, row.version, document)
             documents[row.id] = document
-    # An action deleted between the two queries has no JSON any more: leave it out.
-    items = [item for item in result.items if item.id in documents]
-    body = page_body(items, documents, criteria.as_of, result.next_cursor)
+            if row.version != missing[row.id]:
+                # Changed between the two queries (reads on PostgreSQL run in autocommit,
+                # each query at its own moment): its status is told again from what is
+                # shown, and it leaves a page whose status filter it no longer meets.
+                status = service.action_status(row, criteria.as_of)
+                if criteria.statuses and status not in criteria.statuses:
+                    del documents[row.id]
+                statuses[row.id] = status.value
+    # An action deleted (or, above, changed out of the filter) between the two queries is
+    # left out: the page is shorter, and next_cursor still leads on from where it ended.
+    entries = [(item.id, statuses[item.id]) for item in result.items if item.id in documents]
+    body = page_body(entries, documents, criteria.as_of, result.next_cursor)
     return Response(body, media_type="application/json")
 
 

@@ -1,4 +1,4 @@
-"""Request-scoped dependencies: the database session (one transaction) and the caller."""
+"""Request-scoped dependencies: the database session (at most one transaction) and the caller."""
 
 from __future__ import annotations
 
@@ -35,7 +35,8 @@ def _reject_control_characters(request: Request) -> None:
 
 
 async def _session(request: Request) -> AsyncIterator[AsyncSession]:
-    """One transaction per request: committed when the handler returns, rolled back on error.
+    """At most one transaction per request: committed when the handler returns, rolled back
+    on error.
 
     Every route with a session reads or writes the database, so its path and query values
     are checked here first (called directly: each dependency FastAPI resolves costs more
@@ -50,10 +51,11 @@ async def _session(request: Request) -> AsyncIterator[AsyncSession]:
         else:
             async with state.read_sessionmaker() as session:
                 yield session
-                # A read needs no commit (nor the BEGIN before it): the session begins on
-                # its first query and ends when closed. Should a read ever stage a change,
-                # it is committed all the same.
-                if session.new or session.dirty or session.deleted:
+                # No explicit BEGIN for a read: the session begins with its first query,
+                # if any (a key found in the cache and no query costs no transaction at
+                # all). Whatever it did is committed as a write's would be, so a read
+                # that ever writes, through the ORM or not, loses nothing.
+                if session.in_transaction():
                     await session.commit()
     except IntegrityError as exc:
         # A concurrent request inserted the same unique value (say, an external_id) first.

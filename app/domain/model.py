@@ -1,4 +1,4 @@
-"""Frozen dataclasses and enums for what the etiquette rules read and produce."""
+"""Frozen dataclasses and enums the etiquette rules read; a named tuple for what they plan."""
 
 from __future__ import annotations
 

@@ -7,14 +7,21 @@ whichever process (worker) changed it.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from app.api import actions as actions_api
 from app.api.action_documents import ActionDocumentCache
+from app.db.models import Action
+from app.domain import MarkKind
 from app.main import create_app
+from app.repositories.webhooks import mark_time_events
+from app.services import actions as action_service
 from app.settings import Settings
 from tests.api.builders import actions_of, interview_round, one
 from tests.conftest import Tenant, client_for
@@ -101,6 +108,103 @@ async def test_a_change_made_by_another_worker_shows_at_once(
         assert after["status"] == "done"
         assert after["mark"]["kind"] == "done"
         assert after["updated_at"] != before["updated_at"]
+
+
+async def test_a_second_read_of_unchanged_actions_needs_no_second_query(
+    settings: Settings,
+    engine: AsyncEngine,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    tenant: Tenant,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    loaded: list[list[str]] = []
+    real_loader = action_service.actions_by_ids
+
+    async def counting_loader(session: AsyncSession, tenant_id: str, ids: list[str]) -> Any:
+        loaded.append(ids)
+        return await real_loader(session, tenant_id, ids)
+
+    monkeypatch.setattr(action_service, "actions_by_ids", counting_loader)
+    app = worker_app(settings, engine, sessionmaker, 1_000)
+    async with client_for(app, tenant.key) as client:
+        application, _, _ = await interview_round(client)
+        first = await actions_of(client, application["id"], AS_OF)
+        assert sorted(loaded[0]) == sorted(a["id"] for a in first)
+        loaded.clear()
+        assert await actions_of(client, application["id"], AS_OF) == first
+        assert loaded == []  # every action's JSON came from the cache
+
+
+@pytest.mark.parametrize("change", ["completed", "deleted"])
+async def test_an_action_changed_between_the_two_queries_is_shown_as_it_is_now(
+    settings: Settings,
+    engine: AsyncEngine,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    tenant: Tenant,
+    monkeypatch: pytest.MonkeyPatch,
+    change: str,
+) -> None:
+    # Reads on PostgreSQL run in autocommit: another request can change an action after
+    # the feed's query listed it and before its JSON is loaded. Simulated here by doing
+    # that change inside the loader, with no cache so that every action is loaded.
+    app = worker_app(settings, engine, sessionmaker, 0)
+    async with client_for(app, tenant.key) as client:
+        application, _, _ = await interview_round(client)
+        thank_you = one(await actions_of(client, application["id"], AS_OF), "send_thank_you")
+        assert thank_you["status"] == "due"
+        real_loader = action_service.actions_by_ids
+
+        async def loader_after_a_change(
+            session: AsyncSession, tenant_id: str, ids: list[str]
+        ) -> Any:
+            if change == "completed":
+                await action_service.mark_action(
+                    session,
+                    tenant_id,
+                    thank_you["id"],
+                    MarkKind.DONE,
+                    at=datetime(2027, 1, 13, 13, tzinfo=UTC),
+                )
+            else:
+                await session.execute(delete(Action).where(Action.id == thank_you["id"]))
+            return await real_loader(session, tenant_id, ids)
+
+        monkeypatch.setattr(action_service, "actions_by_ids", loader_after_a_change)
+        response = await client.get(
+            "/v1/actions",
+            params={"as_of": AS_OF, "status": "due", "application_id": application["id"]},
+        )
+        assert response.status_code == 200
+        # Due when listed, done (or gone) when loaded: not shown as a due thank-you.
+        assert response.json() == {"data": [], "next_cursor": None}
+
+        monkeypatch.setattr(action_service, "actions_by_ids", real_loader)
+        everything = await actions_of(client, application["id"], AS_OF)
+        shown = [a for a in everything if a["id"] == thank_you["id"]]
+        if change == "completed":
+            assert [(a["status"], a["mark"]["kind"]) for a in shown] == [("done", "done")]
+        else:
+            assert shown == []
+
+
+async def test_the_workers_event_bookkeeping_changes_nothing_the_feed_shows(
+    client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    # The one Core update of actions bypasses the version the feed's cache is keyed by,
+    # so it must not touch anything the feed renders.
+    application, _, _ = await interview_round(client)
+    listed = await actions_of(client, application["id"], AS_OF)
+    async with sessionmaker() as session:
+        rows = (await session.execute(select(*Action.__table__.columns))).all()
+        before = {row.id: (row.version, actions_api.action_fields(row)) for row in rows}
+        now = datetime(2027, 2, 1, tzinfo=UTC)
+        await mark_time_events(session, [a["id"] for a in listed], now, overdue=False)
+        await mark_time_events(session, [a["id"] for a in listed], now, overdue=True)
+        rows = (await session.execute(select(*Action.__table__.columns))).all()
+        marked = {row.id: row.due_event_at for row in rows}
+        after = {row.id: (row.version, actions_api.action_fields(row)) for row in rows}
+    assert all(marked[a["id"]] is not None for a in listed)  # the update did happen
+    assert after == before
 
 
 def test_the_cache_keeps_the_latest_versions_it_has_room_for() -> None:

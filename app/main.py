@@ -42,6 +42,8 @@ def attach_database(app: FastAPI, engine: AsyncEngine) -> None:
     app.state.engine = engine
     app.state.sessionmaker = create_sessionmaker(engine)
     app.state.read_sessionmaker = create_sessionmaker(engine, read_only=True)
+    # create_sessionmaker's read_only sessions run in autocommit on PostgreSQL.
+    app.state.reads_autocommit = engine.dialect.name == "postgresql"
     app.state.write_sessionmaker = create_sessionmaker(engine, for_writes=True)
 
 

@@ -52,10 +52,16 @@ async def _session(request: Request) -> AsyncIterator[AsyncSession]:
             async with state.read_sessionmaker() as session:
                 yield session
                 # No explicit BEGIN for a read: the session begins with its first query,
-                # if any (a key found in the cache and no query costs no transaction at
-                # all). Whatever it did is committed as a write's would be, so a read
-                # that ever writes, through the ORM or not, loses nothing.
-                if session.in_transaction():
+                # if any. Whatever a read did is kept as a write's would be: on PostgreSQL
+                # reads run in autocommit, where each statement is committed as it runs,
+                # so only changes still staged in the session need a commit; elsewhere
+                # the transaction the first query began is committed.
+                if session.in_transaction() and (
+                    not getattr(state, "reads_autocommit", False)
+                    or session.new
+                    or session.dirty
+                    or session.deleted
+                ):
                     await session.commit()
     except IntegrityError as exc:
         # A concurrent request inserted the same unique value (say, an external_id) first.

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from app.api import actions, calendar, drafts, events, records, sync, system, webhooks
 from app.api.action_documents import ActionDocumentCache
 from app.api.docs import install_docs
-from app.api.errors import PROBLEM_JSON, Problem, install_error_handlers
+from app.api.errors import PROBLEM_JSON, Problem, install_error_handlers, problem_responses
 from app.api.idempotency import IdempotencyMiddleware
 from app.api.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from app.db.engine import create_engine, create_sessionmaker
@@ -101,15 +101,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     install_error_handlers(app)
     app.include_router(system.router)
-    # Routes are matched in order, one by one: the actions feed, the hottest read, comes
-    # before the thirty-odd record routes (no path of one router matches the other's).
-    app.include_router(actions.router)
-    app.include_router(records.router)
-    app.include_router(sync.router)
-    app.include_router(events.router)
-    app.include_router(drafts.router)
-    app.include_router(webhooks.router)
-    app.include_router(calendar.router)
+    # Every route below reads or writes the database, so each can answer 503 when no
+    # connection frees up in time. Routes are matched in order, one by one: the actions
+    # feed, the hottest read, comes before the thirty-odd record routes (no path of one
+    # router matches the other's).
+    database_busy = problem_responses(503)
+    for router in (
+        actions.router,
+        records.router,
+        sync.router,
+        events.router,
+        drafts.router,
+        webhooks.router,
+        calendar.router,
+    ):
+        app.include_router(router, responses=database_busy)
     install_docs(app)
 
     # Outermost last: the request context wraps everything, so even a 413 has an ID; the

@@ -53,6 +53,12 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(
         default=20, ge=1, le=200, description="PostgreSQL connections per process."
     )
+    db_pool_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        le=300,
+        description="How long a request waits for a free database connection before a 503.",
+    )
     auth_cache_seconds: float = Field(
         default=10.0,
         ge=0,

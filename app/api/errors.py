@@ -11,6 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.errors import AppError, FieldError
@@ -18,6 +19,7 @@ from app.observability import request_id_var
 
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_TYPE_BASE = "https://followup.dev/problems/"
+DATABASE_BUSY_RETRY_SECONDS = 1
 
 logger = logging.getLogger(__name__)
 
@@ -160,8 +162,23 @@ async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def _on_database_busy(request: Request, exc: Exception) -> JSONResponse:
+    # Every pooled connection stayed in use for the whole wait: the server is saturated,
+    # not broken, and the same request can succeed a moment later.
+    logger.warning("no database connection free for %s %s", request.method, request.url.path)
+    return problem_response(
+        request,
+        503,
+        slug="database-busy",
+        title="Service Unavailable",
+        detail="Every database connection is in use; retry after the Retry-After seconds.",
+        headers={"Retry-After": str(DATABASE_BUSY_RETRY_SECONDS)},
+    )
+
+
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AppError, _on_app_error)
+    app.add_exception_handler(PoolTimeout, _on_database_busy)
     app.add_exception_handler(RequestValidationError, _on_validation_error)
     app.add_exception_handler(StarletteHTTPException, _on_http_error)
     app.add_exception_handler(Exception, _on_unexpected)
@@ -178,7 +195,8 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         412: "The `If-Match` ETag no longer matches the resource.",
         413: "The request body is larger than the configured limit.",
         422: "A field failed validation; `errors` names each one.",
-        503: "The database is unreachable or its schema is not at head.",
+        503: "The database is unreachable, its schema is not at head, or every connection to "
+        "it is busy (then `Retry-After` says when to try again).",
     }
     return {
         status: {

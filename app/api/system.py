@@ -64,7 +64,7 @@ async def metrics(request: Request) -> Response:
     response_model=Me,
     tags=["system"],
     operation_id="get_me",
-    responses=problem_responses(401, 403),
+    responses=problem_responses(401, 403, 503),
 )
 async def me(principal: ReaderDep, session: SessionDep) -> Me:
     """Who the API key belongs to: a quick way to check a key works."""

@@ -21,7 +21,10 @@ WRITE_TRANSACTION_OPTION = "followup_write_transaction"
 def create_engine(settings: Settings, **overrides: Any) -> AsyncEngine:
     """An async engine for the configured database, tuned per backend."""
     url = settings.resolved_database_url
-    options: dict[str, Any] = {"pool_pre_ping": False}
+    options: dict[str, Any] = {
+        "pool_pre_ping": False,
+        "pool_timeout": settings.db_pool_timeout_seconds,
+    }
     if settings.is_sqlite:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         options["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}

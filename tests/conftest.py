@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -117,14 +118,21 @@ async def session(sessionmaker: async_sessionmaker[AsyncSession]) -> AsyncIterat
         yield session
 
 
-@pytest.fixture
-def app(settings: Settings, engine: AsyncEngine, sessionmaker: async_sessionmaker[AsyncSession]):  # type: ignore[no-untyped-def]
+def app_in_transaction(
+    settings: Settings, engine: AsyncEngine, sessionmaker: async_sessionmaker[AsyncSession]
+) -> Any:
+    """An app whose every request joins the test's rolled-back transaction."""
     application = create_app(settings)
     application.state.engine = engine
     application.state.sessionmaker = sessionmaker
     application.state.read_sessionmaker = sessionmaker
     application.state.write_sessionmaker = sessionmaker
     return application
+
+
+@pytest.fixture
+def app(settings: Settings, engine: AsyncEngine, sessionmaker: async_sessionmaker[AsyncSession]):  # type: ignore[no-untyped-def]
+    return app_in_transaction(settings, engine, sessionmaker)
 
 
 @dataclass(frozen=True)
@@ -198,10 +206,10 @@ async def scratch_database_url(test_database: TestDatabase, tmp_path: Path) -> A
         await _drop_postgres_database(admin_url, name)
 
 
-@pytest.fixture
-async def committed_app(settings: Settings, engine: AsyncEngine) -> AsyncIterator[Any]:
-    """An app whose requests really commit (for concurrency tests); its tenants are
-    deleted afterwards, which cascades to everything they own."""
+@asynccontextmanager
+async def committing_app(settings: Settings, engine: AsyncEngine) -> AsyncIterator[Any]:
+    """An app whose requests really commit; the tenants listed in its
+    `state.created_tenants` are deleted afterwards, with everything they own."""
     from sqlalchemy import delete, select
 
     from app.db.models import Candidate
@@ -222,3 +230,10 @@ async def committed_app(settings: Settings, engine: AsyncEngine) -> AsyncIterato
                 await remove_with_dependents(session, candidate)
         if created:
             await session.execute(delete(TenantRow).where(TenantRow.id.in_(created)))
+
+
+@pytest.fixture
+async def committed_app(settings: Settings, engine: AsyncEngine) -> AsyncIterator[Any]:
+    """An app whose requests really commit (for concurrency tests)."""
+    async with committing_app(settings, engine) as application:
+        yield application

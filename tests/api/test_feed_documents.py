@@ -19,12 +19,11 @@ from app.api import actions as actions_api
 from app.api.action_documents import ActionDocumentCache
 from app.db.models import Action
 from app.domain import MarkKind
-from app.main import create_app
 from app.repositories.webhooks import mark_time_events
 from app.services import actions as action_service
 from app.settings import Settings
 from tests.api.builders import actions_of, interview_round, one
-from tests.conftest import Tenant, client_for
+from tests.conftest import Tenant, app_in_transaction, client_for
 
 AS_OF = "2027-01-13T12:00:00Z"
 
@@ -45,11 +44,9 @@ def worker_app(
     cache_size: int,
 ) -> Any:
     """Another app on the same database, as a second worker process would be."""
-    application = create_app(settings.model_copy(update={"action_document_cache_size": cache_size}))
-    application.state.engine = engine
-    for name in ("sessionmaker", "read_sessionmaker", "write_sessionmaker"):
-        setattr(application.state, name, sessionmaker)
-    return application
+    return app_in_transaction(
+        settings.model_copy(update={"action_document_cache_size": cache_size}), engine, sessionmaker
+    )
 
 
 @pytest.mark.parametrize("cache_size", [0, 1, 20_000])

@@ -32,13 +32,12 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.db import models
-from app.main import create_app
 from app.services import webhooks
 from app.services.worker import Worker
 from app.settings import Settings
 from tests import conftest
 from tests.api.builders import all_pages, interview_round, one
-from tests.conftest import client_for, make_tenant
+from tests.conftest import app_in_transaction, client_for, committing_app, make_tenant
 from tests.services.test_ssrf import PUBLIC_V4, fake_dns
 
 ALL_TYPES = [
@@ -170,18 +169,6 @@ def loopback_settings(settings: Settings) -> Settings:
     )
 
 
-def app_with(
-    settings: Settings, engine: AsyncEngine, sessionmaker: async_sessionmaker[AsyncSession]
-) -> Any:
-    application = create_app(settings)
-    application.state.engine = engine
-    # As conftest's `app` fixture: every request joins the test's rolled-back transaction.
-    application.state.sessionmaker = sessionmaker
-    application.state.read_sessionmaker = sessionmaker
-    application.state.write_sessionmaker = sessionmaker
-    return application
-
-
 @pytest.fixture
 async def hooks_client(
     loopback_settings: Settings,
@@ -189,7 +176,9 @@ async def hooks_client(
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> AsyncIterator[httpx.AsyncClient]:
     tenant = await make_tenant(sessionmaker, loopback_settings)
-    async with client_for(app_with(loopback_settings, engine, sessionmaker), tenant.key) as client:
+    async with client_for(
+        app_in_transaction(loopback_settings, engine, sessionmaker), tenant.key
+    ) as client:
         yield client
 
 
@@ -503,7 +492,7 @@ async def test_dns_rebinding_is_refused_when_sending(
     fake_dns(monkeypatch, answers)
     guarded = settings.model_copy(update={"webhook_allow_http": True})  # private stays off
     tenant = await make_tenant(sessionmaker, guarded)
-    async with client_for(app_with(guarded, engine, sessionmaker), tenant.key) as client:
+    async with client_for(app_in_transaction(guarded, engine, sessionmaker), tenant.key) as client:
         endpoint = await new_endpoint(client, f"http://rebind.example.com:{receiver.port}/hook")
         await client.post(f"/v1/webhook-endpoints/{endpoint['id']}/ping")
         answers["rebind.example.com"] = ["127.0.0.1"]
@@ -667,26 +656,8 @@ async def committed_loopback_app(
     loopback_settings: Settings, engine: AsyncEngine
 ) -> AsyncIterator[Any]:
     """Like `committed_app` (real commits, tenants deleted afterwards), with loopback on."""
-    from sqlalchemy import delete
-
-    from app.db.models import Candidate
-    from app.db.models import Tenant as TenantRow
-    from app.main import attach_database
-    from app.repositories.records import remove_with_dependents
-
-    application = create_app(loopback_settings)
-    attach_database(application, engine)
-    created: list[str] = []
-    application.state.created_tenants = created
-    yield application
-    async with application.state.write_sessionmaker() as session, session.begin():
-        for tenant_id in created:
-            for candidate in await session.scalars(
-                select(Candidate).where(Candidate.tenant_id == tenant_id)
-            ):
-                await remove_with_dependents(session, candidate)
-        if created:
-            await session.execute(delete(TenantRow).where(TenantRow.id.in_(created)))
+    async with committing_app(loopback_settings, engine) as application:
+        yield application
 
 
 async def _all_sent(

@@ -17,10 +17,12 @@ from app.api import actions, calendar, drafts, events, records, sync, system, we
 from app.api.action_documents import ActionDocumentCache
 from app.api.docs import install_docs
 from app.api.errors import PROBLEM_JSON, Problem, install_error_handlers, problem_responses
+from app.api.feed_pages import FeedPageCache
 from app.api.idempotency import IdempotencyMiddleware
 from app.api.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from app.db.engine import create_engine, create_sessionmaker
 from app.db.migrations import ensure_at_head
+from app.db.notifications import ActionChangeListener, asyncpg_dsn
 from app.observability import Metrics
 from app.services.api_keys import PrincipalCache
 from app.settings import Settings, get_settings
@@ -54,13 +56,37 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         return
     settings: Settings = app.state.settings
     engine = create_engine(settings)
+    listener = None
     try:
         await ensure_at_head(engine)
         attach_database(app, engine)
+        listener = await listen_for_action_changes(app)
         _settle_garbage_collector()
         yield
     finally:
+        if listener is not None:
+            await listener.stop()
         await engine.dispose()
+
+
+async def listen_for_action_changes(app: FastAPI) -> ActionChangeListener | None:
+    """On PostgreSQL, keep the feed page cache told of every tenant whose actions change.
+
+    SQLite has no way to hear another process's writes, so there the cache stays off.
+    """
+    settings: Settings = app.state.settings
+    pages: FeedPageCache = app.state.feed_pages
+    if settings.is_sqlite or pages.capacity <= 0:
+        return None
+    listener = ActionChangeListener(
+        asyncpg_dsn(settings.resolved_database_url),
+        on_change=pages.tenant_changed,
+        on_listening=pages.listening_started,
+        on_lost=pages.listening_lost,
+        check_every=settings.feed_page_cache_seconds,
+    )
+    await listener.start()
+    return listener
 
 
 def _settle_garbage_collector() -> None:
@@ -97,6 +123,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.metrics = Metrics()
     app.state.principal_cache = PrincipalCache(ttl=settings.auth_cache_seconds)
     app.state.action_documents = ActionDocumentCache(settings.action_document_cache_size)
+    app.state.feed_pages = FeedPageCache(
+        settings.feed_page_cache_size, settings.feed_page_cache_seconds
+    )
     app.state.engine = None
 
     install_error_handlers(app)
@@ -107,6 +136,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # router matches the other's).
     database_busy = problem_responses(503)
     for router in (
+        actions.feed_router,
         actions.router,
         records.router,
         sync.router,

@@ -71,6 +71,20 @@ class Settings(BaseSettings):
         le=10_000_000,
         description="Actions whose feed JSON each process keeps rendered (about 1.3 KiB each).",
     )
+    feed_page_cache_size: int = Field(
+        default=256,
+        ge=0,
+        le=100_000,
+        description="Feed pages each process keeps ready to serve (about 60 KiB each; "
+        "PostgreSQL only, 0 turns it off).",
+    )
+    feed_page_cache_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        le=300,
+        description="The longest a cached feed page is served before it is read again, and how "
+        "often the connection that announces changes is checked.",
+    )
     idempotency_ttl_hours: int = Field(
         default=24, ge=1, le=24 * 30, description="How long an Idempotency-Key is remembered."
     )

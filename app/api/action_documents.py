@@ -51,22 +51,30 @@ def render_document(fields: Mapping[str, Any]) -> bytes:
     return to_json(fields)[:-1]
 
 
-def page_body(
+def page_parts(
     entries: Iterable[tuple[str, str]],
     documents: Mapping[str, bytes],
-    as_of: datetime,
     next_cursor: str | None,
-) -> bytes:
-    """The feed page: each (action ID, status) entry's document closed with its status and
-    ``as_of``."""
-    as_of_json = to_json(as_of)
-    endings: dict[str, bytes] = {}
-    parts = []
+) -> list[bytes]:
+    """The feed page as pieces that ``as_of``'s JSON joins into the whole body.
+
+    Each (action ID, status) entry's document is closed with its status and ``as_of``.
+    Everything but ``as_of`` is fixed for as long as no status changes, so a cached page
+    (app/api/feed_pages.py) is served again at a later moment by joining its pieces with
+    that moment: ``as_of_json.join(parts)``.
+    """
+    closings: dict[str, bytes] = {}
+    parts = [b'{"data":[']
     for action_id, status in entries:
-        ending = endings.get(status)
-        if ending is None:
-            ending = endings[status] = (
-                b',"status":"' + status.encode() + b'","as_of":' + as_of_json + b"}"
-            )
-        parts.append(documents[action_id] + ending)
-    return b'{"data":[' + b",".join(parts) + b'],"next_cursor":' + to_json(next_cursor) + b"}"
+        closing = closings.get(status)
+        if closing is None:
+            closing = closings[status] = b',"status":"' + status.encode() + b'","as_of":'
+        parts[-1] += (b"," if len(parts) > 1 else b"") + documents[action_id] + closing
+        parts.append(b"}")
+    parts[-1] += b'],"next_cursor":' + to_json(next_cursor) + b"}"
+    return parts
+
+
+def page_body(parts: list[bytes], as_of: datetime) -> bytes:
+    """The page's body at ``as_of`` from its :func:`page_parts`."""
+    return to_json(as_of).join(parts)

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Header, Query, Request, Response
 
 from app import domain
-from app.api.action_documents import ActionDocumentCache, page_body, render_document
+from app.api.action_documents import ActionDocumentCache, page_body, page_parts, render_document
 from app.api.deps import ReaderDep, SessionDep, WriterDep
 from app.api.errors import problem_responses
 from app.api.etags import ETAG_HEADER, IfMatch, check_if_match, set_etag
+from app.api.feed_pages import CachedFeedRoute, FeedPageCache
 from app.api.params import PageDep
 from app.db.base import utcnow
 from app.schemas import actions as schemas
@@ -20,6 +22,8 @@ from app.services import actions as service
 from app.services import records as record_service
 
 router = APIRouter(prefix="/v1")
+# The tenant-wide feed alone: its repeated requests are answered from stored pages.
+feed_router = APIRouter(prefix="/v1", route_class=CachedFeedRoute)
 
 READ_ERRORS = problem_responses(401, 403, 404, 422)
 WRITE_ERRORS = problem_responses(401, 403, 404, 422)
@@ -90,15 +94,23 @@ async def _feed(
     tenant_id: str,
     criteria: service.ActionFilter,
     page: Any,
+    *,
+    store: bool = False,
 ) -> Response:
     """A page of the feed, assembled from each action's JSON (the API's hottest path).
 
     The query returns only IDs, versions and statuses; each action's JSON comes from the
     process's cache when it holds that version, and is rendered from a second query for
-    those it does not. The route still declares `Page[ActionRead]` for OpenAPI, and a test
-    holds this shape to that schema.
+    those it does not. With ``store`` (a request for the current moment), the page is
+    also kept in the feed page cache until the tenant's next status change. The route
+    still declares `Page[ActionRead]` for OpenAPI, and a test holds this shape to that
+    schema.
     """
     cache: ActionDocumentCache = request.app.state.action_documents
+    pages: FeedPageCache = request.app.state.feed_pages
+    store = store and pages.live
+    # Read before the queries: a change announced while they run makes the page unfit.
+    generation = pages.generation(tenant_id)
     result = await service.feed(session, tenant_id, criteria, cursor=page.cursor, limit=page.limit)
     documents: dict[str, bytes] = {}
     statuses = {item.id: item.status for item in result.items}
@@ -109,6 +121,7 @@ async def _feed(
             missing[item.id] = item.version
         else:
             documents[item.id] = document
+    changed_meanwhile = False
     if missing:
         for row in await service.actions_by_ids(session, tenant_id, list(missing)):
             document = render_document(action_fields(row))
@@ -118,6 +131,7 @@ async def _feed(
                 # Changed between the two queries (reads on PostgreSQL run in autocommit,
                 # each query at its own moment): its status is told again from what is
                 # shown, and it leaves a page whose status filter it no longer meets.
+                changed_meanwhile = True
                 status = service.action_status(row, criteria.as_of)
                 if criteria.statuses and status not in criteria.statuses:
                     del documents[row.id]
@@ -125,11 +139,22 @@ async def _feed(
     # An action deleted (or, above, changed out of the filter) between the two queries is
     # left out: the page is shorter, and next_cursor still leads on from where it ended.
     entries = [(item.id, statuses[item.id]) for item in result.items if item.id in documents]
-    body = page_body(entries, documents, criteria.as_of, result.next_cursor)
-    return Response(body, media_type="application/json")
+    parts = page_parts(entries, documents, result.next_cursor)
+    if store and not changed_meanwhile and len(entries) == len(result.items):
+        valid_until = await service.next_status_change(session, tenant_id, criteria.as_of)
+        pages.put(
+            tenant_id,
+            request.scope["query_string"],
+            generation,
+            criteria.as_of,
+            valid_until,
+            parts,
+            time.monotonic(),
+        )
+    return Response(page_body(parts, criteria.as_of), media_type="application/json")
 
 
-@router.get(
+@feed_router.get(
     "/actions",
     response_model=Page[schemas.ActionRead],
     tags=["actions"],
@@ -157,11 +182,29 @@ async def list_actions(
     ] = None,
     due_before: Annotated[Timestamp | None, Query(description="Due strictly before.")] = None,
     due_after: Annotated[Timestamp | None, Query(description="Due at or after.")] = None,
+    # Read by CachedFeedRoute before this handler runs; declared here for OpenAPI.
+    cache_control: Annotated[
+        str | None,
+        Header(
+            alias="Cache-Control",
+            max_length=200,
+            description="`no-cache` reads the page from the database even when this "
+            "process holds it ready.",
+        ),
+    ] = None,
 ) -> Response:
     """Every action across the tenant, soonest due first, with its status at `as_of`.
 
     An indexed query on stored windows and marks: asking costs the same however many
-    candidates the tenant has, and never re-plans."""
+    candidates the tenant has, and never re-plans.
+
+    On PostgreSQL, a request for the current moment (no `as_of`) is answered again from a
+    page each server process keeps, for as long as it stays right: until any of the
+    tenant's actions changes, or the clock opens or closes a window or ends a snooze, and
+    for a few seconds at most. A change made through the same process shows at once; one
+    made through another, when the database announces it (normally within a
+    millisecond). Send `Cache-Control: no-cache` to read your own write back at once
+    whichever process answers."""
     criteria = service.ActionFilter(
         as_of=_as_of(as_of),
         statuses=status_ or (),
@@ -171,7 +214,7 @@ async def list_actions(
         due_before=due_before,
         due_after=due_after,
     )
-    return await _feed(request, session, principal.tenant_id, criteria, page)
+    return await _feed(request, session, principal.tenant_id, criteria, page, store=as_of is None)
 
 
 @router.get(

@@ -16,6 +16,8 @@ from app.errors import Conflict, Forbidden, InvalidInput, PreconditionFailed, Un
 from app.services.api_keys import Principal, Scope, authenticate_cached
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# Where a request's session keeps the caller's tenant, for what happens after the commit.
+TENANT_ID = "followup_tenant_id"
 
 
 # C0 control characters and DEL, except tab, line feed and carriage return. PostgreSQL
@@ -48,6 +50,12 @@ async def _session(request: Request) -> AsyncIterator[AsyncSession]:
         if request.method in WRITE_METHODS:
             async with state.write_sessionmaker() as session, session.begin():
                 yield session
+            # Committed: this process's stored feed pages of the caller's tenant are stale
+            # from now on, before the response leaves (other processes hear it from the
+            # database's notification).
+            tenant_id = session.info.get(TENANT_ID)
+            if tenant_id is not None:
+                state.feed_pages.tenant_changed(tenant_id)
         else:
             async with state.read_sessionmaker() as session:
                 yield session
@@ -96,6 +104,7 @@ async def _principal(
     )
     if principal is None:
         raise Unauthorized("The API key is malformed, unknown or revoked.")
+    session.info[TENANT_ID] = principal.tenant_id
     return principal
 
 

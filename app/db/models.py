@@ -207,6 +207,23 @@ class Action(TenantOwned, Base):
             postgresql_where=text("resolution IS NULL"),
             sqlite_where=text("resolution IS NULL"),
         ),
+        # With ix_actions_open_feed, when the tenant's next status change comes (a window
+        # opening or closing, a snooze ending) is three short index reads: how long a
+        # cached feed page stays right (app/api/feed_pages.py).
+        Index(
+            "ix_actions_open_available_from",
+            "tenant_id",
+            "available_from",
+            postgresql_where=text("resolution IS NULL"),
+            sqlite_where=text("resolution IS NULL"),
+        ),
+        Index(
+            "ix_actions_open_snoozed_until",
+            "tenant_id",
+            "snoozed_until",
+            postgresql_where=text("resolution IS NULL AND snoozed_until IS NOT NULL"),
+            sqlite_where=text("resolution IS NULL AND snoozed_until IS NOT NULL"),
+        ),
         Index("ix_actions_tenant_id_due_by_id", "tenant_id", "due_by", "id"),
         Index("ix_actions_candidate_id_due_by", "candidate_id", "due_by"),
         # The worker's time-driven events: only open actions it has not announced yet are

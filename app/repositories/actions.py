@@ -15,6 +15,7 @@ from sqlalchemy import (
     bindparam,
     case,
     false,
+    func,
     or_,
     select,
     tuple_,
@@ -167,6 +168,27 @@ async def feed(
         return PageResult(items=rows, next_cursor=None)
     last = rows[limit - 1]
     return PageResult(items=rows[:limit], next_cursor=encode_cursor([last.due_by, last.id]))
+
+
+async def next_status_change(
+    session: AsyncSession, tenant_id: str, as_of: datetime
+) -> datetime | None:
+    """The first moment after ``as_of`` at which any of the tenant's actions changes status
+    by the clock alone (a window opens or closes, a snooze ends), or None if none will.
+
+    Until then, every feed query of the tenant answers the same at any moment from
+    ``as_of`` on; only a change to its actions can alter it. Closed actions keep their
+    status whatever the time. Three index reads, one per kind of moment.
+    """
+    open_ = and_(Action.tenant_id == tenant_id, Action.resolution.is_(None))
+    moments = [
+        select(func.min(column)).where(open_, column > as_of).scalar_subquery()
+        for column in (Action.due_by, Action.available_from, Action.snoozed_until)
+    ]
+    connection = await session.connection()
+    row = (await connection.execute(select(*moments))).one()
+    upcoming = [moment for moment in row if moment is not None]
+    return min(upcoming) if upcoming else None
 
 
 async def by_ids(session: AsyncSession, tenant_id: str, action_ids: Sequence[str]) -> list[Any]:

@@ -114,3 +114,10 @@ async def feed(
         return await action_repo.feed(session, tenant_id, criteria, cursor=cursor, limit=limit)
     except InvalidCursor as exc:
         raise InvalidInput.on_field("query.cursor", str(exc), "invalid_cursor") from exc
+
+
+async def next_status_change(
+    session: AsyncSession, tenant_id: str, as_of: datetime
+) -> datetime | None:
+    """When the clock alone next changes a status among the tenant's actions (None: never)."""
+    return await action_repo.next_status_change(session, tenant_id, as_of)

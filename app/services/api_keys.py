@@ -125,6 +125,11 @@ class PrincipalCache:
         self._entries[digest] = (now + self.ttl, principal)
 
 
+def recently_verified(plaintext: str, secret_key: bytes, cache: PrincipalCache) -> Principal | None:
+    """The principal of a key verified less than ``cache.ttl`` seconds ago, else None."""
+    return cache.get(hash_secret(plaintext, secret_key), time.monotonic())
+
+
 async def authenticate_cached(
     session: AsyncSession, plaintext: str, secret_key: bytes, cache: PrincipalCache
 ) -> Principal | None:

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import itertools
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.db.models import Action
 from app.domain import ActionStatus, MarkKind
-from app.repositories.actions import ActionFilter, feed
+from app.repositories.actions import ActionFilter, feed, next_status_change
 from app.services.actions import action_status
 from app.services.planning import resolution_of
 from tests.api.builders import new_application
@@ -94,3 +95,68 @@ async def test_feed_status_matches_the_domain_for_every_combination(
             assert {item.id for item in filtered.items} == {
                 action_id for action_id, found in expected.items() if found is status
             }
+
+
+async def test_next_status_change_is_the_first_window_edge_or_snooze_end_after_as_of(
+    client: httpx.AsyncClient,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    tenant: Tenant,
+) -> None:
+    application = await new_application(client)
+
+    def action(number: int, **fields: Any) -> Action:
+        row = Action(
+            id=f"act_moment_{number}",
+            tenant_id=tenant.id,
+            application_id=application["id"],
+            candidate_id=application["candidate_id"],
+            key=f"E1:moment-{number}",
+            rule="E1",
+            type="confirm_interviewers",
+            channel="email",
+            title="t",
+            explanation="e",
+            guidance="g",
+            **fields,
+        )
+        row.resolution = resolution_of(row)
+        return row
+
+    async def next_change(tenant_id: str = tenant.id) -> datetime | None:
+        async with sessionmaker() as session:
+            return await next_status_change(session, tenant_id, AS_OF)
+
+    async def add(row: Action) -> None:
+        async with sessionmaker() as session, session.begin():
+            session.add(row)
+
+    assert await next_change() is None  # an application alone plans nothing
+    # Edges at or before as_of are behind it, so they do not count.
+    await add(action(1, available_from=AS_OF - 5 * HOUR, due_by=AS_OF))
+    assert await next_change() is None
+    await add(action(2, available_from=AS_OF - HOUR, due_by=AS_OF + 9 * HOUR))
+    assert await next_change() == AS_OF + 9 * HOUR
+    await add(action(3, available_from=AS_OF + 8 * HOUR, due_by=AS_OF + 20 * HOUR))
+    assert await next_change() == AS_OF + 8 * HOUR
+    snoozed = action(
+        4,
+        available_from=AS_OF - 2 * HOUR,
+        due_by=AS_OF - HOUR,
+        mark=MarkKind.SNOOZED.value,
+        marked_at=AS_OF - HOUR,
+        snoozed_until=AS_OF + 7 * HOUR,
+    )
+    await add(snoozed)
+    assert await next_change() == AS_OF + 7 * HOUR
+    # Closed actions keep their status whatever the time: their edges do not count.
+    closings: list[dict[str, Any]] = [
+        {"mark": MarkKind.DONE.value, "marked_at": AS_OF - HOUR},
+        {"mark": MarkKind.DISMISSED.value, "marked_at": AS_OF - HOUR},
+        {"obsolete_at": AS_OF - HOUR},
+        {"satisfied": True},
+    ]
+    for number, fields in enumerate(closings, start=5):
+        await add(action(number, available_from=AS_OF + HOUR, due_by=AS_OF + 2 * HOUR, **fields))
+    assert await next_change() == AS_OF + 7 * HOUR
+    # Nor do another tenant's.
+    assert await next_change("ten_someone_else") is None

@@ -1,0 +1,169 @@
+"""Feed pages kept ready per process, and served again until a change or the clock alters them.
+
+Clients (dashboards, ATS integrations) poll the same tenant's "what is due" over and over.
+A page of the feed depends on the tenant's actions and on the moment asked about
+(``as_of``), and on nothing else. So a page read for the current moment stays right:
+
+- until one of the tenant's actions changes. On PostgreSQL a trigger on ``actions``
+  announces each tenant a committed transaction changed, and every process listens
+  (app/db/notifications.py). This process's own writes count the moment they commit.
+- until the clock alone changes a status in the tenant (a window opens or closes, a snooze
+  ends): the page is kept only until the next such moment, read along with the page.
+- for ``feed_page_cache_seconds`` at most, in case a notification was lost while the
+  connection still seemed up.
+
+Within those bounds the same request (same tenant, same query string, no ``as_of``) is
+answered with the stored page at the current ``as_of``, before FastAPI resolves the route's
+dependencies and without a query: the key must be one verified in the last few seconds,
+as every route accepts, and carry the read scope. Everything else goes the normal way,
+which answers and stores the page for next time: a key not verified lately, a query not
+answered yet, an explicit ``as_of``, ``Cache-Control: no-cache``, a page past its time,
+and every request while the listening connection is down.
+
+A write made through another process reaches this cache when PostgreSQL delivers its
+notification, normally well within a millisecond of the commit. A client that must read
+such a write back at once sends ``Cache-Control: no-cache``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from fastapi import Request, Response
+from fastapi.routing import APIRoute
+from fastapi.security.utils import get_authorization_scheme_param
+
+from app.api.action_documents import page_body
+from app.db.base import utcnow
+from app.services.api_keys import Scope, recently_verified
+
+# (epoch, count of the tenant's changes): the epoch moves whenever changes may have been
+# missed (the listening connection lost or restarted), which drops every stored page.
+Generation = tuple[int, int]
+
+
+@dataclass(slots=True)
+class _Page:
+    generation: Generation
+    valid_from: datetime  # the as_of it was read at
+    valid_until: datetime | None  # the tenant's next status change after that (None: never)
+    expires: float  # time.monotonic() past which it is read again regardless
+    parts: list[bytes]  # joined by as_of's JSON into the body (action_documents.page_parts)
+
+
+class FeedPageCache:
+    """Feed pages by (tenant, query string), valid for one generation and a span of time."""
+
+    def __init__(self, capacity: int, max_age: float) -> None:
+        self.capacity = capacity
+        self.max_age = max_age
+        # Pages are only served and stored while changes are being listened to.
+        self.live = False
+        self._epoch = 0
+        self._changes: dict[str, int] = {}
+        self._pages: OrderedDict[tuple[str, bytes], _Page] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._pages)
+
+    def generation(self, tenant_id: str) -> Generation:
+        """Read this before querying: a page is stored only if it is still current after."""
+        return (self._epoch, self._changes.get(tenant_id, 0))
+
+    def tenant_changed(self, tenant_id: str) -> None:
+        """Some of the tenant's actions changed: its stored pages are stale."""
+        self._changes[tenant_id] = self._changes.get(tenant_id, 0) + 1
+
+    def listening_started(self) -> None:
+        """Changes are announced from now on; any made before may have gone unheard."""
+        self._forget_everything()
+        self.live = True
+
+    def listening_lost(self) -> None:
+        """Changes may go unheard until listening starts again: serve nothing until then."""
+        self.live = False
+        self._forget_everything()
+
+    def _forget_everything(self) -> None:
+        self._epoch += 1
+        self._changes.clear()
+        self._pages.clear()
+
+    def get(self, tenant_id: str, query: bytes, now: datetime, clock: float) -> list[bytes] | None:
+        """The parts of the page stored for this request, if it is still right at ``now``."""
+        if not self.live:
+            return None
+        key = (tenant_id, query)
+        page = self._pages.get(key)
+        if page is None:
+            return None
+        if (
+            page.generation != self.generation(tenant_id)
+            or clock >= page.expires
+            or now < page.valid_from
+            or (page.valid_until is not None and now >= page.valid_until)
+        ):
+            del self._pages[key]
+            return None
+        self._pages.move_to_end(key)
+        return page.parts
+
+    def put(
+        self,
+        tenant_id: str,
+        query: bytes,
+        generation: Generation,
+        valid_from: datetime,
+        valid_until: datetime | None,
+        parts: list[bytes],
+        clock: float,
+    ) -> None:
+        """Keep a page read at ``valid_from``, unless a change came since ``generation``."""
+        if not self.live or self.capacity <= 0 or generation != self.generation(tenant_id):
+            return
+        key = (tenant_id, query)
+        self._pages[key] = _Page(generation, valid_from, valid_until, clock + self.max_age, parts)
+        self._pages.move_to_end(key)
+        while len(self._pages) > self.capacity:
+            self._pages.popitem(last=False)
+
+
+def stored_page(request: Request) -> bytes | None:
+    """The body of a stored page that answers this request right now, or None."""
+    state = request.app.state
+    pages: FeedPageCache = state.feed_pages
+    if not pages.live:
+        return None
+    headers = request.headers
+    if "no-cache" in headers.get("cache-control", "").lower():
+        return None
+    # Parsed exactly as the route's HTTPBearer dependency parses it.
+    scheme, token = get_authorization_scheme_param(headers.get("authorization"))
+    if scheme.lower() != "bearer" or not token:
+        return None
+    principal = recently_verified(token, state.secret_key, state.principal_cache)
+    if principal is None or Scope.READ not in principal.scopes:
+        return None
+    now = utcnow()
+    parts = pages.get(principal.tenant_id, request.scope["query_string"], now, time.monotonic())
+    return None if parts is None else page_body(parts, now)
+
+
+class CachedFeedRoute(APIRoute):
+    """A route that answers from :class:`FeedPageCache` when it can, before its dependencies."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handle = super().get_route_handler()
+
+        async def handler(request: Request) -> Response:
+            body = stored_page(request)
+            if body is not None:
+                return Response(body, media_type="application/json")
+            return await handle(request)
+
+        return handler

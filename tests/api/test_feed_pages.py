@@ -1,0 +1,334 @@
+"""Feed pages answered again from the process's page cache, and only while they are right.
+
+Through the API: a repeated request costs no query; a write shows at once in the process
+that made it and, on PostgreSQL, in every other process once the database announces it
+(whatever made the change: the API, a cascade, plain SQL); the clock reading a window's
+edge makes the page be read again; other tenants, keys without the read scope, explicit
+``as_of`` and ``Cache-Control: no-cache`` never get a stored page; and while the
+listening connection is down, nothing is served from the cache.
+
+On SQLite no process hears another's writes, so the app never turns the cache on there
+(tested below); the tests that need no other process turn it on by hand, to check the rest
+of the behaviour on both databases.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import event, text, update
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from app.api.feed_pages import FeedPageCache
+from app.db.models import Action
+from app.db.notifications import APPLICATION_NAME
+from app.main import listen_for_action_changes
+from app.services import api_keys
+from app.settings import Settings
+from tests import conftest
+from tests.api.builders import interview_round
+from tests.conftest import client_for, committing_app, make_tenant
+
+FEED = "/v1/actions"
+
+
+@contextmanager
+def counting_statements(engine: AsyncEngine) -> Iterator[list[str]]:
+    """Every SQL statement the engine runs inside the block."""
+    statements: list[str] = []
+
+    def record(_connection: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", record)
+
+
+def cache_settings(settings: Settings) -> Settings:
+    # Keys stay verified for a minute, as the page cache answers only recently verified keys.
+    return settings.model_copy(update={"auth_cache_seconds": 60.0, "feed_page_cache_size": 64})
+
+
+@asynccontextmanager
+async def cached_app(
+    settings: Settings, engine: AsyncEngine, *, listen: bool
+) -> AsyncIterator[Any]:
+    """An app that commits, with the page cache on: told of other processes' changes by
+    PostgreSQL when ``listen``, otherwise only of its own writes."""
+    async with committing_app(cache_settings(settings), engine) as application:
+        listener = None
+        if listen:
+            listener = await listen_for_action_changes(application)
+            assert listener is not None and application.state.feed_pages.live
+        else:
+            application.state.feed_pages.listening_started()
+        try:
+            yield application
+        finally:
+            if listener is not None:
+                await listener.stop()
+
+
+async def new_tenant_client(application: Any, settings: Settings) -> httpx.AsyncClient:
+    tenant = await make_tenant(application.state.write_sessionmaker, cache_settings(settings))
+    application.state.created_tenants.append(tenant.id)
+    return client_for(application, tenant.key)
+
+
+async def wait_until(condition: Callable[[], bool], seconds: float = 5.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        await asyncio.sleep(0.01)
+
+
+def without_as_of(page: dict[str, Any]) -> dict[str, Any]:
+    data = [{k: v for k, v in item.items() if k != "as_of"} for item in page["data"]]
+    return {"data": data, "next_cursor": page["next_cursor"]}
+
+
+@pytest.fixture
+def postgres(test_database: conftest.TestDatabase) -> None:
+    if not test_database.is_postgres:
+        pytest.skip("hearing another process's writes needs PostgreSQL's LISTEN/NOTIFY")
+
+
+async def test_the_app_listens_for_changes_on_postgresql_and_keeps_the_cache_off_on_sqlite(
+    settings: Settings, engine: AsyncEngine, test_database: conftest.TestDatabase
+) -> None:
+    async with committing_app(cache_settings(settings), engine) as application:
+        listener = await listen_for_action_changes(application)
+        try:
+            assert (listener is not None) is test_database.is_postgres
+            assert application.state.feed_pages.live is test_database.is_postgres
+        finally:
+            if listener is not None:
+                await listener.stop()
+
+
+async def test_a_repeated_request_is_answered_without_a_query(
+    settings: Settings, engine: AsyncEngine
+) -> None:
+    async with (
+        cached_app(settings, engine, listen=False) as application,
+        await new_tenant_client(application, settings) as client,
+    ):
+        await interview_round(client)
+        with counting_statements(engine) as first_statements:
+            first = await client.get(FEED, params={"limit": 3})
+        with counting_statements(engine) as second_statements:
+            second = await client.get(FEED, params={"limit": 3})
+        fresh = await client.get(FEED, params={"limit": 3}, headers={"Cache-Control": "no-cache"})
+    assert first.status_code == second.status_code == 200
+    assert first_statements and not second_statements
+    assert len(first.json()["data"]) == 3 and first.json()["next_cursor"]
+    assert without_as_of(second.json()) == without_as_of(first.json())
+    assert without_as_of(fresh.json()) == without_as_of(first.json())
+    # The stored page is answered for the moment of the request, not the one it was read at.
+    first_as_of = {item["as_of"] for item in first.json()["data"]}
+    second_as_of = {item["as_of"] for item in second.json()["data"]}
+    assert len(second_as_of) == 1 and second_as_of != first_as_of
+    assert second_as_of.pop() > first_as_of.pop()
+
+
+async def test_a_write_shows_at_once_in_the_process_that_made_it(
+    settings: Settings, engine: AsyncEngine
+) -> None:
+    async with (
+        cached_app(settings, engine, listen=False) as application,
+        await new_tenant_client(application, settings) as client,
+    ):
+        await interview_round(client)
+        before = (await client.get(FEED)).json()["data"]
+        target = before[0]
+        assert target["status"] != "done"
+        marked = await client.post(f"{FEED}/{target['id']}/complete", json={})
+        assert marked.status_code == 200, marked.text
+        with counting_statements(engine) as statements:
+            after = (await client.get(FEED)).json()["data"]
+    assert statements, "the page was served from before the write"
+    assert {item["id"]: item["status"] for item in after}[target["id"]] == "done"
+
+
+async def test_another_process_hears_of_every_kind_of_change(
+    postgres: None, settings: Settings, engine: AsyncEngine
+) -> None:
+    async with (
+        cached_app(settings, engine, listen=True) as reader,
+        cached_app(settings, engine, listen=True) as writer,
+    ):
+        tenant = await make_tenant(writer.state.write_sessionmaker, cache_settings(settings))
+        writer.state.created_tenants.append(tenant.id)
+        pages: FeedPageCache = reader.state.feed_pages
+        async with client_for(reader, tenant.key) as read, client_for(writer, tenant.key) as write:
+            application, _, _ = await interview_round(write)
+
+            async def feed_after_announcement(change: Any) -> list[dict[str, Any]]:
+                await read.get(FEED)  # stored in the reader's cache
+                assert (await read.get(FEED)).json() and len(pages) == 1
+                generation = pages.generation(tenant.id)
+                await change()
+                await wait_until(lambda: pages.generation(tenant.id) != generation)
+                response = await read.get(FEED)
+                assert response.status_code == 200
+                return list(response.json()["data"])
+
+            # Through the API of another process.
+            first = (await read.get(FEED)).json()["data"][0]
+
+            async def complete() -> None:
+                response = await write.post(f"{FEED}/{first['id']}/complete", json={})
+                assert response.status_code == 200
+
+            data = await feed_after_announcement(complete)
+            assert {item["id"]: item["status"] for item in data}[first["id"]] == "done"
+
+            # By plain SQL, outside the app altogether.
+            async def retitle() -> None:
+                async with engine.begin() as connection:
+                    await connection.execute(
+                        update(Action)
+                        .where(Action.id == first["id"])
+                        .values(title="Retitled by hand", version=Action.version + 1)
+                    )
+
+            data = await feed_after_announcement(retitle)
+            assert {item["id"]: item["title"] for item in data}[first["id"]] == "Retitled by hand"
+
+            # By a cascade: deleting the application deletes its actions in the database.
+            async def delete_application() -> None:
+                response = await write.delete(f"/v1/applications/{application['id']}")
+                assert response.status_code == 204
+
+            assert await feed_after_announcement(delete_application) == []
+
+
+async def test_a_window_opening_makes_the_page_be_read_again(
+    settings: Settings, engine: AsyncEngine
+) -> None:
+    async with (
+        cached_app(settings, engine, listen=False) as application,
+        await new_tenant_client(application, settings) as client,
+    ):
+        # The thank-you's window opens when the interview ends, two seconds from now.
+        now = datetime.now(UTC)
+        ends = now + timedelta(seconds=2)
+        await interview_round(
+            client,
+            start=(now - timedelta(hours=1)).isoformat(),
+            end=ends.isoformat(),
+        )
+        due = {"status": "due", "type": "send_thank_you"}
+        before = (await client.get(FEED, params=due)).json()["data"]
+        with counting_statements(engine) as cached:
+            assert (await client.get(FEED, params=due)).json()["data"] == [] == before
+        assert not cached
+        await asyncio.sleep(max((ends - datetime.now(UTC)).total_seconds(), 0) + 0.05)
+        with counting_statements(engine) as reread:
+            after = (await client.get(FEED, params=due)).json()["data"]
+    assert reread
+    assert [item["type"] for item in after] == ["send_thank_you"]
+
+
+async def test_stored_pages_go_only_to_their_tenant_and_to_keys_that_may_read(
+    settings: Settings, engine: AsyncEngine
+) -> None:
+    async with (
+        cached_app(settings, engine, listen=False) as application,
+        await new_tenant_client(application, settings) as owner,
+        await new_tenant_client(application, settings) as stranger,
+    ):
+        owner_tenant = application.state.created_tenants[0]
+        await interview_round(owner)
+        stored = (await owner.get(FEED)).json()
+        assert stored["data"]
+        assert without_as_of((await owner.get(FEED)).json()) == without_as_of(stored)
+        assert (await stranger.get(FEED)).json()["data"] == []
+
+        async with application.state.write_sessionmaker() as session, session.begin():
+            write_only = await api_keys.issue_key(
+                session, owner_tenant, settings.resolved_secret_key(), scopes=["write"]
+            )
+        async with client_for(application, write_only.plaintext) as writer:
+            # Verified once (a write it may make), then refused the stored page.
+            assert (await writer.get(FEED)).status_code == 403
+            assert (await writer.get(FEED)).status_code == 403
+        async with client_for(application, "fu_live_000000000000_" + "0" * 48) as unknown:
+            assert (await unknown.get(FEED)).status_code == 401
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"as_of": "2027-01-13T12:00:00Z"},
+        {"as%5Fof": "2027-01-13T12:00:00Z"},  # the name percent-encoded: still an as_of
+    ],
+)
+async def test_an_explicit_moment_is_never_stored(
+    settings: Settings, engine: AsyncEngine, query: dict[str, str]
+) -> None:
+    async with (
+        cached_app(settings, engine, listen=False) as application,
+        await new_tenant_client(application, settings) as client,
+    ):
+        await interview_round(client)
+        path = FEED + "?" + "&".join(f"{k}={v}" for k, v in query.items())
+        first = await client.get(path)
+        with counting_statements(engine) as statements:
+            second = await client.get(path)
+    assert first.status_code == second.status_code == 200
+    assert statements
+    assert {item["as_of"] for item in second.json()["data"]} == {"2027-01-13T12:00:00Z"}
+    assert len(application.state.feed_pages) == 0
+
+
+async def test_no_cache_reads_the_database(settings: Settings, engine: AsyncEngine) -> None:
+    async with (
+        cached_app(settings, engine, listen=False) as application,
+        await new_tenant_client(application, settings) as client,
+    ):
+        await interview_round(client)
+        await client.get(FEED)
+        with counting_statements(engine) as statements:
+            response = await client.get(FEED, headers={"Cache-Control": "no-cache"})
+    assert response.status_code == 200 and response.json()["data"]
+    assert statements
+
+
+async def test_a_lost_listener_drops_every_page_and_comes_back(
+    postgres: None, settings: Settings, engine: AsyncEngine
+) -> None:
+    async with cached_app(settings, engine, listen=True) as application:
+        pages: FeedPageCache = application.state.feed_pages
+        async with await new_tenant_client(application, settings) as client:
+            tenant_id = application.state.created_tenants[0]
+            await interview_round(client)
+            await client.get(FEED)
+            assert len(pages) == 1
+            epoch = pages.generation(tenant_id)[0]
+            async with engine.begin() as connection:
+                terminated = await connection.scalar(
+                    text(
+                        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                        "WHERE datname = current_database() AND application_name = :name"
+                    ),
+                    {"name": APPLICATION_NAME},
+                )
+            assert terminated == 1
+            # Lost (nothing served while down: see the unit tests), then listening again.
+            await wait_until(lambda: pages.generation(tenant_id)[0] >= epoch + 2 and pages.live)
+            assert len(pages) == 0
+            await client.get(FEED)
+            with counting_statements(engine) as statements:
+                assert (await client.get(FEED)).status_code == 200
+            assert not statements

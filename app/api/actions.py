@@ -13,7 +13,7 @@ from app.api.action_documents import ActionDocumentCache, page_body, page_parts,
 from app.api.deps import ReaderDep, SessionDep, WriterDep
 from app.api.errors import problem_responses
 from app.api.etags import ETAG_HEADER, IfMatch, check_if_match, set_etag
-from app.api.feed_pages import CachedFeedRoute, FeedPageCache
+from app.api.feed_pages import CachedFeedRoute, FeedPageCache, wants_fresh
 from app.api.params import PageDep
 from app.db.base import utcnow
 from app.schemas import actions as schemas
@@ -182,14 +182,14 @@ async def list_actions(
     ] = None,
     due_before: Annotated[Timestamp | None, Query(description="Due strictly before.")] = None,
     due_after: Annotated[Timestamp | None, Query(description="Due at or after.")] = None,
-    # Read by CachedFeedRoute before this handler runs; declared here for OpenAPI.
+    # Also read by CachedFeedRoute, before this handler runs.
     cache_control: Annotated[
         str | None,
         Header(
             alias="Cache-Control",
             max_length=200,
             description="`no-cache` reads the page from the database even when this "
-            "process holds it ready.",
+            "process holds it ready (and does not keep it).",
         ),
     ] = None,
 ) -> Response:
@@ -214,7 +214,9 @@ async def list_actions(
         due_before=due_before,
         due_after=due_after,
     )
-    return await _feed(request, session, principal.tenant_id, criteria, page, store=as_of is None)
+    # A no-cache request is not stored either: storing costs a query it did not ask for.
+    store = as_of is None and not wants_fresh(cache_control)
+    return await _feed(request, session, principal.tenant_id, criteria, page, store=store)
 
 
 @router.get(

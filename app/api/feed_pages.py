@@ -133,6 +133,11 @@ class FeedPageCache:
             self._pages.popitem(last=False)
 
 
+def wants_fresh(cache_control: str | None) -> bool:
+    """Whether the request's Cache-Control asks for a page read from the database."""
+    return cache_control is not None and "no-cache" in cache_control.lower()
+
+
 def stored_page(request: Request) -> bytes | None:
     """The body of a stored page that answers this request right now, or None."""
     state = request.app.state
@@ -140,7 +145,7 @@ def stored_page(request: Request) -> bytes | None:
     if not pages.live:
         return None
     headers = request.headers
-    if "no-cache" in headers.get("cache-control", "").lower():
+    if wants_fresh(headers.get("cache-control")):
         return None
     # Parsed exactly as the route's HTTPBearer dependency parses it.
     scheme, token = get_authorization_scheme_param(headers.get("authorization"))

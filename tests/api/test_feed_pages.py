@@ -301,8 +301,11 @@ async def test_no_cache_reads_the_database(settings: Settings, engine: AsyncEngi
         await client.get(FEED)
         with counting_statements(engine) as statements:
             response = await client.get(FEED, headers={"Cache-Control": "no-cache"})
-    assert response.status_code == 200 and response.json()["data"]
-    assert statements
+        assert response.status_code == 200 and response.json()["data"]
+        assert statements
+        # Nor is a no-cache answer kept: the query for the next status change is skipped.
+        await client.get(FEED, params={"limit": 7}, headers={"Cache-Control": "No-Cache"})
+        assert len(application.state.feed_pages) == 1
 
 
 async def test_a_lost_listener_drops_every_page_and_comes_back(

@@ -134,8 +134,9 @@ async def feed(
 ) -> PageResult[Any]:
     """A page of the tenant's actions in due order, filtered by status at ``as_of`` and more.
 
-    Items are slim rows: ``id``, ``due_by``, ``version`` (which changes whenever anything
-    shown about the action does) and ``status`` at ``as_of``; :func:`by_ids` loads whole
+    Items are slim rows ``(id, due_by, version, status)``, in that order: ``version``
+    changes whenever anything shown about the action does, ``status`` is the one at
+    ``as_of``; :func:`by_ids` loads whole
     ones. Raises InvalidCursor for a cursor this API did not issue.
     """
     after = decode_cursor(cursor, FEED_ORDER) if cursor else None

@@ -78,6 +78,10 @@ class FeedPageCache:
     def tenant_changed(self, tenant_id: str) -> None:
         """Some of the tenant's actions changed: its stored pages are stale."""
         self._changes[tenant_id] = self._changes.get(tenant_id, 0) + 1
+        # Dropped now rather than when next asked for, so that what a candidate's erasure
+        # removed does not linger in memory (a few hundred keys to look at, at most).
+        for key in [key for key in self._pages if key[0] == tenant_id]:
+            del self._pages[key]
 
     def listening_started(self) -> None:
         """Changes are announced from now on; any made before may have gone unheard."""

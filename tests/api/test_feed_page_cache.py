@@ -53,6 +53,7 @@ def test_a_change_to_the_tenant_makes_its_pages_stale_and_no_other_tenants() -> 
     store(cache, "ten_a")
     store(cache, "ten_b")
     cache.tenant_changed("ten_a")
+    assert len(cache) == 1  # ten_a's page is gone from memory at once
     assert cache.get("ten_a", b"status=due", READ_AT, CLOCK) is None
     assert cache.get("ten_b", b"status=due", READ_AT, CLOCK) == PARTS
 

@@ -22,7 +22,7 @@ from app.api.idempotency import IdempotencyMiddleware
 from app.api.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from app.db.engine import create_engine, create_sessionmaker
 from app.db.migrations import ensure_at_head
-from app.db.notifications import ActionChangeListener, asyncpg_dsn
+from app.db.notifications import ActionChangeListener, connect_arguments
 from app.observability import Metrics
 from app.services.api_keys import PrincipalCache
 from app.settings import Settings, get_settings
@@ -72,15 +72,18 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 async def listen_for_action_changes(app: FastAPI) -> ActionChangeListener | None:
     """On PostgreSQL, keep the feed page cache told of every tenant whose actions change.
 
-    SQLite has no way to hear another process's writes, so there the cache stays off.
+    SQLite has no way to hear another process's writes, so there the cache stays off. So
+    it does when keys are verified on every request (``auth_cache_seconds`` 0): a stored
+    page is only ever served to a key verified lately, so none would be.
     """
     settings: Settings = app.state.settings
     pages: FeedPageCache = app.state.feed_pages
-    if settings.is_sqlite or pages.capacity <= 0:
+    if settings.is_sqlite or pages.capacity <= 0 or settings.auth_cache_seconds <= 0:
         return None
     listener = ActionChangeListener(
-        asyncpg_dsn(settings.resolved_database_url),
+        connect_arguments(app.state.engine),
         on_change=pages.tenant_changed,
+        on_everything=pages.everything_changed,
         on_listening=pages.listening_started,
         on_lost=pages.listening_lost,
         check_every=settings.feed_page_cache_seconds,

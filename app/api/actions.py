@@ -13,7 +13,7 @@ from app.api.action_documents import ActionDocumentCache, page_body, page_parts,
 from app.api.deps import ReaderDep, SessionDep, WriterDep
 from app.api.errors import problem_responses
 from app.api.etags import ETAG_HEADER, IfMatch, check_if_match, set_etag
-from app.api.feed_pages import CachedFeedRoute, FeedPageCache, wants_fresh
+from app.api.feed_pages import CachedFeedRoute, FeedPageCache, page_key, wants_fresh
 from app.api.params import PageDep
 from app.db.base import utcnow
 from app.schemas import actions as schemas
@@ -147,8 +147,7 @@ async def _feed(
     if store and not changed_meanwhile and len(entries) == len(result.items):
         valid_until = await service.next_status_change(session, tenant_id, criteria.as_of)
         pages.put(
-            tenant_id,
-            request.scope["query_string"],
+            page_key(tenant_id, request),
             generation,
             criteria.as_of,
             valid_until,
@@ -191,9 +190,9 @@ async def list_actions(
         str | None,
         Header(
             alias="Cache-Control",
-            max_length=200,
-            description="`no-cache` reads the page from the database even when this "
-            "process holds it ready (and does not keep it).",
+            description="`no-cache` (or `no-store`, or `max-age=0`; or `Pragma: no-cache`) "
+            "reads the page from the database even when this process holds it ready, and "
+            "does not keep it.",
         ),
     ] = None,
 ) -> Response:
@@ -219,7 +218,7 @@ async def list_actions(
         due_after=due_after,
     )
     # A no-cache request is not stored either: storing costs a query it did not ask for.
-    store = as_of is None and not wants_fresh(cache_control)
+    store = as_of is None and not wants_fresh(cache_control, request.headers.get("pragma"))
     return await _feed(request, session, principal.tenant_id, criteria, page, store=store)
 
 

@@ -56,8 +56,12 @@ class _Page:
     parts: list[bytes]  # joined by as_of's JSON into the body (action_documents.page_parts)
 
 
+PageKey = tuple[str, str, bytes]  # tenant, path, raw query string
+
+
 class FeedPageCache:
-    """Feed pages by (tenant, query string), valid for one generation and a span of time."""
+    """Feed pages by (tenant, path, query string), valid for one generation and a span of
+    time, least recently used first out."""
 
     def __init__(self, capacity: int, max_age: float) -> None:
         self.capacity = capacity
@@ -66,7 +70,8 @@ class FeedPageCache:
         self.live = False
         self._epoch = 0
         self._changes: dict[str, int] = {}
-        self._pages: OrderedDict[tuple[str, bytes], _Page] = OrderedDict()
+        self._pages: OrderedDict[PageKey, _Page] = OrderedDict()
+        self._keys_by_tenant: dict[str, set[PageKey]] = {}
 
     def __len__(self) -> int:
         return len(self._pages)
@@ -77,50 +82,54 @@ class FeedPageCache:
 
     def tenant_changed(self, tenant_id: str) -> None:
         """Some of the tenant's actions changed: its stored pages are stale."""
+        if len(self._changes) >= max(4 * self.capacity, 10_000) and tenant_id not in self._changes:
+            # Counts are kept per tenant only so that a query in flight can tell a change
+            # came; rather than let them grow with every tenant ever heard of, start over.
+            self.everything_changed()
         self._changes[tenant_id] = self._changes.get(tenant_id, 0) + 1
         # Dropped now rather than when next asked for, so that what a candidate's erasure
-        # removed does not linger in memory (a few hundred keys to look at, at most).
-        for key in [key for key in self._pages if key[0] == tenant_id]:
+        # removed does not linger in memory.
+        for key in self._keys_by_tenant.pop(tenant_id, ()):
             del self._pages[key]
+
+    def everything_changed(self) -> None:
+        """Any tenant's actions may have changed (the table was truncated, say)."""
+        self._epoch += 1
+        self._changes.clear()
+        self._pages.clear()
+        self._keys_by_tenant.clear()
 
     def listening_started(self) -> None:
         """Changes are announced from now on; any made before may have gone unheard."""
-        self._forget_everything()
+        self.everything_changed()
         self.live = True
 
     def listening_lost(self) -> None:
         """Changes may go unheard until listening starts again: serve nothing until then."""
         self.live = False
-        self._forget_everything()
+        self.everything_changed()
 
-    def _forget_everything(self) -> None:
-        self._epoch += 1
-        self._changes.clear()
-        self._pages.clear()
-
-    def get(self, tenant_id: str, query: bytes, now: datetime, clock: float) -> list[bytes] | None:
-        """The parts of the page stored for this request, if it is still right at ``now``."""
+    def get(self, key: PageKey, now: datetime, clock: float) -> list[bytes] | None:
+        """The parts of the page stored under ``key``, if it is still right at ``now``."""
         if not self.live:
             return None
-        key = (tenant_id, query)
         page = self._pages.get(key)
         if page is None:
             return None
         if (
-            page.generation != self.generation(tenant_id)
+            page.generation != self.generation(key[0])
             or clock >= page.expires
             or now < page.valid_from
             or (page.valid_until is not None and now >= page.valid_until)
         ):
-            del self._pages[key]
+            self._drop(key)
             return None
         self._pages.move_to_end(key)
         return page.parts
 
     def put(
         self,
-        tenant_id: str,
-        query: bytes,
+        key: PageKey,
         generation: Generation,
         valid_from: datetime,
         valid_until: datetime | None,
@@ -128,18 +137,39 @@ class FeedPageCache:
         clock: float,
     ) -> None:
         """Keep a page read at ``valid_from``, unless a change came since ``generation``."""
+        tenant_id = key[0]
         if not self.live or self.capacity <= 0 or generation != self.generation(tenant_id):
             return
-        key = (tenant_id, query)
         self._pages[key] = _Page(generation, valid_from, valid_until, clock + self.max_age, parts)
         self._pages.move_to_end(key)
+        self._keys_by_tenant.setdefault(tenant_id, set()).add(key)
         while len(self._pages) > self.capacity:
-            self._pages.popitem(last=False)
+            self._drop(next(iter(self._pages)))
+
+    def _drop(self, key: PageKey) -> None:
+        del self._pages[key]
+        keys = self._keys_by_tenant.get(key[0])
+        if keys is not None:
+            keys.discard(key)
+            if not keys:
+                del self._keys_by_tenant[key[0]]
 
 
-def wants_fresh(cache_control: str | None) -> bool:
-    """Whether the request's Cache-Control asks for a page read from the database."""
-    return cache_control is not None and "no-cache" in cache_control.lower()
+def page_key(tenant_id: str, request: Request) -> PageKey:
+    """Where a request's page is kept: its tenant, path and exact query string."""
+    return (tenant_id, request.scope["path"], request.scope["query_string"])
+
+
+def wants_fresh(cache_control: str | None, pragma: str | None = None) -> bool:
+    """Whether the request asks for a page read from the database: ``Cache-Control:
+    no-cache`` (or ``no-store``, or ``max-age=0``, as browsers send on reload), or the
+    older ``Pragma: no-cache``."""
+    if pragma is not None and "no-cache" in pragma.lower():
+        return True
+    if cache_control is None:
+        return False
+    directives = {part.strip().replace(" ", "") for part in cache_control.lower().split(",")}
+    return bool(directives & {"no-cache", "no-store", "max-age=0"})
 
 
 def stored_page(request: Request) -> bytes | None:
@@ -149,7 +179,7 @@ def stored_page(request: Request) -> bytes | None:
     if not pages.live:
         return None
     headers = request.headers
-    if wants_fresh(headers.get("cache-control")):
+    if wants_fresh(headers.get("cache-control"), headers.get("pragma")):
         return None
     # Parsed exactly as the route's HTTPBearer dependency parses it.
     scheme, token = get_authorization_scheme_param(headers.get("authorization"))
@@ -159,7 +189,7 @@ def stored_page(request: Request) -> bytes | None:
     if principal is None or Scope.READ not in principal.scopes:
         return None
     now = utcnow()
-    parts = pages.get(principal.tenant_id, request.scope["query_string"], now, time.monotonic())
+    parts = pages.get(page_key(principal.tenant_id, request), now, time.monotonic())
     return None if parts is None else page_body(parts, now)
 
 

@@ -1,13 +1,18 @@
 """Listening on PostgreSQL for the tenants whose actions changed.
 
-A trigger on ``actions`` (migration 5b8e1c2d4f60) sends ``NOTIFY followup_actions,
-'<tenant id>'`` for every tenant a statement touched, delivered when its transaction
-commits. Each API process keeps one connection of its own (outside the pool) listening to
-that channel, and hands each tenant to ``on_change``.
+Triggers on ``actions`` (migration 5b8e1c2d4f60) send ``NOTIFY followup_actions,
+'<tenant id>'`` for every tenant a statement touched, and ``'*'`` when the table is
+truncated; PostgreSQL delivers them when the transaction commits. Each API process keeps
+one connection of its own (outside the pool) listening to that channel, and hands each
+tenant to ``on_change`` (``on_everything`` for ``'*'``).
 
 A notification sent while nobody listens is gone, so ``on_lost`` is called as soon as the
-connection is known to be down (it closed, or a periodic check failed), before it is
-opened again with a growing pause; ``on_listening`` once ``LISTEN`` is in effect again.
+connection is known to be down, before it is opened again with a growing pause, and
+``on_listening`` once ``LISTEN`` is in effect again. Every ``check_every`` seconds the
+listener sends itself a notification and must hear it back within that time: a
+connection that still answers queries but no longer delivers notifications counts as
+down. It also refuses to count as listening where the triggers are missing (a database
+restored without them, say), since nothing would ever be announced.
 """
 
 from __future__ import annotations
@@ -15,24 +20,38 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import secrets
 from collections.abc import Callable
 from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]
-from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 CHANNEL = "followup_actions"
+EVERYTHING = "*"  # the payload of a TRUNCATE
+TRIGGERS = (
+    "actions_notify_insert",
+    "actions_notify_update",
+    "actions_notify_delete",
+    "actions_notify_truncate",
+)
 # How the listening connection shows in pg_stat_activity.
 APPLICATION_NAME = "followup-listener"
+CONNECT_TIMEOUT_SECONDS = 10.0
 MAX_RETRY_PAUSE_SECONDS = 30.0
+# Connection options SQLAlchemy's asyncpg dialect reads itself rather than pass to asyncpg.
+_SQLALCHEMY_ONLY = ("prepared_statement_cache_size", "prepared_statement_name_func")
 
 logger = logging.getLogger("followup.notifications")
 
 
-def asyncpg_dsn(database_url: str) -> str:
-    """The libpq-style DSN asyncpg takes, from this app's SQLAlchemy URL."""
-    url = make_url(database_url)
-    return url.set(drivername="postgresql").render_as_string(hide_password=False)
+def connect_arguments(engine: AsyncEngine) -> dict[str, Any]:
+    """What ``asyncpg.connect`` needs to reach the engine's database, as the engine does
+    (TLS and multi-host options in the URL included)."""
+    _, arguments = engine.dialect.create_connect_args(engine.url)
+    for name in _SQLALCHEMY_ONLY:
+        arguments.pop(name, None)
+    return dict(arguments)
 
 
 class ActionChangeListener:
@@ -40,38 +59,43 @@ class ActionChangeListener:
 
     def __init__(
         self,
-        dsn: str,
+        connect: dict[str, Any],
         *,
         on_change: Callable[[str], None],
+        on_everything: Callable[[], None],
         on_listening: Callable[[], None],
         on_lost: Callable[[], None],
         check_every: float,
     ) -> None:
-        self._dsn = dsn
+        self._connect = connect
         self._on_change = on_change
+        self._on_everything = on_everything
         self._on_listening = on_listening
         self._on_lost = on_lost
         self._check_every = check_every
         self._task: asyncio.Task[None] | None = None
         self._connection: asyncpg.Connection | None = None
+        self._probe = ""
+        self._probe_heard = asyncio.Event()
         self.listening = asyncio.Event()
+        self._first_attempt_over = asyncio.Event()
 
     async def start(self) -> None:
-        """Begin listening in the background, waiting a little for the first LISTEN.
+        """Begin listening in the background, once the first attempt succeeded or failed.
 
-        A database that does not answer in time is not fatal: requests are then served
-        without the page cache until the connection succeeds.
+        Failing is not fatal: requests are then served without the page cache until a
+        later attempt succeeds.
         """
         self._task = asyncio.create_task(self._run(), name="followup-action-changes")
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self.listening.wait(), self._check_every)
+            await asyncio.wait_for(self._first_attempt_over.wait(), 2 * CONNECT_TIMEOUT_SECONDS)
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+                await task
 
     async def _run(self) -> None:
         pause = 0.1
@@ -79,14 +103,17 @@ class ActionChangeListener:
             dropped = asyncio.Event()
             try:
                 self._connection = await asyncpg.connect(
-                    self._dsn,
-                    timeout=self._check_every,
+                    **self._connect,
+                    timeout=CONNECT_TIMEOUT_SECONDS,
                     server_settings={"application_name": APPLICATION_NAME},
                 )
                 self._connection.add_termination_listener(_setter(dropped))
+                await self._require_triggers()
                 await self._connection.add_listener(CHANNEL, self._notified)
+                await self._check()  # heard end to end before anything is served
                 self._on_listening()
                 self.listening.set()
+                self._first_attempt_over.set()
                 pause = 0.1
                 await self._watch(dropped)
             except asyncio.CancelledError:
@@ -96,30 +123,63 @@ class ActionChangeListener:
             finally:
                 self.listening.clear()
                 self._on_lost()
-                await self._close()
+                self._close()
+                self._first_attempt_over.set()
             await asyncio.sleep(pause)
             pause = min(pause * 2, MAX_RETRY_PAUSE_SECONDS)
 
-    async def _watch(self, dropped: asyncio.Event) -> None:
-        """Return when the connection is gone; a dropped network can look like silence."""
+    async def _require_triggers(self) -> None:
         assert self._connection is not None
+        found = await self._connection.fetchval(
+            "SELECT count(*) FROM pg_trigger WHERE NOT tgisinternal "
+            "AND tgrelid = 'actions'::regclass AND tgname = ANY($1::text[])",
+            list(TRIGGERS),
+        )
+        if found != len(TRIGGERS):
+            raise LookupError("the triggers that announce changes to actions are missing")
+
+    async def _watch(self, dropped: asyncio.Event) -> None:
+        """Return only by raising, once the connection is gone or has stopped delivering."""
         while True:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(dropped.wait(), self._check_every)
             if dropped.is_set():
                 raise ConnectionError("the listening connection closed")
-            await self._connection.fetchval("SELECT 1", timeout=self._check_every)
+            await self._check()
 
-    def _notified(self, _connection: Any, _pid: int, _channel: str, tenant_id: str) -> None:
-        self._on_change(tenant_id)
+    async def _check(self) -> None:
+        """Notify ourselves and hear it back within ``check_every`` seconds."""
+        assert self._connection is not None
+        self._probe = "probe:" + secrets.token_hex(8)
+        self._probe_heard.clear()
+        await self._connection.execute(
+            "SELECT pg_notify($1, $2)", CHANNEL, self._probe, timeout=self._check_every
+        )
+        try:
+            await asyncio.wait_for(self._probe_heard.wait(), self._check_every)
+        except TimeoutError:
+            raise ConnectionError("the listening connection stopped delivering") from None
 
-    async def _close(self) -> None:
+    def _notified(self, _connection: Any, _pid: int, _channel: str, payload: str) -> None:
+        # Called by asyncpg outside any task: an error here would only be logged, and the
+        # change it carried lost, so any failure drops everything instead.
+        try:
+            if payload == self._probe:
+                self._probe_heard.set()
+            elif payload == EVERYTHING:
+                self._on_everything()
+            elif not payload.startswith("probe:"):
+                self._on_change(payload)
+        except Exception:
+            logger.exception("handling a change notification failed; forgetting every page")
+            self._on_everything()
+
+    def _close(self) -> None:
+        # Terminated rather than closed gracefully: nothing is pending on this connection,
+        # and no await here means a cancellation cannot leave it open.
         connection, self._connection = self._connection, None
         if connection is not None and not connection.is_closed():
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(connection.close(), 2)
-            if not connection.is_closed():
-                connection.terminate()
+            connection.terminate()
 
 
 def _setter(event: asyncio.Event) -> Callable[[Any], None]:

@@ -48,6 +48,7 @@ async def test_feed_status_matches_the_domain_for_every_combination(
 ) -> None:
     application = await new_application(client)
     expected: dict[str, ActionStatus] = {}
+    rows: list[Action] = []
     async with sessionmaker() as session, session.begin():
         combinations = itertools.product(
             WINDOWS.items(), MARKS.items(), [False, True], [False, True]
@@ -75,6 +76,7 @@ async def test_feed_status_matches_the_domain_for_every_combination(
             )
             row.resolution = resolution_of(row)
             session.add(row)
+            rows.append(row)
             expected[row.id] = action_status(row, AS_OF)
 
     async with sessionmaker() as session:
@@ -95,6 +97,14 @@ async def test_feed_status_matches_the_domain_for_every_combination(
             assert {item.id for item in filtered.items} == {
                 action_id for action_id, found in expected.items() if found is status
             }
+
+        # No status changes before the next status change, and some change at it: what a
+        # cached feed page relies on.
+        moment = await next_status_change(session, tenant.id, AS_OF)
+    assert moment is not None and moment > AS_OF
+    just_before = moment - timedelta(microseconds=1)
+    assert [action_status(row, just_before) for row in rows] == list(expected.values())
+    assert [action_status(row, moment) for row in rows] != list(expected.values())
 
 
 async def test_next_status_change_is_the_first_window_edge_or_snooze_end_after_as_of(

@@ -81,6 +81,20 @@ async def cached_app(
                 await listener.stop()
 
 
+@asynccontextmanager
+async def polling_one_round(
+    settings: Settings, engine: AsyncEngine
+) -> AsyncIterator[tuple[Any, httpx.AsyncClient]]:
+    """An app with the page cache on (hearing only its own writes) and a client of a new
+    tenant that has one interview round."""
+    async with (
+        cached_app(settings, engine, listen=False) as application,
+        await new_tenant_client(application, settings) as client,
+    ):
+        await interview_round(client)
+        yield application, client
+
+
 async def new_tenant_client(application: Any, settings: Settings) -> httpx.AsyncClient:
     tenant = await make_tenant(application.state.write_sessionmaker, cache_settings(settings))
     application.state.created_tenants.append(tenant.id)
@@ -134,11 +148,7 @@ async def test_the_app_listens_for_changes_on_postgresql_and_keeps_the_cache_off
 async def test_a_repeated_request_is_answered_without_a_query(
     settings: Settings, engine: AsyncEngine
 ) -> None:
-    async with (
-        cached_app(settings, engine, listen=False) as application,
-        await new_tenant_client(application, settings) as client,
-    ):
-        await interview_round(client)
+    async with polling_one_round(settings, engine) as (_, client):
         with counting_statements(engine) as first_statements:
             first = await client.get(FEED, params={"limit": 3})
         with counting_statements(engine) as second_statements:
@@ -159,11 +169,7 @@ async def test_a_repeated_request_is_answered_without_a_query(
 async def test_a_write_shows_at_once_in_the_process_that_made_it(
     settings: Settings, engine: AsyncEngine
 ) -> None:
-    async with (
-        cached_app(settings, engine, listen=False) as application,
-        await new_tenant_client(application, settings) as client,
-    ):
-        await interview_round(client)
+    async with polling_one_round(settings, engine) as (application, client):
         before = (await client.get(FEED)).json()["data"]
         with counting_statements(engine) as cached:
             assert (await client.get(FEED)).status_code == 200
@@ -301,11 +307,7 @@ async def test_stored_pages_go_only_to_their_tenant_and_to_keys_that_may_read(
 async def test_an_explicit_moment_is_never_stored(
     settings: Settings, engine: AsyncEngine, query: dict[str, str]
 ) -> None:
-    async with (
-        cached_app(settings, engine, listen=False) as application,
-        await new_tenant_client(application, settings) as client,
-    ):
-        await interview_round(client)
+    async with polling_one_round(settings, engine) as (application, client):
         path = FEED + "?" + "&".join(f"{k}={v}" for k, v in query.items())
         first = await client.get(path)
         with counting_statements(engine) as statements:
@@ -317,11 +319,7 @@ async def test_an_explicit_moment_is_never_stored(
 
 
 async def test_no_cache_reads_the_database(settings: Settings, engine: AsyncEngine) -> None:
-    async with (
-        cached_app(settings, engine, listen=False) as application,
-        await new_tenant_client(application, settings) as client,
-    ):
-        await interview_round(client)
+    async with polling_one_round(settings, engine) as (application, client):
         await client.get(FEED)
         with counting_statements(engine) as statements:
             response = await client.get(FEED, headers={"Cache-Control": "no-cache"})

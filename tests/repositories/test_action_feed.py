@@ -41,6 +41,26 @@ MARKS: dict[str, tuple[MarkKind | None, datetime | None]] = {
 }
 
 
+def stored_action(tenant_id: str, application: dict[str, Any], name: str, **fields: Any) -> Action:
+    """An action of the application, closed or open as its fields say, ready to add."""
+    row = Action(
+        id=f"act_{name}",
+        tenant_id=tenant_id,
+        application_id=application["id"],
+        candidate_id=application["candidate_id"],
+        key=f"E1:{name}",
+        rule="E1",
+        type="confirm_interviewers",
+        channel="email",
+        title="t",
+        explanation="e",
+        guidance="g",
+        **fields,
+    )
+    row.resolution = resolution_of(row)
+    return row
+
+
 async def test_feed_status_matches_the_domain_for_every_combination(
     client: httpx.AsyncClient,
     sessionmaker: async_sessionmaker[AsyncSession],
@@ -54,27 +74,18 @@ async def test_feed_status_matches_the_domain_for_every_combination(
             WINDOWS.items(), MARKS.items(), [False, True], [False, True]
         )
         for number, ((_, window), (_, mark), satisfied, obsolete) in enumerate(combinations):
-            row = Action(
-                id=f"act_status_{number:03d}",
-                tenant_id=tenant.id,
-                application_id=application["id"],
-                candidate_id=application["candidate_id"],
-                key=f"E1:status-{number}",
-                rule="E1",
-                type="confirm_interviewers",
+            row = stored_action(
+                tenant.id,
+                application,
+                f"status_{number:03d}",
                 available_from=window[0],
                 due_by=window[1],
-                channel="email",
-                title="t",
-                explanation="e",
-                guidance="g",
                 satisfied=satisfied,
                 obsolete_at=AS_OF - 3 * HOUR if obsolete else None,
                 mark=mark[0].value if mark[0] else None,
                 marked_at=AS_OF - 4 * HOUR if mark[0] else None,
                 snoozed_until=mark[1],
             )
-            row.resolution = resolution_of(row)
             session.add(row)
             rows.append(row)
             expected[row.id] = action_status(row, AS_OF)
@@ -115,22 +126,7 @@ async def test_next_status_change_is_the_first_window_edge_or_snooze_end_after_a
     application = await new_application(client)
 
     def action(number: int, **fields: Any) -> Action:
-        row = Action(
-            id=f"act_moment_{number}",
-            tenant_id=tenant.id,
-            application_id=application["id"],
-            candidate_id=application["candidate_id"],
-            key=f"E1:moment-{number}",
-            rule="E1",
-            type="confirm_interviewers",
-            channel="email",
-            title="t",
-            explanation="e",
-            guidance="g",
-            **fields,
-        )
-        row.resolution = resolution_of(row)
-        return row
+        return stored_action(tenant.id, application, f"moment_{number}", **fields)
 
     async def next_change(tenant_id: str = tenant.id) -> datetime | None:
         async with sessionmaker() as session:

@@ -680,6 +680,17 @@ async def _all_sent(
     return unfanned == 0 and waiting == 0
 
 
+async def _delivery_states(factory: async_sessionmaker[AsyncSession], endpoint_id: str) -> str:
+    """The endpoint's deliveries in brief, to tell why a wait ran out."""
+    async with factory() as session:
+        rows = await session.scalars(
+            select(models.WebhookDelivery).where(models.WebhookDelivery.endpoint_id == endpoint_id)
+        )
+        return "; ".join(
+            f"{r.id} {r.status} attempts={r.attempt_count} error={r.last_error}" for r in rows
+        )
+
+
 async def _wait_until_delivered(
     factory: async_sessionmaker[AsyncSession], endpoint_id: str, at_least: int, seconds: float
 ) -> list[models.WebhookDelivery]:
@@ -738,7 +749,11 @@ async def test_two_workers_never_send_one_delivery_at_once(
                 # fanned out and every delivery has arrived.
                 deadline = time.monotonic() + 30
                 while not await _all_sent(factory, tenant_id, endpoint["id"]):
-                    assert time.monotonic() < deadline, "the workers did not finish"
+                    if time.monotonic() >= deadline:
+                        raise AssertionError(
+                            "the workers did not finish: "
+                            + await _delivery_states(factory, endpoint["id"])
+                        )
                     await asyncio.sleep(0.05)
             finally:
                 stop.set()

@@ -65,6 +65,16 @@ class Metrics:
             ["method", "route", "status"],
             registry=self.registry,
         )
+        self.feed_pages_served = Counter(
+            "followup_feed_pages_served_total",
+            "Feed requests answered from a page the process kept, without a query.",
+            registry=self.registry,
+        )
+        self.feed_pages_stored = Counter(
+            "followup_feed_pages_stored_total",
+            "Feed pages read from the database and kept to answer the same request again.",
+            registry=self.registry,
+        )
         self.latency = Histogram(
             "followup_http_request_duration_seconds",
             "Time to serve an HTTP request, by method and route template.",

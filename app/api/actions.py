@@ -146,14 +146,9 @@ async def _feed(
     parts = page_parts(entries, documents, result.next_cursor)
     if store and not changed_meanwhile and len(entries) == len(result.items):
         valid_until = await service.next_status_change(session, tenant_id, criteria.as_of)
-        pages.put(
-            page_key(tenant_id, request),
-            generation,
-            criteria.as_of,
-            valid_until,
-            parts,
-            time.monotonic(),
-        )
+        key = page_key(tenant_id, request)
+        if pages.put(key, generation, criteria.as_of, valid_until, parts, time.monotonic()):
+            request.app.state.metrics.feed_pages_stored.inc()
     return Response(page_body(parts, criteria.as_of), media_type="application/json")
 
 

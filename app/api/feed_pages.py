@@ -135,16 +135,18 @@ class FeedPageCache:
         valid_until: datetime | None,
         parts: list[bytes],
         clock: float,
-    ) -> None:
-        """Keep a page read at ``valid_from``, unless a change came since ``generation``."""
+    ) -> bool:
+        """Keep a page read at ``valid_from``, unless a change came since ``generation``;
+        whether it was kept."""
         tenant_id = key[0]
         if not self.live or self.capacity <= 0 or generation != self.generation(tenant_id):
-            return
+            return False
         self._pages[key] = _Page(generation, valid_from, valid_until, clock + self.max_age, parts)
         self._pages.move_to_end(key)
         self._keys_by_tenant.setdefault(tenant_id, set()).add(key)
         while len(self._pages) > self.capacity:
             self._drop(next(iter(self._pages)))
+        return True
 
     def _drop(self, key: PageKey) -> None:
         del self._pages[key]
@@ -190,7 +192,10 @@ def stored_page(request: Request) -> bytes | None:
         return None
     now = utcnow()
     parts = pages.get(page_key(principal.tenant_id, request), now, time.monotonic())
-    return None if parts is None else page_body(parts, now)
+    if parts is None:
+        return None
+    state.metrics.feed_pages_served.inc()
+    return page_body(parts, now)
 
 
 class CachedFeedRoute(APIRoute):

@@ -154,6 +154,7 @@ async def test_a_repeated_request_is_answered_without_a_query(
         with counting_statements(engine) as second_statements:
             second = await client.get(FEED, params={"limit": 3})
         fresh = await client.get(FEED, params={"limit": 3}, headers={"Cache-Control": "no-cache"})
+        metrics = (await client.get("/metrics")).text
     assert first.status_code == second.status_code == 200
     assert first_statements and not second_statements
     assert len(first.json()["data"]) == 3 and first.json()["next_cursor"]
@@ -164,6 +165,9 @@ async def test_a_repeated_request_is_answered_without_a_query(
     second_as_of = {item["as_of"] for item in second.json()["data"]}
     assert len(second_as_of) == 1 and second_as_of != first_as_of
     assert second_as_of.pop() > first_as_of.pop()
+    # Operators see it in the metrics: one page kept, one request answered from it.
+    assert "followup_feed_pages_stored_total 1.0" in metrics
+    assert "followup_feed_pages_served_total 1.0" in metrics
 
 
 async def test_a_write_shows_at_once_in_the_process_that_made_it(

@@ -25,6 +25,7 @@ from app.db.migrations import ensure_at_head
 from app.db.notifications import ActionChangeListener, connect_arguments
 from app.observability import Metrics
 from app.services.api_keys import PrincipalCache
+from app.services.work import CpuPool, Work
 from app.settings import Settings, get_settings
 
 API_TITLE = "Follow-Up API"
@@ -128,6 +129,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.action_documents = ActionDocumentCache(settings.action_document_cache_size)
     app.state.feed_pages = FeedPageCache(
         settings.feed_page_cache_size, settings.feed_page_cache_seconds
+    )
+    app.state.work = Work(
+        CpuPool(settings.cpu_threads),
+        units=settings.work_budget_units,
+        seconds=settings.work_budget_seconds,
     )
     app.state.engine = None
 

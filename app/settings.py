@@ -122,6 +122,29 @@ class Settings(BaseSettings):
         description="Consecutive failed attempts after which the worker disables an endpoint.",
     )
 
+    work_budget_units: int = Field(
+        default=2_000_000,
+        ge=10_000,
+        le=1_000_000_000,
+        description="Units of CPU work (characters scanned, loop passes, characters rendered) "
+        "one request may cause in a draft check, a template render or a sync plan; past "
+        "it the request gets a 422 naming what was too large.",
+    )
+    work_budget_seconds: float = Field(
+        default=2.0,
+        gt=0,
+        le=60,
+        description="The longest one request's CPU-heavy work may run before it is stopped "
+        "with the same 422.",
+    )
+    cpu_threads: int = Field(
+        default=2,
+        ge=1,
+        le=64,
+        description="CPU-heavy calls (draft checks, template renders, sync plans) run at once "
+        "per process, each in a worker thread off the event loop; more wait their turn.",
+    )
+
     @field_validator("log_level")
     @classmethod
     def _known_level(cls, value: str) -> str:

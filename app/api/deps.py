@@ -14,6 +14,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from app.errors import Conflict, Forbidden, InvalidInput, PreconditionFailed, Unauthorized
 from app.services.api_keys import Principal, Scope, authenticate_cached
+from app.services.work import Work
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # Where a request's session keeps the caller's tenant, for what happens after the commit.
@@ -119,3 +120,11 @@ def _requires(scope: Scope) -> object:
 
 ReaderDep = Annotated[Principal, Depends(_requires(Scope.READ))]
 WriterDep = Annotated[Principal, Depends(_requires(Scope.WRITE))]
+
+
+def _work(request: Request) -> Work:
+    return request.app.state.work  # type: ignore[no-any-return]
+
+
+# The pool and budgets for CPU-heavy work (draft checks, template renders, sync plans).
+WorkDep = Annotated[Work, Depends(_work)]

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Header, Query, Request, Response
 
 from app import domain
 from app.api.action_documents import ActionDocumentCache, page_body, page_parts, render_document
-from app.api.deps import ReaderDep, SessionDep, WriterDep
+from app.api.deps import ReaderDep, SessionDep, WorkDep, WriterDep
 from app.api.errors import problem_responses
 from app.api.etags import ETAG_HEADER, IfMatch, check_if_match, set_etag
 from app.api.feed_pages import CachedFeedRoute, FeedPageCache, page_key, wants_fresh
@@ -371,11 +371,12 @@ async def put_policy(
     body: schemas.PolicyUpdate,
     principal: WriterDep,
     session: SessionDep,
+    work: WorkDep,
     response: Response,
     if_match: IfMatch = None,
 ) -> Any:
     """Replace the policy (omitted values return to defaults) and re-plan open actions."""
     check_if_match(if_match, await service.policy_version(session, principal.tenant_id))
-    policy = await service.put_policy(session, principal.tenant_id, body.model_dump())
+    policy = await service.put_policy(session, principal.tenant_id, body.model_dump(), work)
     set_etag(response, await service.policy_version(session, principal.tenant_id))
     return _policy_body(policy)

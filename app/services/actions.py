@@ -17,6 +17,7 @@ from app.repositories.actions import ActionFilter as ActionFilter  # re-exported
 from app.repositories.pagination import InvalidCursor, PageResult
 from app.services import events
 from app.services.planning import load_policy, replan, replan_many, resolution_of
+from app.services.work import Work
 
 # Applications re-planned per bulk load when a policy changes: bounded memory, few queries.
 REPLAN_CHUNK = 500
@@ -79,7 +80,7 @@ async def get_policy(session: AsyncSession, tenant_id: str) -> domain.Policy:
 
 
 async def put_policy(
-    session: AsyncSession, tenant_id: str, values: dict[str, Any]
+    session: AsyncSession, tenant_id: str, values: dict[str, Any], work: Work | None = None
 ) -> domain.Policy:
     """Replace the tenant's policy and re-plan every application it can affect."""
     explicit = {name: value for name, value in values.items() if value is not None}
@@ -90,7 +91,7 @@ async def put_policy(
     await repo.save_policy_values(session, tenant_id, explicit)
     affected = await action_repo.applications_to_replan(session, tenant_id)
     for start in range(0, len(affected), REPLAN_CHUNK):
-        await replan_many(session, affected[start : start + REPLAN_CHUNK], policy)
+        await replan_many(session, affected[start : start + REPLAN_CHUNK], policy, work=work)
     return policy
 
 

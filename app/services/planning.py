@@ -18,6 +18,7 @@ from app.repositories import records
 from app.repositories.planning import load_for_planning
 from app.schemas.resources import ContactRole
 from app.services import events
+from app.services.work import Work, WorkBudget, unlimited
 
 
 def resolution_of(action: models.Action) -> str | None:
@@ -128,26 +129,52 @@ async def replan_many(
     policy: domain.Policy | None = None,
     *,
     now: datetime | None = None,
+    work: Work | None = None,
 ) -> None:
-    """Re-plan several applications of one tenant, loading their data in bulk."""
+    """Re-plan several applications of one tenant, loading their data in bulk.
+
+    With ``work``, the domain's planning (pure CPU, about 70 microseconds an application)
+    runs in the CPU pool under a budget, so a large batch never holds the event loop;
+    loading and reconciling stay here, with the session.
+    """
     when = now or utcnow()
-    for inputs in await load_for_planning(session, application_ids):
-        application = inputs.application
-        policy = policy or await load_policy(session, application.tenant_id)
-        planned = domain.plan(
-            to_domain(
-                application,
-                inputs.candidate,
-                inputs.contacts,
-                inputs.interviews,
-                inputs.panels,
-                inputs.replies,
-                inputs.actions,
-            ),
-            policy,
+    loaded = await load_for_planning(session, application_ids)
+    if not loaded:
+        return
+    policy = policy or await load_policy(session, loaded[0].application.tenant_id)
+    facts = [
+        to_domain(
+            inputs.application,
+            inputs.candidate,
+            inputs.contacts,
+            inputs.interviews,
+            inputs.panels,
+            inputs.replies,
+            inputs.actions,
         )
-        reconcile(application, inputs.candidate, inputs.actions, planned, session, when)
+        for inputs in loaded
+    ]
+    if work is None:
+        plans = plan_each(facts, policy, unlimited())
+    else:
+        budget = work.budget("body", "Re-planning the applications this request touches")
+        plans = await work.run(plan_each, facts, policy, budget)
+    for inputs, planned in zip(loaded, plans, strict=True):
+        reconcile(inputs.application, inputs.candidate, inputs.actions, planned, session, when)
     await session.flush()
+
+
+def plan_each(
+    applications: Sequence[domain.Application], policy: domain.Policy, budget: WorkBudget
+) -> list[list[domain.PlannedAction]]:
+    """The domain's plan of each application, counting one unit per application and per
+    action it plans."""
+    plans = []
+    for application in applications:
+        planned = domain.plan(application, policy)
+        budget.spend(1 + len(planned))
+        plans.append(planned)
+    return plans
 
 
 def reconcile(

@@ -24,6 +24,7 @@ from app.services import events
 from app.services.planning import replan_many
 from app.services.preconditions import check_if_match
 from app.services.records import outcome_time
+from app.services.work import Work
 
 _INTERVIEW_COLUMNS = {"start": "start_at", "end": "end_at"}
 
@@ -68,7 +69,7 @@ def _outcome(created: bool, changed: bool) -> schemas.SyncOutcome:
 
 
 async def sync(
-    session: AsyncSession, tenant_id: str, batch: schemas.SyncBatch
+    session: AsyncSession, tenant_id: str, batch: schemas.SyncBatch, work: Work | None = None
 ) -> schemas.SyncResponse:
     await repo.lock_tenant(session, tenant_id)
     state = _Batch(tenant_id=tenant_id)
@@ -81,7 +82,7 @@ async def sync(
     state.touched_applications.update(
         await record_repo.application_ids_of_candidates(session, state.candidates_with_new_calendar)
     )
-    await replan_many(session, sorted(state.touched_applications))
+    await replan_many(session, sorted(state.touched_applications), work=work)
     return schemas.SyncResponse(
         results=state.results, replanned_applications=len(state.touched_applications)
     )

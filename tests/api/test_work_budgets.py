@@ -1,0 +1,74 @@
+"""Re-planning a sync batch or a policy change runs off the event loop, under the budget."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app import domain
+from app.db.models import Action, Candidate
+from app.services import planning
+from app.services.work import CpuPool, Work, unlimited
+from tests.api.test_sync import batch
+from tests.api.test_system import assert_problem
+from tests.domain import test_builders as builders
+
+
+def tight_budget(app: Any, units: int) -> None:
+    app.state.work = Work(CpuPool(1), units=units, seconds=60)
+
+
+async def test_a_sync_whose_replanning_exceeds_the_budget_is_refused_whole(
+    app: Any, client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    tight_budget(app, units=3)  # one application plans more than two actions
+    response = await client.post("/v1/sync", json=batch())
+    problem: Any = assert_problem(response, 422)
+    assert problem["type"].endswith("/work-budget-exceeded")
+    [error] = problem["errors"]
+    assert (error["field"], error["code"]) == ("body", "too_costly")
+    assert "Re-planning" in error["message"]
+    assert await session.scalar(select(func.count()).select_from(Candidate)) == 0
+    assert await session.scalar(select(func.count()).select_from(Action)) == 0
+
+
+async def test_a_sync_within_the_budget_plans_in_a_worker_thread(
+    app: Any, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    threads: list[str] = []
+    original = domain.plan
+
+    def recording_plan(*args: Any, **kwargs: Any) -> Any:
+        threads.append(threading.current_thread().name)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(domain, "plan", recording_plan)
+    response = await client.post("/v1/sync", json=batch())
+    assert response.status_code == 200, response.text
+    assert response.json()["replanned_applications"] == 1
+    assert threads, "the sync planned nothing"
+    assert threading.current_thread().name not in threads
+
+
+async def test_a_policy_change_replans_under_the_budget(
+    app: Any, client: httpx.AsyncClient
+) -> None:
+    assert (await client.post("/v1/sync", json=batch())).status_code == 200
+    tight_budget(app, units=3)
+    response = await client.put("/v1/policy", json={"thank_you_hours": 48})
+    problem: Any = assert_problem(response, 422)
+    assert problem["type"].endswith("/work-budget-exceeded")
+    assert (await client.get("/v1/policy")).json()["thank_you_hours"] == 24
+
+
+def test_planning_counts_one_unit_per_application_and_per_planned_action() -> None:
+    application = builders.application(interviews=[builders.interview()])
+    budget = unlimited()
+    plans = planning.plan_each([application, application], domain.Policy(), budget)
+    assert budget.spent == 2 + sum(len(plan) for plan in plans)
+    assert all(plans)

@@ -27,11 +27,13 @@ async def feed_by_token_hash(
     return (row[0], row[1]) if row is not None else None
 
 
-async def open_actions(session: AsyncSession, candidate_id: str) -> list[Action]:
-    """The candidate's open actions by due time (``ix_actions_candidate_id_due_by``)."""
+async def open_actions(session: AsyncSession, candidate_id: str, limit: int) -> list[Action]:
+    """The candidate's first ``limit`` open actions by due time
+    (``ix_actions_candidate_id_due_by``)."""
     query = (
         select(Action)
         .where(Action.candidate_id == candidate_id, Action.resolution.is_(None))
         .order_by(Action.due_by, Action.id)
+        .limit(limit)
     )
     return list((await session.scalars(query)).all())

@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import Collection, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models import (
@@ -150,6 +150,20 @@ async def application_ids_of_candidates(
             select(Application.id).where(Application.candidate_id.in_(list(candidate_ids)))
         )
     )
+
+
+async def application_counts(
+    session: AsyncSession, candidate_ids: Collection[str]
+) -> list[tuple[str, int]]:
+    """How many applications each of these candidates holds."""
+    if not candidate_ids:
+        return []
+    rows = await session.execute(
+        select(Application.candidate_id, func.count())
+        .where(Application.candidate_id.in_(list(candidate_ids)))
+        .group_by(Application.candidate_id)
+    )
+    return [(candidate_id, count) for candidate_id, count in rows]
 
 
 # --- policy -----------------------------------------------------------------------------

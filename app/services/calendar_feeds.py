@@ -57,6 +57,11 @@ async def issue(session: AsyncSession, tenant_id: str, candidate_id: str) -> Iss
     return IssuedFeed(feed, token)
 
 
+# The soonest-due open actions a feed holds: far more than a calendar shows at once, and a
+# bound on what one fetch reads and renders however many applications a candidate has.
+MAX_FEED_EVENTS = 500
+
+
 async def revoke(session: AsyncSession, tenant_id: str, candidate_id: str) -> None:
     await records.get_candidate(session, tenant_id, candidate_id)
     feed = await repo.feed_of_candidate(session, candidate_id)
@@ -72,7 +77,8 @@ async def render(session: AsyncSession, token: str) -> bytes:
     if found is None:
         raise NotFound("No such calendar feed; it may have been revoked or replaced.")
     _feed, candidate = found
-    return build_calendar(candidate, await repo.open_actions(session, candidate.id))
+    actions = await repo.open_actions(session, candidate.id, limit=MAX_FEED_EVENTS)
+    return build_calendar(candidate, actions)
 
 
 def build_calendar(candidate: models.Candidate, actions: list[models.Action]) -> bytes:

@@ -17,7 +17,7 @@ from app.db.base import new_id, utcnow
 from app.repositories import records
 from app.repositories.planning import load_for_planning
 from app.schemas.resources import ContactRole
-from app.services import events
+from app.services import events, limits
 from app.services.work import Work, WorkBudget, unlimited
 
 
@@ -141,6 +141,13 @@ async def replan_many(
     loaded = await load_for_planning(session, application_ids)
     if not loaded:
         return
+    for inputs in loaded:
+        limits.check_application_size(
+            inputs.application.id,
+            contacts=len(inputs.contacts),
+            interviews=len(inputs.interviews),
+            replies=len(inputs.replies),
+        )
     policy = policy or await load_policy(session, loaded[0].application.tenant_id)
     facts = [
         to_domain(

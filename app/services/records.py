@@ -16,7 +16,7 @@ from app.repositories import idempotency as idempotency_repo
 from app.repositories import records as repo
 from app.repositories.pagination import InvalidCursor, PageResult
 from app.schemas import resources as schemas
-from app.services import events
+from app.services import events, limits
 from app.services.planning import replan
 from app.services.preconditions import check_if_match
 
@@ -154,6 +154,9 @@ async def create_application(
     values["outcome_at"] = outcome_time(body.status, body.outcome_at)
     application = models.Application(id=new_id("app"), tenant_id=tenant_id, **values)
     await repo.add(session, application)
+    limits.check_applications_per_candidate(
+        await repo.application_counts(session, [application.candidate_id])
+    )
     await events.record_outcome_if_reached(session, application, None)
     await replan(session, application.id)
     return application

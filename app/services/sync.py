@@ -20,7 +20,7 @@ from app.errors import InvalidInput, NotFound, PreconditionFailed
 from app.repositories import records as record_repo
 from app.repositories import sync as repo
 from app.schemas import sync as schemas
-from app.services import events
+from app.services import events, limits
 from app.services.planning import replan_many
 from app.services.preconditions import check_if_match
 from app.services.records import outcome_time
@@ -37,6 +37,7 @@ class _Batch:
     results: list[schemas.SyncResult] = field(default_factory=list)
     touched_applications: set[str] = field(default_factory=set)
     candidates_with_new_calendar: set[str] = field(default_factory=set)
+    candidates_with_new_applications: set[str] = field(default_factory=set)
     candidates: dict[str, models.Candidate] = field(default_factory=dict)
     applications: dict[str, models.Application] = field(default_factory=dict)
     contacts: dict[str, models.Contact] = field(default_factory=dict)
@@ -79,6 +80,9 @@ async def sync(
         await step(session, state, batch)
         await session.flush()
     await repo.replace_panels(session, state.new_panels)
+    limits.check_applications_per_candidate(
+        await record_repo.application_counts(session, state.candidates_with_new_applications)
+    )
     state.touched_applications.update(
         await record_repo.application_ids_of_candidates(session, state.candidates_with_new_calendar)
     )
@@ -161,6 +165,8 @@ async def _sync_applications(
                 f"{where}.{field}", "an application cannot move to another candidate", "immutable"
             )
         values["candidate_id"] = candidate.id
+        if created:
+            state.candidates_with_new_applications.add(candidate.id)
         keep = row.outcome_at if not created and row.status == item.status else None
         values["outcome_at"] = outcome_time(item.status, item.outcome_at or keep)
         previous_status = None if created else row.status

@@ -132,7 +132,12 @@ def cpu_seconds(pids: Sequence[int]) -> float:
 
 
 def start_server(
-    database_url: str, secret_key: str, port: int, workers: int, log_path: Path
+    database_url: str,
+    secret_key: str,
+    port: int,
+    workers: int,
+    log_path: Path,
+    settings: dict[str, str] | None = None,
 ) -> subprocess.Popen[bytes]:
     executable = Path(sys.executable).parent / "followup"
     command = [str(executable)] if executable.exists() else [sys.executable, "-m", "app"]
@@ -145,6 +150,7 @@ def start_server(
         FOLLOWUP_LOG_LEVEL="WARNING",
         FOLLOWUP_DATA_DIR=str(log_path.parent),
     )
+    environment.update(settings or {})
     with log_path.open("wb") as log:
         # A session of its own, so stopping it reaches the workers and nothing else.
         return subprocess.Popen(

@@ -24,7 +24,7 @@ from app.services import events, limits
 from app.services.planning import replan_many
 from app.services.preconditions import check_if_match
 from app.services.records import outcome_time
-from app.services.work import Work
+from app.services.work import Work, take_turns
 
 _INTERVIEW_COLUMNS = {"start": "start_at", "end": "end_at"}
 
@@ -98,7 +98,8 @@ async def _sync_candidates(session: AsyncSession, state: _Batch, batch: schemas.
     state.candidates = await repo.by_external_ids(
         session, models.Candidate, state.tenant_id, wanted
     )
-    for item in batch.candidates:
+    for index, item in enumerate(batch.candidates):
+        await take_turns(index)
         values = item.model_dump(exclude={"external_id"})
         row = state.candidates.get(item.external_id)
         created = row is None
@@ -133,6 +134,7 @@ async def _sync_applications(
         {a.candidate_id for a in batch.applications if a.candidate_id},
     )
     for index, item in enumerate(batch.applications):
+        await take_turns(index)
         where = f"body.applications.{index}"
         if item.candidate_external_id is not None:
             candidate = state.candidates.get(item.candidate_external_id)
@@ -204,6 +206,7 @@ async def _sync_contacts(session: AsyncSession, state: _Batch, batch: schemas.Sy
     wanted = {c.external_id for c in batch.contacts} | referenced
     state.contacts = await repo.by_external_ids(session, models.Contact, state.tenant_id, wanted)
     for index, item in enumerate(batch.contacts):
+        await take_turns(index)
         where = f"body.contacts.{index}"
         application = await _application_for(session, state, item, where)
         values = item.model_dump(
@@ -243,6 +246,7 @@ async def _sync_interviews(session: AsyncSession, state: _Batch, batch: schemas.
     )
     panel_owner.update({row.id: row.application_id for row in state.contacts.values()})
     for index, item in enumerate(batch.interviews):
+        await take_turns(index)
         where = f"body.interviews.{index}"
         application = await _application_for(session, state, item, where)
         panel = list(item.panel)

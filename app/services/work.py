@@ -11,6 +11,7 @@ which the API answers as a 422 problem naming what was too large.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import threading
 import time
@@ -81,6 +82,20 @@ def unlimited(field: str = "body", what: str = "the work") -> WorkBudget:
     """A budget that never runs out, for callers with trusted input (built-in templates,
     the demo loader) and for tests that count work."""
     return WorkBudget(units=2**62, seconds=float(2**31), field=field, what=what)
+
+
+# Records a loop of ORM work handles between two turns of the event loop: a few ms each.
+TURN_EVERY = 50
+
+
+async def take_turns(index: int, every: int = TURN_EVERY) -> None:
+    """Let other requests run between slices of work that must stay on the event loop.
+
+    ORM objects belong to the session, and the session to the loop, so building a sync
+    batch's thousand rows cannot move to a thread; it can step aside every few dozen.
+    """
+    if index and index % every == 0:
+        await asyncio.sleep(0)
 
 
 class CpuPool:

@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from app.services.work import CpuPool, WorkBudget, WorkTooLarge, unlimited
+from app.services.work import CpuPool, WorkBudget, WorkTooLarge, take_turns, unlimited
 
 
 def test_spending_past_the_units_raises_naming_the_field() -> None:
@@ -62,3 +62,21 @@ async def test_the_pool_runs_calls_in_other_threads_and_at_most_its_size_at_once
     names = await asyncio.gather(*tasks)
     assert threading.current_thread().name not in names
     assert most == 2
+
+
+async def test_taking_turns_lets_other_tasks_run_every_slice_and_not_between() -> None:
+    turns: list[int] = []
+    current = 0
+
+    async def other() -> None:
+        while True:
+            turns.append(current)
+            await asyncio.sleep(0)
+
+    task = asyncio.create_task(other())
+    await asyncio.sleep(0)  # let it start
+    turns.clear()
+    for current in range(151):  # the other task reads it
+        await take_turns(current, every=50)
+    task.cancel()
+    assert turns == [50, 100, 150]

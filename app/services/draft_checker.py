@@ -517,9 +517,19 @@ SEGMENTER_UNITS_PER_CALL = 200
 _SENTENCE_BREAK = re.compile(r"[.!?。．！？][\s]")
 
 
-def segmenter_chunks(text: str, budget: WorkBudget | None = None) -> Iterator[tuple[int, int]]:
-    """Split ``text`` into (start, end) chunks of at most :data:`SEGMENTER_CHUNK_CHARS`
-    characters and :data:`SEGMENTER_CHUNK_MARKS` marks, for pysbd to read one at a time.
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    """``text[start:end]``, and whether its last sentence goes on in the next chunk (it
+    was cut at a space or mid-word, not where a sentence or line ends)."""
+
+    start: int
+    end: int
+    continues: bool = False
+
+
+def segmenter_chunks(text: str, budget: WorkBudget | None = None) -> Iterator[Chunk]:
+    """Split ``text`` into chunks of at most :data:`SEGMENTER_CHUNK_CHARS` characters and
+    :data:`SEGMENTER_CHUNK_MARKS` marks, for pysbd to read one at a time.
 
     A text within both limits is one chunk. Otherwise each chunk is cut where a sentence
     surely ends: at the last line break in the second half of what the limits allow, else
@@ -538,7 +548,7 @@ def segmenter_chunks(text: str, budget: WorkBudget | None = None) -> Iterator[tu
             # The window ends before its first mark over the limit.
             limit = min(limit, max(marks[seen + SEGMENTER_CHUNK_MARKS], start + 1))
         if limit == len(text):
-            yield start, limit
+            yield Chunk(start, limit)
             return
         budget.spend(limit - start)
         middle = start + (limit - start + 1) // 2
@@ -546,12 +556,13 @@ def segmenter_chunks(text: str, budget: WorkBudget | None = None) -> Iterator[tu
         if not cut:
             breaks = [m.end() for m in _SENTENCE_BREAK.finditer(text, middle - 1, limit)]
             cut = breaks[-1] if breaks else 0
+        continues = not cut
         if not cut:
             space = max(text.rfind(" ", middle, limit), text.rfind("\t", middle, limit))
             cut = space + 1
         if cut <= start:
             cut = limit
-        yield start, cut
+        yield Chunk(start, cut, continues)
         start = cut
 
 
@@ -566,8 +577,9 @@ def sentences(
         return []
     segmenter = pysbd.Segmenter(language=words.segmenter_language, clean=False)
     found: list[Span] = []
-    for chunk_start, chunk_end in segmenter_chunks(text, budget):
-        chunk = text[chunk_start:chunk_end]
+    continued = False  # whether the previous chunk's last sentence goes on in this one
+    for part in segmenter_chunks(text, budget):
+        chunk_start, chunk = part.start, text[part.start : part.end]
         if not chunk.strip():
             continue
         budget.spend(SEGMENTER_UNITS_PER_CALL + SEGMENTER_UNITS_PER_CHAR * len(chunk))
@@ -588,10 +600,12 @@ def sentences(
                 continue
             start = span.start + chunk_start + at
             end = span.start + chunk_start + cursor
-            if found and _ends_with_never_final(body, found[-1], words, budget):
+            if found and (continued or _ends_with_never_final(body, found[-1], words, budget)):
                 found[-1] = Span(found[-1].start, end)
             else:
                 found.append(Span(start, end))
+            continued = False
+        continued = part.continues
     return found
 
 

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
-from app.api.deps import ReaderDep, SessionDep, WriterDep
+from app.api.deps import ReaderDep, SessionDep, WorkDep, WriterDep
 from app.api.errors import problem_responses
 from app.domain import ActionType
 from app.errors import InvalidInput
@@ -52,6 +52,7 @@ async def get_action_draft(
     action_id: str,
     principal: ReaderDep,
     session: SessionDep,
+    work: WorkDep,
     language: Language = checker.DEFAULT_LANGUAGE,
 ) -> schemas.DraftRead:
     """The ready message for an action, personalised from the records.
@@ -71,9 +72,14 @@ async def get_action_draft(
     The tenant's own template is used when it has one (see `/v1/templates`). `findings` is
     the draft checker's report on the draft, empty for the built-in templates. A draft is
     returned even when the action is blocked (e.g. no email address): `blocked_reason`
-    says so."""
+    says so.
+
+    Rendering and checking run under the per-request work budget: a draft that would need
+    more answers 422 `work-budget-exceeded` naming `path.action_id`."""
     service.check_language(language, "query.language")
-    draft = await service.draft_for_action(session, principal.tenant_id, action_id, language)
+    draft = await service.draft_for_action(
+        session, principal.tenant_id, action_id, language, work=work
+    )
     action, contact, report = draft.action, draft.recipient, draft.report
     recipient = None
     if contact is not None:
@@ -113,7 +119,7 @@ async def get_action_draft(
     responses=problem_responses(401, 403, 422),
 )
 async def check_draft(
-    body: schemas.DraftCheck, principal: ReaderDep, session: SessionDep
+    body: schemas.DraftCheck, principal: ReaderDep, session: SessionDep, work: WorkDep
 ) -> schemas.CheckReport:
     """Hold any draft to the etiquette and say what breaks it, where, and how to fix it.
 
@@ -125,7 +131,12 @@ async def check_draft(
 
     Sentences are counted with a segmenter that knows abbreviations, initials and
     decimals; the greeting line and the sign-off are not counted. Checking only reads:
-    it needs the `read` scope and stores nothing."""
+    it needs the `read` scope and stores nothing.
+
+    The check takes time linear in the draft's length and runs under the per-request work
+    budget (`FOLLOWUP_WORK_BUDGET_UNITS` / `FOLLOWUP_WORK_BUDGET_SECONDS`); a draft that
+    would need more answers 422 `work-budget-exceeded` naming `body.body`. A draft of any
+    length the schema allows fits the default budget."""
     language = service.check_language(body.language, "body.language")
     expectations = checker.Expectations(recipient_name=None, due_by=None)
     kind = body.kind
@@ -157,7 +168,9 @@ async def check_draft(
                 "body.kind", f"`{kind}` is not a message for a `{action_type}` action", "mismatch"
             )
     assert kind is not None  # the schema requires kind, action_type or action_id
-    report = checker.check(
+    # The database was read above, on the event loop; the check itself is CPU work.
+    report = await work.run(
+        checker.check,
         checker.Draft(
             kind=kind,
             body=body.body,
@@ -167,6 +180,7 @@ async def check_draft(
         ),
         expectations,
         language,
+        budget=work.budget("body.body", "The draft"),
     )
     return schemas.CheckReport(
         kind=report.kind,

@@ -7,10 +7,18 @@ it looks for, and every word it says, comes from the language's data file
 A draft is read in three parts: an optional greeting line ("Dear Grace,"), the message
 itself, and an optional sign-off ("Best regards,\\nAda Lovelace" or "… Best, Ada").
 Only the message counts towards the sentence limits.
+
+Every pass is linear in the text it reads, and counts that work against a
+:class:`~app.services.work.WorkBudget`: each regular-expression scan spends the characters
+it reads, each bounded look-back the characters it looks at, and the segmenter its
+chunk's characters at a higher rate (it makes some forty passes over what it is given).
+pysbd itself is super-linear on some inputs (many abbreviations, initials or quotes on
+one line), so it is only ever handed bounded chunks (see :func:`segmenter_chunks`).
 """
 
 from __future__ import annotations
 
+import bisect
 import re
 import tomllib
 import unicodedata
@@ -25,6 +33,7 @@ from typing import Any
 import pysbd  # type: ignore[import-untyped]
 
 from app.domain import ActionType, Channel
+from app.services.work import WorkBudget, unlimited
 
 LANGUAGES_DIR = Path(__file__).resolve().parents[1] / "templates" / "drafts"
 DEFAULT_LANGUAGE = "en"
@@ -263,6 +272,9 @@ class Lexicon:
     questions: Mapping[str, str]
     messages: Mapping[str, str]
     suggestions: Mapping[str, str]
+    # The longest honorific and never-final abbreviation: how far a look-back must reach.
+    longest_honorific: int = 0
+    longest_never_final: int = 0
 
     def message(self, code: FindingCode, **values: object) -> str:
         return self.messages[code.value].format(**values)
@@ -291,13 +303,15 @@ def lexicon(language: str = DEFAULT_LANGUAGE) -> Lexicon:
         (LANGUAGES_DIR / language / "checker.toml").read_text(encoding="utf-8")
     )
     greeting, sign_off, patterns = data["greeting"], data["sign_off"], data["patterns"]
+    honorifics = frozenset(greeting["honorifics"])
+    never_final = frozenset(data["never_final"])
     return Lexicon(
         language=language,
         segmenter_language=data["segmenter_language"],
-        never_final=frozenset(data["never_final"]),
+        never_final=never_final,
         kind_names=data["kinds"],
         greeting=_compile(greeting["opening"]),
-        honorifics=frozenset(greeting["honorifics"]),
+        honorifics=honorifics,
         groups=frozenset(greeting["groups"]),
         generic=frozenset(greeting["generic"]),
         name_separator=_compile(greeting["name_separator"]),
@@ -316,6 +330,8 @@ def lexicon(language: str = DEFAULT_LANGUAGE) -> Lexicon:
         questions=data["questions"],
         messages=data["messages"],
         suggestions=data["suggestions"],
+        longest_honorific=max(map(len, honorifics), default=0),
+        longest_never_final=max(map(len, never_final), default=0),
     )
 
 
@@ -338,6 +354,19 @@ class Layout:
 
 
 _LINE_END_PUNCTUATION = (",", "!", ":")
+_LETTER = re.compile(r"[^\W\d_]")
+_SENTENCE_STOP = re.compile(r"[.!?]")
+_NAME_CUT = re.compile(r"[,!:;]")
+
+
+def _word_before(text: str, end: int, longest: int, budget: WorkBudget) -> str:
+    """The run of letters that ends at ``end``, read back at most ``longest + 1`` letters:
+    a longer run cannot be any of the words looked for, so only its length matters."""
+    start = end
+    while start > 0 and end - start <= longest and _LETTER.match(text, start - 1):
+        start -= 1
+    budget.spend(end - start + 1)
+    return text[start:end]
 
 
 def _first_line(body: str) -> tuple[int, int]:
@@ -346,24 +375,26 @@ def _first_line(body: str) -> tuple[int, int]:
     return start, len(body) if end == -1 else end
 
 
-def _greeting(body: str, words: Lexicon) -> Greeting | None:
+def _greeting(body: str, words: Lexicon, budget: WorkBudget) -> Greeting | None:
     line_start, line_end = _first_line(body)
+    budget.spend(line_end)
     line = body[line_start:line_end]
     opening = words.greeting.match(line)
     if opening is None:
         return None
     rest = line[opening.end() :]
     stripped = rest.rstrip()
-    sentence_end = _cut_at_sentence_end(rest, len(stripped), words)
+    sentence_end = _cut_at_sentence_end(rest, len(stripped), words, budget)
     whole_line = False
     names_end = sentence_end
     if sentence_end == len(stripped) and len(stripped) <= 100:
         # No sentence on the line: "Dear Grace," or "Dear Grace and Alan," on its own.
         candidate_end = len(stripped) - (1 if stripped.endswith(_LINE_END_PUNCTUATION) else 0)
-        if _looks_like_names(rest[:candidate_end], words):
+        if _looks_like_names(rest[:candidate_end], words, budget):
             whole_line, names_end = True, candidate_end
     if not whole_line:
-        cut = re.search(r"[,!:;]", rest[:names_end])
+        budget.spend(names_end)
+        cut = _NAME_CUT.search(rest, 0, names_end)
         names_end = cut.start() if cut else names_end
     raw = rest[:names_end]
     names = raw.strip()
@@ -383,14 +414,15 @@ def _greeting(body: str, words: Lexicon) -> Greeting | None:
 _NAME_PARTICLES = frozenset({"van", "von", "de", "der", "den", "da", "di", "du", "la", "le", "bin"})
 
 
-def _looks_like_names(text: str, words: Lexicon) -> bool:
+def _looks_like_names(text: str, words: Lexicon, budget: WorkBudget) -> bool:
     """Whether text reads as whom a greeting addresses rather than as the message itself."""
+    budget.spend(len(text))
     folded = " ".join(text.casefold().split())
     if not folded or folded in words.groups or folded in words.generic:
         return True
     if folded.rsplit(" ", 1)[-1] in words.groups:
         return True  # "Globex team"
-    for person in _people(text, words):
+    for person in _people(text, words, budget):
         tokens = person.split()
         if not 1 <= len(tokens) <= 4:
             return False
@@ -401,37 +433,49 @@ def _looks_like_names(text: str, words: Lexicon) -> bool:
     return True
 
 
-def _cut_at_sentence_end(text: str, limit: int, words: Lexicon) -> int:
+def _cut_at_sentence_end(text: str, limit: int, words: Lexicon, budget: WorkBudget) -> int:
     """Where a sentence ends in text: at . ! or ?, unless a full stop closes an initial
-    or an honorific ("Dr. J. Smith")."""
-    for stop in re.finditer(r"[.!?]", text[:limit]):
+    or an honorific ("Dr. J. Smith").
+
+    One pass: each stop looks back only as far as the longest honorific, so a line of
+    a thousand initials costs a thousand short looks, not a thousand re-reads."""
+    budget.spend(len(text) + limit)
+    content_end = len(text.rstrip())
+    for stop in _SENTENCE_STOP.finditer(text, 0, limit):
+        budget.spend(1)
         if stop.group() != ".":
-            if stop.end() < len(text.rstrip()):
+            if stop.end() < content_end:
                 return stop.start()
             continue
-        before = re.search(r"([^\W\d_]+)$", text[: stop.start()])
-        word = before.group(1).casefold() if before else ""
+        word = _word_before(text, stop.start(), words.longest_honorific, budget).casefold()
         if len(word) != 1 and word not in words.honorifics:
             return stop.start()
     return limit
 
 
-def _sign_off_start(body: str, message_start: int, words: Lexicon) -> int:
+def _sign_off_start(body: str, message_start: int, words: Lexicon, budget: WorkBudget) -> int:
     """Where the sign-off begins (the end of the message proper)."""
+    budget.spend(len(body))
     end = len(body.rstrip())
-    # A line that is only a closing phrase, among the last few lines.
-    closing_lines = [
-        match
-        for match in words.sign_off_line.finditer(body, message_start)
-        if body.count("\n", match.end(), end) <= 3
-    ]
-    if closing_lines:
-        return closing_lines[0].start()
+    # A line that is only a closing phrase, among the last few lines: no more than three
+    # line breaks after it, i.e. it ends past the fourth line break from the end.
+    fourth_break = end
+    for _ in range(4):
+        if fourth_break != -1:
+            fourth_break = body.rfind("\n", 0, fourth_break)
+    budget.spend(end - max(fourth_break, 0))
+    budget.spend(len(body) - message_start)
+    for match in words.sign_off_line.finditer(body, message_start):
+        budget.spend(1)
+        if match.end() > fourth_break:
+            return match.start()
     # A closing phrase and a name at the end of a one-paragraph note.
+    budget.spend(end - message_start)
     inline = words.sign_off_inline.search(body, message_start, end)
     if inline is not None:
         return inline.start()
     # A lone signature line ("Ada") after a blank line.
+    budget.spend(end - message_start)
     last_break = body.rfind("\n\n", message_start, end)
     if last_break != -1:
         signature = body[last_break:end].strip()
@@ -445,49 +489,138 @@ def _sign_off_start(body: str, message_start: int, words: Lexicon) -> int:
     return end
 
 
-def read_layout(body: str, words: Lexicon) -> Layout:
-    greeting = _greeting(body, words)
+def read_layout(body: str, words: Lexicon, budget: WorkBudget | None = None) -> Layout:
+    budget = budget or unlimited()
+    greeting = _greeting(body, words, budget)
     start = greeting.message_start if greeting else 0
-    end = _sign_off_start(body, start, words)
+    end = _sign_off_start(body, start, words, budget)
     return Layout(greeting=greeting, message=Span(start, max(start, end)))
+
+
+# --- sentences --------------------------------------------------------------------------
+
+# pysbd's cost grows with the square (and on some lines the cube) of what it is given,
+# driven by the length of a line and by the marks it reasons about: each full stop may
+# be an abbreviation it re-substitutes over the whole text, each quote or bracket opens
+# a scan to the line's end. So it is given chunks of at most this many characters and
+# marks; a draft within both is given whole, and its sentences are exactly pysbd's.
+SEGMENTER_CHUNK_CHARS = 1000
+SEGMENTER_CHUNK_MARKS = 40
+_SEGMENTER_MARKS = re.compile(r"""[.!?\n\r()\[\]"'“”‘’«»。．！？]""")
+# What pysbd's work is counted as: each character it is given is read by about forty
+# regex passes; each line and sentence it returns cost some fifty more substitutions of
+# its own (its slowest inputs are thousands of one-word lines or sentences); each call
+# has a fixed cost besides.
+SEGMENTER_UNITS_PER_CHAR = 8
+SEGMENTER_UNITS_PER_SEGMENT = 100
+SEGMENTER_UNITS_PER_CALL = 200
+_SENTENCE_BREAK = re.compile(r"[.!?。．！？][\s]")
+
+
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    """``text[start:end]``, and whether its last sentence goes on in the next chunk (it
+    was cut at a space or mid-word, not where a sentence or line ends)."""
+
+    start: int
+    end: int
+    continues: bool = False
+
+
+def segmenter_chunks(text: str, budget: WorkBudget | None = None) -> Iterator[Chunk]:
+    """Split ``text`` into chunks of at most :data:`SEGMENTER_CHUNK_CHARS` characters and
+    :data:`SEGMENTER_CHUNK_MARKS` marks, for pysbd to read one at a time.
+
+    A text within both limits is one chunk. Otherwise each chunk is cut where a sentence
+    surely ends: at the last line break in the second half of what the limits allow, else
+    after the last full stop followed by a space there, else at a space, else (one word
+    longer than a chunk) at the limit. Cutting in the second half means each chunk is at
+    least half its window, so the text is read at most about twice."""
+    budget = budget or unlimited()
+    budget.spend(len(text))
+    marks = [match.start() for match in _SEGMENTER_MARKS.finditer(text)]
+    start, seen = 0, 0  # ``seen``: marks before ``start``
+    while start < len(text):
+        while seen < len(marks) and marks[seen] < start:
+            seen += 1
+        limit = min(len(text), start + SEGMENTER_CHUNK_CHARS)
+        if seen + SEGMENTER_CHUNK_MARKS < len(marks):
+            # The window ends before its first mark over the limit.
+            limit = min(limit, max(marks[seen + SEGMENTER_CHUNK_MARKS], start + 1))
+        if limit == len(text):
+            yield Chunk(start, limit)
+            return
+        budget.spend(limit - start)
+        middle = start + (limit - start + 1) // 2
+        cut = text.rfind("\n", middle, limit) + 1
+        if not cut:
+            breaks = [m.end() for m in _SENTENCE_BREAK.finditer(text, middle - 1, limit)]
+            cut = breaks[-1] if breaks else 0
+        continues = not cut
+        if not cut:
+            space = max(text.rfind(" ", middle, limit), text.rfind("\t", middle, limit))
+            cut = space + 1
+        if cut <= start:
+            cut = limit
+        yield Chunk(start, cut, continues)
+        start = cut
+
+
+def sentences(
+    body: str, span: Span, words: Lexicon, budget: WorkBudget | None = None
+) -> list[Span]:
+    """The sentences of ``body[span]``, as spans into ``body``, found by pysbd."""
+    budget = budget or unlimited()
+    text = body[span.start : span.end]
+    budget.spend(len(text))
+    if not text.strip():
+        return []
+    segmenter = pysbd.Segmenter(language=words.segmenter_language, clean=False)
+    found: list[Span] = []
+    continued = False  # whether the previous chunk's last sentence goes on in this one
+    for part in segmenter_chunks(text, budget):
+        chunk_start, chunk = part.start, text[part.start : part.end]
+        if not chunk.strip():
+            continue
+        budget.spend(SEGMENTER_UNITS_PER_CALL + SEGMENTER_UNITS_PER_CHAR * len(chunk))
+        cursor = 0
+        # Located in order rather than with pysbd's char_span, which misplaces repeated
+        # sentences; with clean=False the segments are verbatim slices of the text.
+        for segment in segmenter.segment(chunk):
+            piece = segment.strip()
+            budget.spend(SEGMENTER_UNITS_PER_SEGMENT + len(segment))
+            if not piece:
+                continue
+            at = chunk.find(piece, cursor)
+            if at == -1:  # pragma: no cover - pysbd returns verbatim text with clean=False
+                continue
+            budget.spend(at - cursor + len(piece))
+            cursor = at + len(piece)
+            if not _HAS_WORD.search(piece):  # a stray "..." or "—" is not a sentence
+                continue
+            start = span.start + chunk_start + at
+            end = span.start + chunk_start + cursor
+            if found and (continued or _ends_with_never_final(body, found[-1], words, budget)):
+                found[-1] = Span(found[-1].start, end)
+            else:
+                found.append(Span(start, end))
+            continued = False
+        continued = part.continues
+    return found
 
 
 _HAS_WORD = re.compile(r"\w")
 
 
-def sentences(body: str, span: Span, words: Lexicon) -> list[Span]:
-    """The sentences of ``body[span]``, as spans into ``body``, found by pysbd."""
-    text = body[span.start : span.end]
-    if not text.strip():
-        return []
-    segmenter = pysbd.Segmenter(language=words.segmenter_language, clean=False)
-    found: list[Span] = []
-    cursor = 0
-    # Located in order rather than with pysbd's char_span, which misplaces repeated
-    # sentences; with clean=False the segments are verbatim slices of the text.
-    for segment in segmenter.segment(text):
-        piece = segment.strip()
-        if not piece:
-            continue
-        at = text.find(piece, cursor)
-        if at == -1:  # pragma: no cover - pysbd returns verbatim text with clean=False
-            continue
-        cursor = at + len(piece)
-        if not _HAS_WORD.search(piece):  # a stray "..." or "—" is not a sentence
-            continue
-        if found and _ends_with_never_final(body[found[-1].start : found[-1].end], words):
-            found[-1] = Span(found[-1].start, span.start + cursor)
-        else:
-            found.append(Span(span.start + at, span.start + cursor))
-    return found
-
-
-_LAST_WORD = re.compile(r"([^\W\d_]+)\.$")
-
-
-def _ends_with_never_final(sentence: str, words: Lexicon) -> bool:
-    last = _LAST_WORD.search(sentence)
-    return last is not None and last.group(1).casefold() in words.never_final
+def _ends_with_never_final(body: str, sentence: Span, words: Lexicon, budget: WorkBudget) -> bool:
+    """Whether the sentence ends with an abbreviation that never ends one ("Mr.")."""
+    if sentence.end <= sentence.start or body[sentence.end - 1] != ".":
+        return False
+    stop = sentence.end - 1
+    word = _word_before(body, stop, words.longest_never_final, budget)
+    # The word must lie within the sentence, as when the sentence alone was searched.
+    word = word[max(0, len(word) - (stop - sentence.start)) :]
+    return bool(word) and word.casefold() in words.never_final
 
 
 # --- names ------------------------------------------------------------------------------
@@ -502,26 +635,33 @@ def _name_tokens(name: str, words: Lexicon) -> list[str]:
     return [token for token in re.findall(r"[^\W\d_]+", plain) if token not in words.honorifics]
 
 
-def names_match(given: str, expected: str, words: Lexicon) -> bool:
+def names_match(
+    given: str, expected: str, words: Lexicon, budget: WorkBudget | None = None
+) -> bool:
     """Whether ``given`` ("Grace", "Ms. Hopper", "G. Hopper") can refer to ``expected``."""
+    (budget or unlimited()).spend(len(given) + len(expected))
     given_tokens = _name_tokens(given, words)
-    expected_tokens = _name_tokens(expected, words)
+    expected_tokens = set(_name_tokens(expected, words))
     if not given_tokens or not expected_tokens:
         return True  # nothing to contradict
+    initials = {known[0] for known in expected_tokens}
+    # Each given token is a whole name of the expected one, or an initial of one.
     return all(
-        any(
-            token == known or (len(token) == 1 and known.startswith(token))
-            for known in expected_tokens
-        )
+        token in expected_tokens or (len(token) == 1 and token in initials)
         for token in given_tokens
     )
 
 
-def _people(names: str, words: Lexicon) -> list[str]:
-    return [part for part in words.name_separator.split(names) if part.strip()]
+def _people(names: str, words: Lexicon, budget: WorkBudget) -> list[str]:
+    # Runs of spaces are made single first: the separator pattern starts and ends with
+    # \s*, which would otherwise re-read a long run from each of its positions.
+    budget.spend(2 * len(names))
+    single_spaced = " ".join(names.split())
+    return [part for part in words.name_separator.split(single_spaced) if part.strip()]
 
 
-def _is_group(names: str, words: Lexicon) -> bool:
+def _is_group(names: str, words: Lexicon, budget: WorkBudget) -> bool:
+    budget.spend(len(names))
     folded = " ".join(names.casefold().split())
     if folded in words.groups:
         return True
@@ -538,6 +678,7 @@ class _Checker:
     expected: Expectations
     words: Lexicon
     layout: Layout
+    budget: WorkBudget
     findings: list[Finding] = field(default_factory=list)
 
     @property
@@ -555,6 +696,7 @@ class _Checker:
         suggestion: str | None = None,
         **values: object,
     ) -> None:
+        self.budget.spend(1 + (span.end - span.start if span else 0))
         values.setdefault("kind", self.kind_name)
         values.setdefault("text", text)
         self.findings.append(
@@ -608,21 +750,27 @@ class _Checker:
                 minimum=fewest,
             )
 
+    def scan(self, text: str, passes: int = 1) -> None:
+        """Count ``passes`` regular-expression scans over ``text``."""
+        self.budget.spend(passes * (len(text) + 1))
+
     def pushy_phrases(self) -> None:
         for part, text in self.texts():
+            self.scan(text, len(self.words.pushy))
             matches = [
                 (match, phrase)
                 for phrase in self.words.pushy
                 for match in phrase.pattern.finditer(text)
             ]
-            # "I need an answer by Friday" is one pushy phrase, however many patterns see it.
+            self.budget.spend(len(matches) * max(1, len(matches).bit_length()))
+            # "I need an answer by Friday" is one pushy phrase, however many patterns see it:
+            # the most serious match wins, then the earliest.
             matches.sort(key=lambda m: (_SEVERITY_ORDER[m[1].severity], m[0].start()))
-            taken: list[Span] = []
+            taken = _DisjointSpans()
             for match, phrase in matches:
                 span = Span(match.start(), match.end())
-                if any(span.start < other.end and other.start < span.end for other in taken):
+                if not taken.add(span, _SEVERITY_ORDER[phrase.severity]):
                     continue
-                taken.append(span)
                 self.add(
                     FindingCode.PUSHY_PHRASE,
                     phrase.severity,
@@ -634,6 +782,7 @@ class _Checker:
 
     def placeholders(self) -> None:
         for part, text in self.texts():
+            self.scan(text)
             for match in self.words.placeholder.finditer(text):
                 self.add(
                     FindingCode.UNFILLED_PLACEHOLDER,
@@ -644,15 +793,18 @@ class _Checker:
                 )
 
     def thanks(self) -> None:
-        if self.draft.kind is MessageKind.THANK_YOU and not self.words.thanks.search(
-            self.message_text
-        ):
+        if self.draft.kind is not MessageKind.THANK_YOU:
+            return
+        self.scan(self.message_text)
+        if not self.words.thanks.search(self.message_text):
             self.add(FindingCode.MISSING_THANKS, Severity.ERROR, DraftPart.BODY)
 
     def continued_interest(self) -> None:
         if self.draft.kind not in (MessageKind.CHECK_IN, MessageKind.CHECK_IN_CALL):
             return
+        self.scan(self.message_text)
         for match in self.words.continued_interest.finditer(self.message_text):
+            self.budget.spend(len(match.group()) + 1)
             if not self.words.interest_negation.search(match.group()):
                 return
         self.add(FindingCode.MISSING_CONTINUED_INTEREST, Severity.ERROR, DraftPart.BODY)
@@ -661,6 +813,7 @@ class _Checker:
         if self.draft.kind is not MessageKind.CLOSING_QUESTIONS:
             return
         for topic, pattern in self.words.closing_topics.items():
+            self.scan(self.draft.body)
             if not pattern.search(self.draft.body):
                 self.add(
                     FindingCode.MISSING_CLOSING_QUESTION,
@@ -670,12 +823,12 @@ class _Checker:
                 )
 
     def recipients(self) -> None:
-        words, draft = self.words, self.draft
+        words, draft, budget = self.words, self.draft, self.budget
         thank_you = draft.kind is MessageKind.THANK_YOU
         expected = self.expected.recipient_name
         if draft.recipient:
-            named = _people(draft.recipient, words)
-            if thank_you and (len(named) > 1 or _is_group(draft.recipient, words)):
+            named = _people(draft.recipient, words, budget)
+            if thank_you and (len(named) > 1 or _is_group(draft.recipient, words, budget)):
                 self.add(
                     FindingCode.SEVERAL_RECIPIENTS,
                     Severity.ERROR,
@@ -683,7 +836,7 @@ class _Checker:
                     span=Span(0, len(draft.recipient)),
                     text=draft.recipient,
                 )
-            elif expected and not names_match(draft.recipient, expected, words):
+            elif expected and not names_match(draft.recipient, expected, words, budget):
                 self.add(
                     FindingCode.RECIPIENT_MISMATCH,
                     Severity.ERROR,
@@ -694,13 +847,16 @@ class _Checker:
                     role="action's person",
                 )
         greeting = self.layout.greeting
-        if greeting is None or not greeting.names or words.placeholder.search(greeting.names):
+        if greeting is None or not greeting.names:
+            return
+        self.scan(greeting.names, 2)
+        if words.placeholder.search(greeting.names):
             return  # nobody named, or a placeholder (reported as such)
         folded = " ".join(greeting.names.casefold().split())
         if folded in words.generic:
             return
-        people = _people(greeting.names, words)
-        if len(people) > 1 or _is_group(greeting.names, words):
+        people = _people(greeting.names, words, budget)
+        if len(people) > 1 or _is_group(greeting.names, words, budget):
             if thank_you:
                 self.add(
                     FindingCode.SEVERAL_RECIPIENTS,
@@ -711,7 +867,7 @@ class _Checker:
                 )
             return
         target, role = (expected, "action's person") if expected else (draft.recipient, "recipient")
-        if target and not names_match(greeting.names, target, words):
+        if target and not names_match(greeting.names, target, words, budget):
             self.add(
                 FindingCode.RECIPIENT_MISMATCH,
                 Severity.ERROR,
@@ -756,14 +912,45 @@ _SEVERITY_ORDER = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
 _PART_ORDER = {part: index for index, part in enumerate(DraftPart)}
 
 
+class _DisjointSpans:
+    """Spans already taken, none overlapping another, added in rank order and, within a
+    rank, in order of start: whether a new span overlaps one costs a binary search per
+    earlier rank, not a look at every span taken."""
+
+    def __init__(self) -> None:
+        self._ranks: dict[int, list[Span]] = {}  # each list sorted by start (and by end)
+        self._ends: dict[int, list[int]] = {}
+
+    def add(self, span: Span, rank: int) -> bool:
+        """Take ``span`` unless it overlaps a span taken before; say whether it was taken."""
+        for earlier_rank, ends in self._ends.items():
+            # The first span of that rank ending after this one starts is the only one
+            # that can overlap it, as those spans are disjoint and sorted.
+            index = bisect.bisect_right(ends, span.start)
+            taken = self._ranks[earlier_rank]
+            if index < len(taken) and taken[index].start < span.end:
+                return False
+        self._ranks.setdefault(rank, []).append(span)
+        self._ends.setdefault(rank, []).append(span.end)
+        return True
+
+
 def check(
-    draft: Draft, expected: Expectations | None = None, language: str = DEFAULT_LANGUAGE
+    draft: Draft,
+    expected: Expectations | None = None,
+    language: str = DEFAULT_LANGUAGE,
+    *,
+    budget: WorkBudget | None = None,
 ) -> Report:
-    """Every finding on ``draft``, most serious first, then in reading order."""
+    """Every finding on ``draft``, most serious first, then in reading order.
+
+    Every pass spends its work from ``budget`` (unlimited when not given), which raises
+    :class:`~app.services.work.WorkTooLarge` once it runs out."""
+    budget = budget or unlimited("body.body", "The draft")
     words = lexicon(language)
-    layout = read_layout(draft.body, words)
-    found = sentences(draft.body, layout.message, words)
-    checker = _Checker(draft, expected or Expectations(), words, layout)
+    layout = read_layout(draft.body, words, budget)
+    found = sentences(draft.body, layout.message, words, budget)
+    checker = _Checker(draft, expected or Expectations(), words, layout, budget)
     checker.sentence_limits(found)
     checker.pushy_phrases()
     checker.placeholders()
@@ -774,6 +961,7 @@ def check(
     checker.timing()
     checker.length()
     checker.subject()
+    budget.spend(len(checker.findings) * max(1, len(checker.findings).bit_length()))
     findings = sorted(
         checker.findings,
         key=lambda f: (

@@ -45,6 +45,7 @@ from app.services.draft_checker import (
     kind_for_action,
 )
 from app.services.draft_checker import Draft as CheckedDraft
+from app.services.work import Work, WorkBudget, unlimited
 
 TemplateSource = Literal["built_in", "tenant"]
 
@@ -670,18 +671,64 @@ def character_limit(kind: MessageKind) -> int | None:
 
 
 async def draft_for_action(
-    session: AsyncSession, tenant_id: str, action_id: str, language: str = DEFAULT_LANGUAGE
+    session: AsyncSession,
+    tenant_id: str,
+    action_id: str,
+    language: str = DEFAULT_LANGUAGE,
+    *,
+    work: Work | None = None,
 ) -> ActionDraft:
     """Render the action's message (the tenant's template, else the built-in one) and check it.
 
     A tenant template that fails on this action's data is set aside for the built-in one,
-    and the reason is returned, so the candidate still gets a draft.
+    and the reason is returned, so the candidate still gets a draft. The records are read
+    here, on the event loop; rendering and checking are CPU work, run through ``work``
+    (its pool and a fresh budget) when given, else inline with no limit.
     """
     action = await action_service.get_action(session, tenant_id, action_id)
     inputs = await draft_repo.draft_inputs(session, action)
     kind = kind_for_action(domain.ActionType(action.type), action.channel)
     context = build_context(inputs, language)
     template = await effective_template(session, tenant_id, kind, language)
+    recipient_name = inputs.contact.name if inputs.contact else None
+    if work is None:
+        composed = _compose(template, context, kind, language, recipient_name, unlimited())
+    else:
+        budget = work.budget("path.action_id", "The action's draft")
+        composed = await work.run(
+            _compose, template, context, kind, language, recipient_name, budget
+        )
+    return ActionDraft(
+        action=action,
+        kind=kind,
+        language=language,
+        subject=composed.subject,
+        body=composed.body,
+        recipient=inputs.contact,
+        report=composed.report,
+        template_source=composed.template.source,
+        template_error=composed.template_error,
+    )
+
+
+@dataclass(frozen=True)
+class _Composed:
+    template: TemplatePair
+    subject: str | None
+    body: str
+    report: Report
+    template_error: str | None
+
+
+def _compose(
+    template: TemplatePair,
+    context: Mapping[str, Any],
+    kind: MessageKind,
+    language: str,
+    recipient_name: str | None,
+    budget: WorkBudget,
+) -> _Composed:
+    """Render the draft (falling back to the built-in template) and check it: pure CPU."""
     template_error = None
     try:
         subject, body = _render_pair(template, context)
@@ -693,20 +740,11 @@ async def draft_for_action(
         subject, body = _render_pair(template, context)
     report = check(
         CheckedDraft(kind=kind, body=body, subject=subject),
-        Expectations(recipient_name=inputs.contact.name if inputs.contact else None),
+        Expectations(recipient_name=recipient_name),
         language,
+        budget=budget,
     )
-    return ActionDraft(
-        action=action,
-        kind=kind,
-        language=language,
-        subject=subject,
-        body=body,
-        recipient=inputs.contact,
-        report=report,
-        template_source=template.source,
-        template_error=template_error,
-    )
+    return _Composed(template, subject, body, report, template_error)
 
 
 def _render_pair(template: TemplatePair, context: Mapping[str, Any]) -> tuple[str | None, str]:

@@ -64,7 +64,7 @@ def cmd_migrate(settings: Settings, _args: argparse.Namespace) -> None:
 
 
 def _print_new_key(settings: Settings, plaintext: str, headline: str) -> None:
-    base = f"http://{settings.host}:{settings.port}"
+    base = settings.resolved_public_base_url
     print(
         f"\n{headline}\n"
         f"  API key (shown once, keep it safe): {plaintext}\n"
@@ -212,7 +212,7 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> None:
     tenant_id, plaintext, counts = asyncio.run(_with_session(settings, work))
     summary = ", ".join(f"{n} {what}" for what, n in counts.items())
     _print_new_key(settings, plaintext, f"Loaded the demo workspace {tenant_id}: {summary}.")
-    feed = f"http://{settings.host}:{settings.port}/v1/actions?status=due&status=overdue"
+    feed = f"{settings.resolved_public_base_url}/v1/actions?status=due&status=overdue"
     print(f"  What is due right now:\n    curl -H 'Authorization: Bearer {plaintext}' '{feed}'\n")
 
 

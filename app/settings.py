@@ -7,6 +7,7 @@ from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -103,6 +104,15 @@ class Settings(BaseSettings):
         description="Let webhooks reach loopback, private and link-local addresses (for "
         "development and tests); the cloud metadata address stays refused.",
     )
+    public_base_url: str = Field(
+        default="",
+        max_length=2000,
+        description="The absolute http(s) URL clients reach this API at (scheme, host, "
+        "optional port and path prefix; no query or fragment), e.g. "
+        "`https://followup.example.com`. Every absolute URL the API hands out (calendar "
+        "feed URLs) starts with it; the request's Host header is never used. Empty means "
+        "`http://<host>:<port>` from the listening address, for local use.",
+    )
     worker_poll_interval_seconds: float = Field(
         default=5.0,
         gt=0,
@@ -161,6 +171,11 @@ class Settings(BaseSettings):
             return [origin.strip() for origin in value.split(",") if origin.strip()]
         return value
 
+    @field_validator("public_base_url")
+    @classmethod
+    def _absolute_http_url(cls, value: str) -> str:
+        return check_public_base_url(value) if value else value
+
     @field_validator("database_url")
     @classmethod
     def _async_driver(cls, value: str) -> str:
@@ -172,6 +187,18 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite+aiosqlite:///{(self.data_dir / 'followup.db').as_posix()}"
+
+    @property
+    def resolved_public_base_url(self) -> str:
+        """The base of every absolute URL the API hands out, without a trailing slash."""
+        if self.public_base_url:
+            return self.public_base_url
+        # Listening on every interface says nothing about the name clients use: this
+        # machine's own loopback is the one address sure to reach it.
+        host = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(self.host, self.host)  # noqa: S104
+        if ":" in host:
+            host = f"[{host}]"
+        return f"http://{host}:{self.port}"
 
     @property
     def is_sqlite(self) -> bool:
@@ -187,6 +214,27 @@ class Settings(BaseSettings):
             path.write_text(secrets.token_hex(32))
             path.chmod(0o600)
         return path.read_text().strip().encode()
+
+
+def check_public_base_url(url: str) -> str:
+    """``url`` without its trailing slash, if it is an absolute http(s) URL with a host and
+    no user, query or fragment; else ValueError."""
+    if any(character.isspace() or not character.isprintable() for character in url):
+        raise ValueError("must not contain spaces or control characters")
+    parts = urlsplit(url)
+    if parts.scheme not in {"http", "https"}:
+        raise ValueError("must be an absolute http:// or https:// URL")
+    if not parts.hostname:
+        raise ValueError("must name a host")
+    if parts.username is not None or parts.password is not None:
+        raise ValueError("must not carry a user name or password")
+    if "?" in url or "#" in url:
+        raise ValueError("must not have a query or a fragment")
+    try:
+        parts.port  # noqa: B018 (parsing it is the check)
+    except ValueError as exc:
+        raise ValueError("has an invalid port") from exc
+    return url.rstrip("/")
 
 
 def normalise_database_url(url: str) -> str:

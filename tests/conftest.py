@@ -80,6 +80,8 @@ def settings(test_database: TestDatabase, tmp_path_factory: pytest.TempPathFacto
         max_body_bytes=256 * 1024,
         # Tests revoke keys and expect the next request to see it at once.
         auth_cache_seconds=0,
+        # Not the test client's "testserver": URLs the API hands out must come from here.
+        public_base_url="https://followup.example.com",
     )
 
 

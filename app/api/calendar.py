@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response, status
 
-from app.api.deps import SessionDep, WriterDep
+from app.api.deps import SessionDep, WriterDep, public_url
 from app.api.errors import problem_responses
 from app.schemas.calendar import CalendarFeedCreated
 from app.services import calendar_feeds as service
@@ -27,12 +27,13 @@ async def create_calendar_feed(
     request: Request,
     response: Response,
 ) -> CalendarFeedCreated:
-    """Issue the candidate's calendar subscription URL, shown this once. Calling it again
+    """Issue the candidate's calendar subscription URL, shown this once. It starts with the
+    service's configured public base URL. Calling it again
     replaces the URL (the old one stops working): that is how a leaked URL is rotated.
     The feed holds one event per open action, ending at its due time, with a reminder an
     hour before; it needs no API key, since calendar apps cannot send one."""
     issued = await service.issue(session, principal.tenant_id, candidate_id)
-    url = str(request.url_for("get_calendar_feed", token=issued.token))
+    url = public_url(request, "get_calendar_feed", token=issued.token)
     response.headers["Cache-Control"] = "no-store"  # the URL is the credential
     response.headers["Location"] = f"/v1/candidates/{candidate_id}/calendar-feed"
     return CalendarFeedCreated(

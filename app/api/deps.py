@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import AsyncIterator
 from typing import Annotated
 
@@ -12,18 +11,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
+from app.domain import plain_text
 from app.errors import Conflict, Forbidden, InvalidInput, PreconditionFailed, Unauthorized
 from app.services.api_keys import Principal, Scope, authenticate_cached
 from app.services.work import Work
+from app.settings import Settings
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # Where a request's session keeps the caller's tenant, for what happens after the commit.
 TENANT_ID = "followup_tenant_id"
-
-
-# C0 control characters and DEL, except tab, line feed and carriage return. PostgreSQL
-# cannot store NUL in text at all, and none of them belongs in an ID or a filter value.
-CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def _reject_control_characters(request: Request) -> None:
@@ -31,10 +27,23 @@ def _reject_control_characters(request: Request) -> None:
     locations = (("path", request.path_params), ("query", request.query_params))
     for location, values in locations:
         for name, value in values.items():
-            if isinstance(value, str) and CONTROL_CHARACTERS.search(value):
+            # An ID or a filter value is one line: PostgreSQL cannot even store NUL, and
+            # none of these characters belongs in one.
+            if isinstance(value, str) and plain_text.first_refused(value, single_line=True):
                 raise InvalidInput.on_field(
                     f"{location}.{name}", "must not contain control characters", "control_character"
                 )
+
+
+def public_url(request: Request, route_name: str, **path_params: str) -> str:
+    """The absolute URL of a route, for the API to hand out.
+
+    It starts with the configured public base URL, never with the request's Host header,
+    which the caller controls: a forged Host must not end up in a URL given to others.
+    """
+    settings: Settings = request.app.state.settings
+    path = request.app.url_path_for(route_name, **path_params)
+    return f"{settings.resolved_public_base_url}{path}"
 
 
 async def _session(request: Request) -> AsyncIterator[AsyncSession]:

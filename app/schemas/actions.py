@@ -16,7 +16,7 @@ from app.domain import (
     RuleId,
     policy_fields,
 )
-from app.schemas.common import ReadModel, Timestamp, WriteModel, example
+from app.schemas.common import MultiLineText, ReadModel, Timestamp, WriteModel, example
 
 
 class ActionSubject(ReadModel):
@@ -77,7 +77,7 @@ class DismissAction(WriteModel):
 
     model_config = example(reason="Thanked in person.")
 
-    reason: str = Field(min_length=1, max_length=500, description="Why it is skipped.")
+    reason: MultiLineText = Field(min_length=1, max_length=500, description="Why it is skipped.")
     at: Timestamp | None = Field(default=None, description="When; defaults to now.")
 
 

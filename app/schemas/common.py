@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from functools import lru_cache
@@ -21,6 +20,8 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from app.domain import plain_text
+
 T = TypeVar("T")
 
 
@@ -35,11 +36,6 @@ class ReadModel(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
 
-# C0 control characters and DEL, except tab, line feed and carriage return (notes and
-# templates have lines). PostgreSQL cannot store NUL in text; the rest is never meant.
-_CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
-
 def _strings_in(value: Any) -> Iterator[str]:
     if isinstance(value, str):
         yield value
@@ -52,19 +48,58 @@ def _strings_in(value: Any) -> Iterator[str]:
             yield from _strings_in(item)
 
 
+def _refuse(character: str, single_line: bool) -> PydanticCustomError:
+    if single_line:
+        return PydanticCustomError(
+            "control_character",
+            "must be one line: no line break, tab or other control character (found {found})",
+            {"found": plain_text.describe(character)},
+        )
+    return PydanticCustomError(
+        "control_character",
+        "must not contain control characters other than tab and line breaks (found {found})",
+        {"found": plain_text.describe(character)},
+    )
+
+
+def _check_one_line(value: str) -> str:
+    refused = plain_text.first_refused(value, single_line=True)
+    if refused is not None:
+        raise _refuse(refused, single_line=True)
+    return value
+
+
+def _check_lines(value: str) -> str:
+    refused = plain_text.first_refused(value, single_line=False)
+    if refused is not None:
+        raise _refuse(refused, single_line=False)
+    return value
+
+
+# Put in a string type's Annotated metadata to say what the field may hold (see
+# app.domain.plain_text): every text field of a request body declares one of the two.
+SingleLine = AfterValidator(_check_one_line)
+MultiLine = AfterValidator(_check_lines)
+SingleLineText = Annotated[str, SingleLine]
+MultiLineText = Annotated[str, MultiLine]
+
+
 class WriteModel(BaseModel):
     """Base of request bodies: unknown fields are refused, not silently dropped, and no text
-    field may carry control characters."""
+    field may carry control characters other than tab and line breaks (single-line fields,
+    declared with ``SingleLine``, refuse those too)."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     @field_validator("*", mode="after")
     @classmethod
     def _no_control_characters(cls, value: Any) -> Any:
-        if any(_CONTROL_CHARACTERS.search(text) for text in _strings_in(value)):
-            raise PydanticCustomError(
-                "control_character", "must not contain control characters (tab, newline are fine)"
-            )
+        # A net under the declared types: keys of free-form mappings and any string field
+        # that forgot its declaration still refuse NUL and the like.
+        for text in _strings_in(value):
+            refused = plain_text.first_refused(text, single_line=False)
+            if refused is not None:
+                raise _refuse(refused, single_line=False)
         return value
 
 
@@ -95,25 +130,37 @@ def _check_url(value: str) -> str:
 TimeZoneName = Annotated[
     str,
     StringConstraints(min_length=1, max_length=64),
+    SingleLine,
     AfterValidator(_check_time_zone),
     Field(description="IANA time zone name, e.g. `Europe/Berlin`.", examples=["Europe/Berlin"]),
 ]
 CountryCode = Annotated[
     str,
     StringConstraints(min_length=2, max_length=2),
+    SingleLine,
     AfterValidator(_check_country),
     Field(description="ISO 3166-1 alpha-2 country code, e.g. `DE`.", examples=["DE"]),
 ]
-Url = Annotated[str, StringConstraints(max_length=2048), AfterValidator(_check_url)]
-Name = Annotated[str, StringConstraints(min_length=1, max_length=200)]
-ShortText = Annotated[str, StringConstraints(max_length=200)]
-LongText = Annotated[str, StringConstraints(max_length=2000)]
+Url = Annotated[str, StringConstraints(max_length=2048), SingleLine, AfterValidator(_check_url)]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=200), SingleLine]
+ShortText = Annotated[str, StringConstraints(max_length=200), SingleLine]
+# Free text that is placed inside a sentence (a next step): one line, however long.
+Clause = Annotated[str, StringConstraints(max_length=2000), SingleLine]
+# Free text that may run over several lines (a note).
+LongText = Annotated[str, StringConstraints(max_length=2000), MultiLine]
+# A Follow-Up ID the caller points at (a candidate, a contact...).
+ResourceId = Annotated[str, StringConstraints(max_length=40), SingleLine]
 ExternalId = Annotated[
     str,
     StringConstraints(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9._:~-]+$"),
+    SingleLine,
     Field(description="The caller's own ID for this record (e.g. the ATS's), unique per tenant."),
 ]
-Phone = Annotated[str, StringConstraints(min_length=3, max_length=40, pattern=r"^[0-9+().\s/-]+$")]
+Phone = Annotated[
+    str,
+    StringConstraints(min_length=3, max_length=40, pattern=r"^[0-9+().\s/-]+$"),
+    SingleLine,
+]
 # Times the database and the calendar arithmetic can hold on every backend, with room to
 # add the planner's windows: a time outside this range is a typo, not an interview.
 EARLIEST_TIMESTAMP = datetime(1900, 1, 1, tzinfo=UTC)

@@ -4,12 +4,21 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Self
+from typing import Annotated, Any, Self
 
 from pydantic import BaseModel, Field, model_validator
 
 from app.domain import ActionType, BlockedReason, Channel
-from app.schemas.common import ReadModel, Timestamp, WriteModel, example
+from app.schemas.common import (
+    MultiLineText,
+    ReadModel,
+    ResourceId,
+    SingleLine,
+    SingleLineText,
+    Timestamp,
+    WriteModel,
+    example,
+)
 from app.services.draft_checker import (
     DEFAULT_LANGUAGE,
     NETWORK_NOTE_LIMIT,
@@ -19,6 +28,8 @@ from app.services.draft_checker import (
     Severity,
 )
 from app.services.drafts import variables_help
+
+Language = Annotated[str, SingleLine]
 
 
 def _language_field() -> Any:
@@ -155,15 +166,16 @@ class DraftCheck(WriteModel):
         description="The action the message carries out; `check_in` means the email (use "
         "`kind: check_in_call` for a phone script).",
     )
-    action_id: str | None = Field(
+    action_id: ResourceId | None = Field(
         default=None,
-        max_length=40,
         description="The action the draft is for: enables the recipient and send-time checks. "
         "An ID this tenant does not have answers 422 naming `body.action_id`.",
     )
-    subject: str | None = Field(default=None, max_length=1000, description="The subject line.")
-    body: str = Field(min_length=1, max_length=20_000, description="The message text.")
-    recipient: str | None = Field(
+    subject: SingleLineText | None = Field(
+        default=None, max_length=1000, description="The subject line."
+    )
+    body: MultiLineText = Field(min_length=1, max_length=20_000, description="The message text.")
+    recipient: SingleLineText | None = Field(
         default=None,
         max_length=200,
         description="The name of the person it is addressed to, as the sender sees it.",
@@ -172,7 +184,7 @@ class DraftCheck(WriteModel):
         default=None,
         description="When it will be sent (with an offset); checked against the action's due time.",
     )
-    language: str = _language_field()
+    language: Language = _language_field()
 
     @model_validator(mode="after")
     def _says_what_it_is(self) -> Self:
@@ -219,14 +231,14 @@ class TemplateWrite(WriteModel):
         ),
     )
 
-    language: str = _language_field()
-    subject: str | None = Field(
+    language: Language = _language_field()
+    subject: SingleLineText | None = Field(
         default=None,
         max_length=500,
         description="Template of the subject line: required for `thank_you`, `check_in` and "
         "`panel_request`, and not allowed for the other kinds.",
     )
-    body: str = Field(min_length=1, max_length=5000, description=TEMPLATE_BODY_HELP)
+    body: MultiLineText = Field(min_length=1, max_length=5000, description=TEMPLATE_BODY_HELP)
 
 
 class TemplateRead(BaseModel):

@@ -11,11 +11,13 @@ from pydantic import AfterValidator, EmailStr, Field, ValidationInfo, field_vali
 from app.domain import ApplicationStatus, InterviewKind, InterviewStatus
 from app.schemas.common import (
     CalendarDate,
+    Clause,
     CountryCode,
     ExternalId,
     LongText,
     Name,
     Phone,
+    ResourceId,
     ResourceMeta,
     ShortText,
     Timestamp,
@@ -90,7 +92,7 @@ class ApplicationCreate(WriteModel):
         recruiting_firm="Hooli Talent",
     )
 
-    candidate_id: str = Field(max_length=40, description="The candidate who applied.")
+    candidate_id: ResourceId = Field(description="The candidate who applied.")
     company: Name = Field(description="The hiring company.")
     role: Name = Field(description="The job title applied for.")
     job_url: Url | None = Field(default=None, description="The job posting.")
@@ -240,7 +242,7 @@ class InterviewCreate(WriteModel):
     status: InterviewStatus = Field(
         default=InterviewStatus.SCHEDULED, description="`scheduled`, `completed`, `cancelled`."
     )
-    panel: list[str] = Field(
+    panel: list[ResourceId] = Field(
         default_factory=list,
         max_length=20,
         description="Contact IDs of the interviewers, lead first; contacts of this application.",
@@ -248,7 +250,7 @@ class InterviewCreate(WriteModel):
     panel_confirmed: bool = Field(
         default=False, description="Whether the panel's names and titles were confirmed (E1)."
     )
-    next_step: LongText | None = Field(
+    next_step: Clause | None = Field(
         default=None, description="The next step the interviewer described (E2)."
     )
     expected_reply_date: CalendarDate | None = Field(
@@ -282,11 +284,11 @@ class InterviewUpdate(WriteModel):
     start: Timestamp | None = Field(default=None, description="When it starts.")
     end: Timestamp | None = Field(default=None, description="When it ends.")
     status: InterviewStatus | None = Field(default=None, description="The new status.")
-    panel: list[str] | None = Field(
+    panel: list[ResourceId] | None = Field(
         default=None, max_length=20, description="Contact IDs of the interviewers, lead first."
     )
     panel_confirmed: bool | None = Field(default=None, description="Panel confirmed (E1).")
-    next_step: LongText | None = Field(default=None, description="The next step described.")
+    next_step: Clause | None = Field(default=None, description="The next step described.")
     expected_reply_date: CalendarDate | None = Field(
         default=None, description="When to expect news."
     )
@@ -322,8 +324,8 @@ class ReplyCreate(WriteModel):
     )
 
     received_at: Timestamp = Field(description="When the reply came.")
-    contact_id: str | None = Field(
-        default=None, max_length=40, description="Who replied (a contact of this application)."
+    contact_id: ResourceId | None = Field(
+        default=None, description="Who replied (a contact of this application)."
     )
     note: LongText | None = Field(default=None, description="What they said.")
     new_expected_date: CalendarDate | None = Field(
@@ -337,7 +339,7 @@ class ReplyUpdate(WriteModel):
     model_config = example(new_expected_date="2026-12-14")
 
     received_at: Timestamp | None = Field(default=None, description="When the reply came.")
-    contact_id: str | None = Field(default=None, max_length=40, description="Who replied.")
+    contact_id: ResourceId | None = Field(default=None, description="Who replied.")
     note: LongText | None = Field(default=None, description="What they said.")
     new_expected_date: CalendarDate | None = Field(default=None, description="A new promised date.")
 

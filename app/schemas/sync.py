@@ -7,7 +7,7 @@ from typing import Self
 
 from pydantic import Field, model_validator
 
-from app.schemas.common import ExternalId, ReadModel, WriteModel, example
+from app.schemas.common import ExternalId, ReadModel, ResourceId, WriteModel, example
 from app.schemas.resources import (
     ApplicationCreate,
     CandidateCreate,
@@ -28,8 +28,8 @@ class SyncApplication(ApplicationCreate):
     """An application, pointing at its candidate by Follow-Up ID or by external ID."""
 
     external_id: ExternalId
-    candidate_id: str | None = Field(  # type: ignore[assignment]
-        default=None, max_length=40, description="The candidate's Follow-Up ID."
+    candidate_id: ResourceId | None = Field(  # type: ignore[assignment]
+        default=None, description="The candidate's Follow-Up ID."
     )
     candidate_external_id: ExternalId | None = Field(
         default=None, description="The candidate's external ID (in this batch or stored)."
@@ -46,8 +46,8 @@ class SyncContact(ContactCreate):
     """A person, pointing at their application by Follow-Up ID or by external ID."""
 
     external_id: ExternalId
-    application_id: str | None = Field(
-        default=None, max_length=40, description="The application's Follow-Up ID."
+    application_id: ResourceId | None = Field(
+        default=None, description="The application's Follow-Up ID."
     )
     application_external_id: ExternalId | None = Field(
         default=None, description="The application's external ID (in this batch or stored)."
@@ -68,8 +68,8 @@ class SyncInterview(InterviewCreate):
     """
 
     external_id: ExternalId
-    application_id: str | None = Field(
-        default=None, max_length=40, description="The application's Follow-Up ID."
+    application_id: ResourceId | None = Field(
+        default=None, description="The application's Follow-Up ID."
     )
     application_external_id: ExternalId | None = Field(
         default=None, description="The application's external ID (in this batch or stored)."

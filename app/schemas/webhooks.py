@@ -8,7 +8,7 @@ from typing import Annotated
 
 from pydantic import Field, StringConstraints
 
-from app.schemas.common import ReadModel, ResourceMeta, Url, WriteModel, example
+from app.schemas.common import ReadModel, ResourceMeta, SingleLine, Url, WriteModel, example
 from app.schemas.events import EVENT_TYPES_DOC
 from app.services.events import EventType
 
@@ -20,7 +20,8 @@ EventTypes = Annotated[
         description=f"The event types to send here. {EVENT_TYPES_DOC}",
     ),
 ]
-Description = Annotated[str, StringConstraints(max_length=500)]
+# A one-line label for people, shown in lists.
+Description = Annotated[str, StringConstraints(max_length=500), SingleLine]
 WEBHOOK_URL_DOC = (
     "Where to POST events: an https URL on the public internet (internal, loopback and "
     "link-local addresses are refused, when saved and again on every connection)."

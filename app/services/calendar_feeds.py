@@ -5,6 +5,11 @@ instead; only its SHA-256 hash is stored, and creating the feed again replaces t
 (the old URL stops working). The feed is rendered on every fetch, so it follows the actions
 as they change; each action keeps its UID, and its SEQUENCE and LAST-MODIFIED follow its
 version, so calendar apps update events in place instead of duplicating them.
+
+Every text reaches the document as an icalendar ``vText``, which escapes what RFC 5545
+wants escaped; before that, one-line properties (the calendar's name, each summary) get
+their stored text as one line and descriptions get plain line feeds, so rows stored before
+names were checked for line breaks still make a valid feed.
 """
 
 from __future__ import annotations
@@ -14,11 +19,12 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from icalendar import Alarm, Calendar, Event
+from icalendar import Alarm, Calendar, Event, vText
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import models
 from app.db.base import new_id, utcnow
+from app.domain import plain_text
 from app.errors import NotFound
 from app.repositories import calendar_feeds as repo
 from app.services import records
@@ -86,8 +92,9 @@ def build_calendar(candidate: models.Candidate, actions: list[models.Action]) ->
     calendar.add("prodid", PRODUCT_ID)
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
-    calendar.add("x-wr-calname", f"Follow-ups: {candidate.name}")
-    calendar.add("x-wr-timezone", candidate.time_zone)
+    # X-WR-* properties are unknown to icalendar, which would write them unescaped.
+    calendar.add("x-wr-calname", _one_line(f"Follow-ups: {candidate.name}"))
+    calendar.add("x-wr-timezone", _one_line(candidate.time_zone))
     # Hints for how often to refetch (RFC 7986 and the older Microsoft/Apple name).
     calendar.add("refresh-interval", timedelta(hours=1), parameters={"VALUE": "DURATION"})
     calendar.add("x-published-ttl", "PT1H")
@@ -113,18 +120,22 @@ def _event(action: models.Action) -> Event:
     event.add("created", action.created_at)
     event.add("last-modified", action.updated_at)
     event.add("sequence", max(action.version - 1, 0))
-    event.add("summary", action.title)
-    event.add("description", _description(action))
+    event.add("summary", _one_line(action.title))
+    event.add("description", vText(plain_text.lines(_description(action))))
     event.add("dtstart", start)
     event.add("dtend", action.due_by)
     event.add("transp", "TRANSPARENT")
     event.add("categories", [action.type])
     alarm = Alarm()
     alarm.add("action", "DISPLAY")
-    alarm.add("description", action.title)
+    alarm.add("description", _one_line(action.title))
     alarm.add("trigger", -REMINDER_BEFORE)
     event.add_component(alarm)
     return event
+
+
+def _one_line(text: str) -> vText:
+    return vText(plain_text.one_line(text))
 
 
 def _description(action: models.Action) -> str:

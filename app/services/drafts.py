@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import domain
 from app.db import models
+from app.domain import plain_text
 from app.errors import FieldError, InvalidInput, NotFound
 from app.repositories import drafts as draft_repo
 from app.repositories import templates as template_repo
@@ -748,8 +749,14 @@ def _compose(
 
 
 def _render_pair(template: TemplatePair, context: Mapping[str, Any]) -> tuple[str | None, str]:
+    # The subject goes into an email header, where a line break would start a new header:
+    # a name stored with one (before names were checked) or a template that writes one
+    # gives a one-line subject all the same.
     subject = render(template.subject, context) if template.subject is not None else None
-    return subject, render(template.body, context)
+    return (
+        plain_text.one_line(subject) if subject is not None else None,
+        plain_text.lines(render(template.body, context)),
+    )
 
 
 async def expectations_for(

@@ -21,12 +21,56 @@ import httpx
 import idna
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+IPv4 = ipaddress.IPv4Address
+IPv6 = ipaddress.IPv6Address
+Net = ipaddress.ip_network
 
-# Cloud instance metadata (AWS, GCP, Azure, ...): refused even when private networks are
-# allowed, since it hands out credentials to whoever asks from inside.
-METADATA_ADDRESSES = frozenset(
-    {ipaddress.ip_address("169.254.169.254"), ipaddress.ip_address("fd00:ec2::254")}
+# Cloud instance metadata and credential services: refused even when private networks are
+# allowed (and when wrapped in an IPv6 form), since they hand out credentials to whoever
+# asks from inside.
+METADATA_ADDRESSES: frozenset[IPAddress] = frozenset(
+    ipaddress.ip_address(address)
+    for address in (
+        "169.254.169.254",  # AWS, GCP, Azure, Oracle, DigitalOcean, OpenStack...
+        "fd00:ec2::254",  # AWS over IPv6
+        "169.254.170.2",  # AWS ECS task credentials
+        "169.254.170.23",  # AWS EKS Pod Identity
+        "fd00:ec2::23",  # AWS EKS Pod Identity over IPv6
+        "100.100.100.200",  # Alibaba Cloud
+        "168.63.129.16",  # Azure WireServer (a public address, yet the host's own)
+    )
 )
+
+# The IANA special-purpose registries (iana.org/assignments/iana-ipv4-special-registry and
+# iana-ipv6-special-registry) with what Python's tables miss or name too vaguely. Python
+# 3.11's ``is_global`` calls 192.0.0.0/24, 192.88.99.0/24, 2002::/16 and 64:ff9b::/96
+# global, so it is a last check here, not the only one. Blocks marked globally reachable
+# by IANA (anycast services, AS112) are left out on purpose: none is a webhook receiver,
+# so they are refused too, by the whole 192.0.0.0/24 and 2001::/23 entries.
+SPECIAL_PURPOSE: tuple[tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, str], ...] = (
+    (Net("0.0.0.0/8"), "a 'this network' address"),
+    (Net("100.64.0.0/10"), "a non-public (shared carrier-grade NAT) address"),
+    (Net("192.0.0.0/24"), "a non-public (IETF protocol assignment) address"),
+    (Net("192.0.2.0/24"), "a documentation address"),
+    (Net("192.88.99.0/24"), "a non-public (retired 6to4 relay anycast) address"),
+    (Net("198.18.0.0/15"), "a non-public (benchmarking) address"),
+    (Net("198.51.100.0/24"), "a documentation address"),
+    (Net("203.0.113.0/24"), "a documentation address"),
+    (Net("240.0.0.0/4"), "a reserved address"),
+    (Net("64:ff9b:1::/48"), "a non-public (local-use NAT64) address"),
+    (Net("100::/64"), "a non-public (discard-only) address"),
+    (Net("2001::/23"), "a non-public (IETF protocol assignment, Teredo included) address"),
+    (Net("2001:db8::/32"), "a documentation address"),
+    (Net("3fff::/20"), "a documentation address"),
+    (Net("5f00::/16"), "a non-public (segment routing) address"),
+    (Net("fec0::/10"), "a site-local address"),
+)
+
+_IPV4_COMPATIBLE = Net("::/96")
+_NAT64_WELL_KNOWN = Net("64:ff9b::/96")
+_NAT64_LOCAL_USE = Net("64:ff9b:1::/48")
+# RFC 6052 prefix lengths a local-use NAT64 prefix (inside a /48) can have.
+_NAT64_LOCAL_PREFIX_LENGTHS = (48, 56, 64, 96)
 
 
 class ForbiddenDestination(ValueError):
@@ -49,22 +93,99 @@ async def resolve(host: str, port: int) -> list[IPAddress]:
     return list(dict.fromkeys(ipaddress.ip_address(info[4][0]) for info in infos))
 
 
-def internal_reason(address: IPAddress) -> str | None:
-    """Why an address is not on the public internet (None when it is)."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped  # ::ffff:127.0.0.1 is 127.0.0.1
+def _rfc6052_ipv4(address: IPv6, prefix_length: int) -> IPv4:
+    """The IPv4 address RFC 6052 embeds after a prefix of ``prefix_length`` bits."""
+    value = int(address)
+    # Bits 64-71 (the "u" octet) never carry address bits: squeeze them out.
+    squeezed = ((value >> 64) << 56) | (value & ((1 << 56) - 1))
+    start = prefix_length if prefix_length <= 64 else prefix_length - 8
+    return IPv4((squeezed >> (120 - start - 32)) & 0xFFFFFFFF)
+
+
+def embedded_ipv4(address: IPAddress) -> list[tuple[IPv4, str]]:
+    """The IPv4 addresses an IPv6 address carries, each with the form's name.
+
+    A packet to any of these forms can end up at the IPv4 address inside (through a
+    translator, a tunnel or the host's own dual stack), so the guard judges that one.
+    """
+    if not isinstance(address, IPv6):
+        return []
+    if address.ipv4_mapped is not None:
+        return [(address.ipv4_mapped, "IPv4-mapped")]
+    if address.sixtofour is not None:
+        return [(address.sixtofour, "6to4")]
+    if address.teredo is not None:
+        _server, client = address.teredo  # Python undoes the XOR of the client address
+        return [(client, "Teredo")]
+    if address in _NAT64_WELL_KNOWN:
+        return [(IPv4(int(address) & 0xFFFFFFFF), "NAT64")]
+    if address in _NAT64_LOCAL_USE:
+        return [
+            (_rfc6052_ipv4(address, length), "local-use NAT64")
+            for length in _NAT64_LOCAL_PREFIX_LENGTHS
+        ]
+    # IPv4-compatible (deprecated): ::a.b.c.d. :: and ::1 are not among them.
+    if address in _IPV4_COMPATIBLE and int(address) > 1:
+        return [(IPv4(int(address) & 0xFFFFFFFF), "IPv4-compatible")]
+    return []
+
+
+def is_metadata(address: IPAddress) -> bool:
+    """Whether ``address`` is, or wraps, a cloud metadata address."""
+    return address in METADATA_ADDRESSES or any(
+        inner in METADATA_ADDRESSES for inner, _form in embedded_ipv4(address)
+    )
+
+
+def _own_reason(address: IPAddress) -> str | None:
+    """Why an address, taken as it is, is not on the public internet."""
     checks = (
         (address in METADATA_ADDRESSES, "the cloud metadata address"),
         (address.is_loopback, "a loopback address"),
         (address.is_link_local, "a link-local address"),
         (address.is_multicast, "a multicast address"),
         (address.is_unspecified, "an unspecified address"),
-        (address.is_reserved, "a reserved address"),
-        (address.is_private, "a private address"),
-        # Shared (carrier-grade NAT) space and the like: not private, not public either.
-        (not address.is_global, "a non-public address"),
     )
-    return next((reason for hit, reason in checks if hit), None)
+    found = next((reason for hit, reason in checks if hit), None)
+    if found is not None:
+        return found
+    found = next((reason for network, reason in SPECIAL_PURPOSE if address in network), None)
+    if found is not None:
+        return found
+    if address.is_reserved:
+        return "a reserved address"
+    if address.is_private:
+        return "a private address"
+    if not address.is_global:
+        return "a non-public address"
+    return None
+
+
+# Forms whose outer address means nothing by itself: the IPv4 inside decides. The others
+# (Teredo, local-use NAT64, IPv4-compatible) are refused whatever they carry.
+_TRANSPARENT_FORMS = frozenset({"IPv4-mapped", "6to4", "NAT64"})
+
+
+def internal_reason(address: IPAddress) -> str | None:
+    """Why an address is not on the public internet (None when it is).
+
+    IPv6 forms that carry an IPv4 address are judged by that address first, so
+    ``2002:7f00:1::1`` is refused as the loopback address it wraps.
+    """
+    inner = embedded_ipv4(address)
+    for ipv4, form in inner:  # never allowed, so always the reason to give
+        if ipv4 in METADATA_ADDRESSES:
+            return f"the cloud metadata address: {ipv4} wrapped in {form} form"
+    # A local-use NAT64 address has several readings; only one-address forms are judged by
+    # what they carry.
+    if len(inner) == 1:
+        ipv4, form = inner[0]
+        reason = _own_reason(ipv4)
+        if reason is not None:
+            return f"{reason}: {ipv4} wrapped in {form} form"
+        if form in _TRANSPARENT_FORMS:
+            return None
+    return _own_reason(address)
 
 
 def check_addresses(
@@ -82,7 +203,7 @@ def check_addresses(
         reason = internal_reason(address)
         if reason is None:
             continue
-        if allow_private_networks and address not in METADATA_ADDRESSES:
+        if allow_private_networks and not is_metadata(address):
             continue
         raise ForbiddenDestination(
             f"the host {host} resolves to {address}, {reason}", "forbidden_address"

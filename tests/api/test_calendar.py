@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 from icalendar import Calendar
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.db import models
@@ -43,7 +43,7 @@ async def test_the_feed_lists_open_actions_with_reminders(
     application, interviewer, _ = await interview_round(client)
     actions = await all_pages(client, f"/v1/applications/{application['id']}/actions")
     feed = await _feed(client, application["candidate_id"])
-    assert feed["url"] == f"http://testserver/v1/calendar/{feed['token']}.ics"
+    assert feed["url"] == f"https://followup.example.com/v1/calendar/{feed['token']}.ics"
 
     calendar = await _calendar(anonymous, feed["url"])  # no Authorization header
     assert calendar["VERSION"] == "2.0" and "Follow-Up" in str(calendar["PRODID"])
@@ -190,3 +190,45 @@ def test_an_action_with_an_empty_window_still_makes_a_valid_event() -> None:
     )
     event = _event(action)
     assert event.decoded("dtstart") < event.decoded("dtend") == due
+
+
+async def test_text_stored_before_it_was_checked_still_makes_a_valid_feed(
+    client: httpx.AsyncClient,
+    anonymous: httpx.AsyncClient,
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    """Rows written before names were refused for line breaks (straight into the database
+    here) still give a 200 feed: one-line properties become one line, descriptions keep
+    their line breaks escaped, and nothing raw breaks the document's lines."""
+    application, _interviewer, _ = await interview_round(client)
+    feed = await _feed(client, application["candidate_id"])
+    async with sessionmaker() as session, session.begin():
+        await session.execute(
+            update(models.Candidate)
+            .where(models.Candidate.id == application["candidate_id"])
+            .values(name="Ada\r\nLove\rlace\u2028X\nBEGIN:VEVENT\x1b")
+        )
+        await session.execute(
+            update(models.Action)
+            .where(models.Action.application_id == application["id"])
+            .values(title="Thank\nGrace\r\nEND:VCALENDAR", explanation="Why:\r\nbecause\rE3\x1b.")
+        )
+
+    response = await anonymous.get(feed["url"])
+    assert response.status_code == 200, response.text
+    lines = response.content.split(b"\r\n")
+    assert all(b"\r" not in line and b"\n" not in line for line in lines)
+    unfolded = response.content.replace(b"\r\n ", b"").split(b"\r\n")
+    (calname,) = [line for line in unfolded if line.startswith(b"X-WR-CALNAME")]
+    assert calname == b"X-WR-CALNAME:Follow-ups: Ada Love lace X BEGIN:VEVENT"
+    assert lines.count(b"BEGIN:VEVENT") == len(_events(Calendar.from_ical(response.content)))
+
+    calendar = await _calendar(anonymous, feed["url"])
+    assert str(calendar["X-WR-CALNAME"]) == "Follow-ups: Ada Love lace X BEGIN:VEVENT"
+    events = list(calendar.walk("VEVENT"))
+    assert events
+    for event in events:
+        assert str(event["SUMMARY"]) == "Thank Grace END:VCALENDAR"
+        assert "Why:\nbecause\nE3." in str(event["DESCRIPTION"])
+        (alarm,) = event.walk("VALARM")
+        assert str(alarm["DESCRIPTION"]) == "Thank Grace END:VCALENDAR"

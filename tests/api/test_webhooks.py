@@ -92,6 +92,10 @@ async def test_update_and_delete(client: httpx.AsyncClient) -> None:
         ("http://hooks.example.com/followup", "scheme"),
         ("https://127.0.0.1/hook", "forbidden_address"),
         ("https://169.254.169.254/latest", "forbidden_address"),
+        ("https://[2002:7f00:1::1]/", "forbidden_address"),
+        ("https://[2002:a9fe:a9fe::1]/", "forbidden_address"),
+        ("https://192.0.0.192/", "forbidden_address"),
+        ("https://[64:ff9b::a9fe:a9fe]/", "forbidden_address"),
         ("https://intranet.example.com/hook", "forbidden_address"),
         ("https://unknown.example.com/hook", "unresolvable"),
     ],
@@ -112,6 +116,10 @@ async def test_changing_the_url_is_checked_too(client: httpx.AsyncClient) -> Non
         f"/v1/webhook-endpoints/{endpoint['id']}", json={"url": "https://10.1.1.1/"}
     )
     assert first_error(response)["field"] == "body.url"
+    response = await client.patch(
+        f"/v1/webhook-endpoints/{endpoint['id']}", json={"url": "https://[2002:a00:1::1]/"}
+    )
+    assert first_error(response)["code"] == "forbidden_address"
 
 
 @pytest.mark.parametrize(

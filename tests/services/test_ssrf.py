@@ -38,6 +38,69 @@ FORBIDDEN = [
 ]
 
 
+def teredo(client: str, server: str = "65.54.227.120") -> str:
+    """A Teredo address (2001::/32) for a client IPv4, stored XOR 0xffffffff as RFC 4380
+    says (built here by hand, not by the code under test)."""
+    inverted = int(ipaddress.IPv4Address(client)) ^ 0xFFFFFFFF
+    value = (0x20010000 << 96) | (int(ipaddress.IPv4Address(server)) << 64)
+    return str(ipaddress.IPv6Address(value | (0x8000 << 48) | (0x1234 << 32) | inverted))
+
+
+# Every form that wraps an IPv4 address, around internal ones: (address, what the reason
+# names). Each is refused with private networks allowed or not, unless it is only private.
+WRAPPED = [
+    ("::ffff:169.254.169.254", "metadata"),
+    ("::ffff:192.0.0.192", "non-public"),
+    ("::7f00:1", "loopback"),  # IPv4-compatible ::127.0.0.1
+    ("::a9fe:a9fe", "metadata"),
+    ("2002:7f00:1::1", "loopback"),  # 6to4 of 127.0.0.1
+    ("2002:a9fe:a9fe::1", "metadata"),  # 6to4 of 169.254.169.254
+    ("2002:0a00:0001::1", "private"),  # 6to4 of 10.0.0.1
+    ("2002:c000:00c0::1", "non-public"),  # 6to4 of 192.0.0.192
+    ("64:ff9b::127.0.0.1", "loopback"),  # NAT64 well-known prefix
+    ("64:ff9b::169.254.169.254", "metadata"),
+    ("64:ff9b::100.64.0.1", "non-public"),
+    ("64:ff9b:1::a9fe:a9fe", "metadata"),  # local-use NAT64, /96 position
+    ("64:ff9b:1:a9fe:a9:fe00::", "metadata"),  # local-use NAT64, /48 position (RFC 6052)
+    (teredo("127.0.0.1"), "loopback"),
+    (teredo("169.254.169.254"), "metadata"),
+    (teredo("10.0.0.1"), "private"),
+]
+
+# The IANA special-purpose blocks, one address each, and what the reason names.
+SPECIAL_PURPOSE = [
+    ("0.1.2.3", "this network"),
+    ("100.127.255.254", "non-public"),
+    ("192.0.0.192", "non-public"),
+    ("192.0.0.9", "non-public"),
+    ("192.0.2.1", "documentation"),
+    ("192.88.99.1", "non-public"),
+    ("198.18.0.1", "non-public"),
+    ("198.19.255.1", "non-public"),
+    ("198.51.100.7", "documentation"),
+    ("203.0.113.9", "documentation"),
+    ("255.255.255.255", "reserved"),
+    ("239.255.255.250", "multicast"),
+    ("100::1", "non-public"),
+    ("2001:db8::1", "documentation"),
+    ("3fff::1", "documentation"),
+    ("2001:2::1", "non-public"),
+    (teredo("8.8.8.8"), "non-public"),  # Teredo with a public client: still a tunnel
+    ("::8.8.8.8", "reserved"),  # IPv4-compatible: deprecated, never routed
+    ("64:ff9b:1::8.8.8.8", "non-public"),  # local-use NAT64: never global
+    ("5f00::1", "non-public"),
+    ("fc00::1", "private"),
+    ("fec0::1", "site-local"),
+    ("fe80::1", "link-local"),
+    ("ff0e::1", "multicast"),
+    ("168.63.129.16", "metadata"),
+    ("100.100.100.200", "metadata"),
+]
+
+# IPv6 forms around a public IPv4 address reach that public address: allowed.
+PUBLIC_WRAPPED = ["::ffff:8.8.8.8", "2002:808:808::1", "64:ff9b::8.8.8.8"]
+
+
 def fake_dns(monkeypatch: pytest.MonkeyPatch, answers: dict[str, list[str]]) -> list[str]:
     """Replace the guard's resolver; returns the list of names it was asked for."""
     asked: list[str] = []
@@ -58,9 +121,45 @@ def test_internal_addresses_are_named(address: str, kind: str) -> None:
     assert reason is not None and kind in reason
 
 
-@pytest.mark.parametrize("address", [PUBLIC_V4, PUBLIC_V6, "8.8.8.8"])
+@pytest.mark.parametrize(("address", "kind"), WRAPPED + SPECIAL_PURPOSE)
+def test_wrapped_and_special_purpose_addresses_are_named(address: str, kind: str) -> None:
+    reason = ssrf.internal_reason(ipaddress.ip_address(address))
+    assert reason is not None and kind in reason
+
+
+@pytest.mark.parametrize(("address", "kind"), WRAPPED)
+def test_wrapped_addresses_name_the_ipv4_inside(address: str, kind: str) -> None:
+    reason = ssrf.internal_reason(ipaddress.ip_address(address))
+    assert reason is not None and "wrapped in" in reason
+
+
+def test_teredo_client_address_is_unwrapped_with_the_xor() -> None:
+    address = ipaddress.IPv6Address(teredo("169.254.169.254"))
+    assert not str(address).endswith("a9fe:a9fe")  # stored inverted: 5601:5601
+    assert ssrf.embedded_ipv4(address) == [(ipaddress.IPv4Address("169.254.169.254"), "Teredo")]
+
+
+@pytest.mark.parametrize("address", [PUBLIC_V4, PUBLIC_V6, "8.8.8.8", *PUBLIC_WRAPPED])
 def test_public_addresses_pass(address: str) -> None:
     assert ssrf.internal_reason(ipaddress.ip_address(address)) is None
+
+
+@pytest.mark.parametrize(
+    ("address", "kind"), [(a, k) for a, k in WRAPPED + SPECIAL_PURPOSE if k == "metadata"]
+)
+async def test_metadata_stays_refused_in_every_wrapping_with_private_networks_allowed(
+    address: str, kind: str
+) -> None:
+    url = f"http://[{address}]/" if ":" in address else f"http://{address}/"
+    refusal = await _refusal(url, allow_http=True, allow_private_networks=True)
+    assert refusal.code == "forbidden_address" and kind in refusal.message
+
+
+@pytest.mark.parametrize(
+    "address", [a for a, k in WRAPPED if k in {"loopback", "private"}] + ["2002:808:808::1"]
+)
+async def test_private_allowance_reaches_wrapped_private_addresses(address: str) -> None:
+    await ssrf.check_url(f"http://[{address}]/", allow_http=True, allow_private_networks=True)
 
 
 async def _refusal(url: str, **allowances: bool) -> ssrf.ForbiddenDestination:
@@ -81,6 +180,12 @@ async def _refusal(url: str, **allowances: bool) -> ssrf.ForbiddenDestination:
         "https://169.254.169.254/latest/meta-data/",
         "https://[fd00:ec2::254]/",
         "https://[::ffff:127.0.0.1]/hook",
+        # Accepted before the guard unwrapped 6to4 and knew the IANA registries.
+        "https://[2002:7f00:1::1]/",
+        "https://[2002:a9fe:a9fe::1]/",
+        "https://192.0.0.192/",
+        "https://[64:ff9b::7f00:1]/",
+        f"https://[{teredo('127.0.0.1')}]/",
     ],
 )
 async def test_urls_with_internal_address_literals_are_refused(url: str) -> None:

@@ -38,6 +38,10 @@ whom, by when, through which channel, why, and with a ready draft.
 
 Authenticate with `Authorization: Bearer <api key>`. Errors are RFC 9457
 `application/problem+json` documents naming the field that failed.
+
+Request bodies are JSON sent as `application/json` (415 otherwise). Times are RFC 3339
+strings with an offset, e.g. `2027-01-13T10:00:00+01:00`, from 1900-01-01 up to (not
+including) 2200-01-01 UTC; dates are `YYYY-MM-DD`; time zones are IANA names.
 """
 
 

@@ -19,6 +19,7 @@ from app.api.docs import install_docs
 from app.api.errors import PROBLEM_JSON, Problem, install_error_handlers, problem_responses
 from app.api.feed_pages import FeedPageCache
 from app.api.idempotency import IdempotencyMiddleware
+from app.api.json_body import JsonBodyMiddleware
 from app.api.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from app.db.engine import create_engine, create_sessionmaker
 from app.db.migrations import ensure_at_head
@@ -37,6 +38,10 @@ whom, by when, through which channel, why, and with a ready draft.
 
 Authenticate with `Authorization: Bearer <api key>`. Errors are RFC 9457
 `application/problem+json` documents naming the field that failed.
+
+Request bodies are JSON sent as `application/json` (415 otherwise). Times are RFC 3339
+strings with an offset, e.g. `2027-01-13T10:00:00+01:00`, from 1900-01-01 up to (not
+including) 2200-01-01 UTC; dates are `YYYY-MM-DD`; time zones are IANA names.
 """
 
 
@@ -158,12 +163,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_docs(app)
 
     # Outermost last: the request context wraps everything, so even a 413 has an ID; the
-    # size limit applies before the idempotency layer buffers a body.
+    # size limit applies before any layer buffers a body, and a body that is not JSON is
+    # refused before it can claim an idempotency key.
     app.add_middleware(
         IdempotencyMiddleware,
         ttl=timedelta(hours=settings.idempotency_ttl_hours),
         wait_seconds=settings.idempotency_wait_seconds,
     )
+    app.add_middleware(JsonBodyMiddleware)
     app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.max_body_bytes)
     if settings.cors_origins:
         app.add_middleware(
@@ -199,6 +206,9 @@ def _openapi_document(app: FastAPI) -> dict[str, Any]:
     problem_content = {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}
     for path_item in document.get("paths", {}).values():
         for operation in path_item.values():
+            if "requestBody" in operation:
+                # Answered by JsonBodyMiddleware for every operation that takes a body.
+                operation["responses"]["415"] = problem_responses(415)[415]
             response = operation.get("responses", {}).get("422")
             if response and "application/json" in response.get("content", {}):
                 operation["responses"]["422"] = {

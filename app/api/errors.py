@@ -194,6 +194,7 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         409: "The request conflicts with the resource's current state.",
         412: "The `If-Match` ETag no longer matches the resource.",
         413: "The request body is larger than the configured limit.",
+        415: "The body is not declared `application/json` (or `application/*+json`) in UTF-8.",
         422: "A field failed validation; `errors` names each one.",
         503: "The database is unreachable, its schema is not at head, or every connection to "
         "it is busy (then `Retry-After` says when to try again).",

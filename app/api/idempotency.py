@@ -25,6 +25,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.api.errors import PROBLEM_JSON, PROBLEM_TYPE_BASE, problem_response
+from app.api.json_body import read_body, replay_body
 from app.db.base import utcnow
 from app.errors import FieldError
 from app.repositories import idempotency as repo
@@ -64,13 +65,13 @@ class IdempotencyMiddleware:
                 f"Idempotency-Key must be 1-{MAX_KEY_LENGTH} printable characters.",
             )
             return
-        body = await _read_body(receive)
+        body = await read_body(receive)
         state = scope["app"].state
         sessions: async_sessionmaker[AsyncSession] = state.write_sessionmaker
         principal = await _principal(scope, sessions, state.secret_key, state.principal_cache)
         if principal is None or KeyScope.WRITE not in principal.scopes:
             # Authentication and scope errors come from the route itself, unrecorded.
-            await self.app(scope, _replay_body(body, receive), send)
+            await self.app(scope, replay_body(body, receive), send)
             return
         fingerprint = _fingerprint(scope, body)
         outcome = await self._claim(sessions, principal.tenant_id, key, fingerprint)
@@ -158,7 +159,7 @@ class IdempotencyMiddleware:
             await send(message)
 
         try:
-            await self.app(scope, _replay_body(body, receive), recording_send)
+            await self.app(scope, replay_body(body, receive), recording_send)
         finally:
             async with sessions() as session, session.begin():
                 # A 409 says "retry"; keeping it would make every retry under this key fail.
@@ -221,32 +222,6 @@ def _header(scope: Scope, name: bytes) -> str | None:
         if header == name:
             return str(value.decode("latin-1")).strip()
     return None
-
-
-async def _read_body(receive: Receive) -> bytes:
-    chunks = []
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            break
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body", False):
-            break
-    return b"".join(chunks)
-
-
-def _replay_body(body: bytes, receive: Receive) -> Receive:
-    """A receive that hands the buffered body over once, then defers to the real one."""
-    sent = False
-
-    async def replaying_receive() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()  # only a disconnect can come now
-
-    return replaying_receive
 
 
 def _fingerprint(scope: Scope, body: bytes) -> str:

@@ -8,7 +8,7 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Select, literal, tuple_
@@ -24,8 +24,6 @@ DEFAULT_PAGE_SIZE = 50
 
 # What issued cursors can hold: IDs such as "act_3f…" and UTC times of stored rows.
 _CURSOR_ID = re.compile(r"[A-Za-z0-9_.:-]{1,200}")
-_EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
-_LATEST = datetime(2200, 1, 1, tzinfo=UTC)
 
 
 class InvalidCursor(ValueError):
@@ -61,9 +59,12 @@ def decode_cursor(cursor: str, columns: Sequence[InstrumentedAttribute[Any]]) ->
                 instant = datetime.fromisoformat(value)
             except ValueError as exc:
                 raise InvalidCursor("cursor is not one this API issued") from exc
-            # This API issues UTC timestamps of stored rows only; anything else (another
-            # offset, year 1 or 9999) is forged and could overflow when bound.
-            if instant.utcoffset() != timedelta(0) or not _EARLIEST <= instant < _LATEST:
+            # This API issues UTC timestamps of stored rows only; another offset is forged
+            # and could overflow when converted for binding. Any UTC time is taken, whatever
+            # its year: rows hold times past the accepted input range (an action is due some
+            # days after a late-2199 interview), and a UTC value binds unconverted on both
+            # backends, so every cursor the API issues is accepted back.
+            if instant.utcoffset() != timedelta(0):
                 raise InvalidCursor("cursor is not one this API issued")
             values.append(instant)
         elif not isinstance(value, python_type) or (

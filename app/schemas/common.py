@@ -13,6 +13,7 @@ from pydantic import (
     AfterValidator,
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
@@ -103,9 +104,15 @@ class WriteModel(BaseModel):
         return value
 
 
+# Names the tz database ships that are not zones: `localtime` is a link to whatever the
+# host is set to, `Factory` a placeholder for "not configured", `posixrules` a rules
+# template. Legacy aliases (`US/Eastern`, `EST5EDT`) are real zones and stay accepted.
+NOT_TIME_ZONES = frozenset({"localtime", "Factory", "posixrules"})
+
+
 @lru_cache(maxsize=1)
 def _time_zones() -> frozenset[str]:
-    return frozenset(available_timezones())
+    return frozenset(available_timezones()) - NOT_TIME_ZONES
 
 
 def _check_time_zone(value: str) -> str:
@@ -176,7 +183,43 @@ def _check_timestamp_range(value: datetime) -> datetime:
     return value
 
 
-Timestamp = Annotated[AwareDatetime, AfterValidator(_check_timestamp_range)]
+# RFC 3339 `date-time` (section 5.6): `T` between date and time, seconds always, and a
+# `Z` or `±hh:mm` offset. The offset is optional here only so that a time without one gets
+# the clearer "should have timezone info" from AwareDatetime. Fractions stop at
+# nanoseconds (Python keeps microseconds).
+_RFC3339_DATE_TIME = re.compile(
+    r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:[Zz]|[+-]\d{2}:\d{2})?"
+)
+_RFC3339_FULL_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _rfc3339_date_time(value: Any) -> Any:
+    # Pydantic's lax mode would read a number as seconds since 1970, and a string in several
+    # non-RFC 3339 shapes (a space or `_` for the `T`, no seconds): a client's bug, not a
+    # time. A datetime object only comes from Python callers, never from a request.
+    if isinstance(value, datetime) or (
+        isinstance(value, str) and _RFC3339_DATE_TIME.fullmatch(value)
+    ):
+        return value
+    raise PydanticCustomError(
+        "datetime_format",
+        "must be an RFC 3339 date-time string with an offset, e.g. 2027-01-13T10:00:00+01:00",
+    )
+
+
+def _rfc3339_full_date(value: Any) -> Any:
+    if (isinstance(value, date) and not isinstance(value, datetime)) or (
+        isinstance(value, str) and _RFC3339_FULL_DATE.fullmatch(value)
+    ):
+        return value
+    raise PydanticCustomError("date_format", "must be an RFC 3339 date string, e.g. 2027-01-13")
+
+
+Timestamp = Annotated[
+    AwareDatetime,
+    BeforeValidator(_rfc3339_date_time),
+    AfterValidator(_check_timestamp_range),
+]
 
 
 def _check_date_range(value: date) -> date:
@@ -185,7 +228,9 @@ def _check_date_range(value: date) -> date:
     return value
 
 
-CalendarDate = Annotated[date, AfterValidator(_check_date_range)]
+CalendarDate = Annotated[
+    date, BeforeValidator(_rfc3339_full_date), AfterValidator(_check_date_range)
+]
 
 
 class Page(BaseModel, Generic[T]):

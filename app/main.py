@@ -20,6 +20,12 @@ from app.api.errors import PROBLEM_JSON, Problem, install_error_handlers, proble
 from app.api.feed_pages import FeedPageCache
 from app.api.idempotency import IdempotencyMiddleware
 from app.api.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
+from app.api.rate_limits import (
+    POLICY_HEADER,
+    STATE_HEADER,
+    RateLimiter,
+    RateLimitHeadersMiddleware,
+)
 from app.db.engine import create_engine, create_sessionmaker
 from app.db.migrations import ensure_at_head
 from app.db.notifications import ActionChangeListener, connect_arguments
@@ -52,8 +58,13 @@ def attach_database(app: FastAPI, engine: AsyncEngine) -> None:
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    limiter: RateLimiter | None = app.state.rate_limiter
     if getattr(app.state, "engine", None) is not None:  # injected by a caller (tests)
-        yield
+        try:
+            yield
+        finally:
+            if limiter is not None:
+                await limiter.close()
         return
     settings: Settings = app.state.settings
     engine = create_engine(settings)
@@ -67,6 +78,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     finally:
         if listener is not None:
             await listener.stop()
+        if limiter is not None:
+            await limiter.close()
         await engine.dispose()
 
 
@@ -135,6 +148,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         units=settings.work_budget_units,
         seconds=settings.work_budget_seconds,
     )
+    # None when rate limiting is off: nothing is counted and no RateLimit header is sent.
+    app.state.rate_limiter = (
+        RateLimiter(settings, app.state.metrics) if settings.rate_limit_enabled else None
+    )
     app.state.engine = None
 
     install_error_handlers(app)
@@ -165,13 +182,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         wait_seconds=settings.idempotency_wait_seconds,
     )
     app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.max_body_bytes)
+    # Outside the idempotency layer, so a replayed response never repeats old counts.
+    app.add_middleware(RateLimitHeadersMiddleware)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
             allow_origins=settings.cors_origins,
             allow_methods=["*"],
             allow_headers=["*"],
-            expose_headers=["ETag", "X-Request-ID"],
+            expose_headers=["ETag", "X-Request-ID", POLICY_HEADER, STATE_HEADER, "Retry-After"],
         )
     app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics)
 
@@ -197,8 +216,12 @@ def _openapi_document(app: FastAPI) -> dict[str, Any]:
         schemas[name] = definition
     schemas["Problem"] = problem_schema
     problem_content = {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    rate_limited = problem_responses(429)[429]
     for path_item in document.get("paths", {}).values():
         for operation in path_item.values():
+            # Every operation an API key authenticates is rate limited (app/api/rate_limits.py).
+            if operation.get("security"):
+                operation["responses"]["429"] = rate_limited
             response = operation.get("responses", {}).get("422")
             if response and "application/json" in response.get("content", {}):
                 operation["responses"]["422"] = {

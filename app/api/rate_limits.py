@@ -31,6 +31,7 @@ seconds (rounded up) until the count next drops. Expensive requests add the
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
 import time
@@ -196,19 +197,31 @@ class RateLimiter:
     async def _count(
         self, limiter: SlidingWindowCounterRateLimiter, principal: Principal, cost: Cost
     ) -> Decision:
+        policies = self.policies[cost]
         refused: Policy | None = None
-        usage = []
-        for policy in self.policies[cost]:
-            who = policy.who(principal)
-            if refused is None and not await limiter.hit(policy.item, policy.name, who):
+        for policy in policies:  # in order, stopping at the first refusal
+            if not await limiter.hit(policy.item, policy.name, policy.who(principal)):
                 refused = policy
-            stats = await limiter.get_window_stats(policy.item, policy.name, who)
-            reset = max(0, math.ceil(stats.reset_time - time.time()))
-            if stats.remaining < policy.item.amount:
+                break
+        if limiter is self._redis:
+            # Each read is a round trip to Redis: wait for them together, not in turn.
+            windows = await asyncio.gather(
+                *(limiter.get_window_stats(p.item, p.name, p.who(principal)) for p in policies)
+            )
+        else:
+            # In memory nothing waits: a task per read would only add work.
+            windows = [
+                await limiter.get_window_stats(p.item, p.name, p.who(principal)) for p in policies
+            ]
+        now = time.time()
+        usage = []
+        for policy, window in zip(policies, windows, strict=True):
+            reset = max(0, math.ceil(window.reset_time - now))
+            if window.remaining < policy.item.amount:
                 # Something is counted, so it drops later, not "now" (the library's
                 # estimate can round to 0): and a Retry-After of 0 would make clients spin.
                 reset = max(1, reset)
-            usage.append((policy, stats.remaining, reset))
+            usage.append((policy, window.remaining, reset))
         return Decision(self._policy_headers[cost], tuple(usage), refused)
 
     async def close(self) -> None:

@@ -26,6 +26,8 @@ class AppError(Exception):
         super().__init__(detail)
         self.detail = detail
         self.errors = list(errors) if errors else None
+        # Response headers the error's answer carries (Retry-After, say).
+        self.headers: dict[str, str] = {}
 
 
 class NotFound(AppError):
@@ -54,6 +56,14 @@ class InvalidInput(AppError):
     @classmethod
     def on_field(cls, field: str, message: str, code: str = "invalid") -> InvalidInput:
         return cls(f"{field}: {message}", errors=[FieldError(field, message, code)])
+
+
+class RateLimited(AppError):
+    status, slug, title = 429, "rate-limited", "Too Many Requests"
+
+    def __init__(self, detail: str, *, retry_after_seconds: int) -> None:
+        super().__init__(detail)
+        self.headers["Retry-After"] = str(retry_after_seconds)
 
 
 class ServiceUnavailable(AppError):

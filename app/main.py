@@ -21,6 +21,12 @@ from app.api.feed_pages import FeedPageCache
 from app.api.idempotency import IdempotencyMiddleware
 from app.api.json_body import JsonBodyMiddleware
 from app.api.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
+from app.api.rate_limits import (
+    POLICY_HEADER,
+    STATE_HEADER,
+    RateLimiter,
+    RateLimitHeadersMiddleware,
+)
 from app.db.engine import create_engine, create_sessionmaker
 from app.db.migrations import ensure_at_head
 from app.db.notifications import ActionChangeListener, connect_arguments
@@ -57,8 +63,13 @@ def attach_database(app: FastAPI, engine: AsyncEngine) -> None:
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    limiter: RateLimiter | None = app.state.rate_limiter
     if getattr(app.state, "engine", None) is not None:  # injected by a caller (tests)
-        yield
+        try:
+            yield
+        finally:
+            if limiter is not None:
+                await limiter.close()
         return
     settings: Settings = app.state.settings
     engine = create_engine(settings)
@@ -72,6 +83,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     finally:
         if listener is not None:
             await listener.stop()
+        if limiter is not None:
+            await limiter.close()
         await engine.dispose()
 
 
@@ -140,6 +153,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         units=settings.work_budget_units,
         seconds=settings.work_budget_seconds,
     )
+    # None when rate limiting is off: nothing is counted and no RateLimit header is sent.
+    app.state.rate_limiter = (
+        RateLimiter(settings, app.state.metrics) if settings.rate_limit_enabled else None
+    )
     app.state.engine = None
 
     install_error_handlers(app)
@@ -172,13 +189,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.add_middleware(JsonBodyMiddleware)
     app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.max_body_bytes)
+    # Outside the idempotency layer, so a replayed response never repeats old counts.
+    app.add_middleware(RateLimitHeadersMiddleware)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
             allow_origins=settings.cors_origins,
             allow_methods=["*"],
             allow_headers=["*"],
-            expose_headers=["ETag", "X-Request-ID"],
+            expose_headers=["ETag", "X-Request-ID", POLICY_HEADER, STATE_HEADER, "Retry-After"],
         )
     app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics)
 
@@ -204,11 +223,15 @@ def _openapi_document(app: FastAPI) -> dict[str, Any]:
         schemas[name] = definition
     schemas["Problem"] = problem_schema
     problem_content = {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    rate_limited = problem_responses(429)[429]
     for path_item in document.get("paths", {}).values():
         for operation in path_item.values():
             if "requestBody" in operation:
                 # Answered by JsonBodyMiddleware for every operation that takes a body.
                 operation["responses"]["415"] = problem_responses(415)[415]
+            # Every operation an API key authenticates is rate limited (app/api/rate_limits.py).
+            if operation.get("security"):
+                operation["responses"]["429"] = rate_limited
             response = operation.get("responses", {}).get("422")
             if response and "application/json" in response.get("content", {}):
                 operation["responses"]["422"] = {

@@ -75,6 +75,12 @@ class Metrics:
             "Feed pages read from the database and kept to answer the same request again.",
             registry=self.registry,
         )
+        self.rate_limited = Counter(
+            "followup_rate_limited_total",
+            "Requests refused with 429, by the rate-limit policy that refused them.",
+            ["policy"],
+            registry=self.registry,
+        )
         self.latency = Histogram(
             "followup_http_request_duration_seconds",
             "Time to serve an HTTP request, by method and route template.",

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlsplit
 
+from limits import RateLimitItem, parse_many
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
@@ -155,6 +156,53 @@ class Settings(BaseSettings):
         "per process, each in a worker thread off the event loop; more wait their turn.",
     )
 
+    rate_limit_enabled: bool = Field(
+        default=True,
+        description="Count authenticated requests per API key and per tenant and answer 429 "
+        "past the limits below; off, no request is counted and no RateLimit header is sent.",
+    )
+    rate_limit_per_key: str = Field(
+        default="600/minute",
+        max_length=40,
+        description="Requests one API key may make, in `limits` notation (`600/minute`, "
+        "`20 per second`), over a sliding window.",
+    )
+    rate_limit_per_tenant: str = Field(
+        default="3000/minute",
+        max_length=40,
+        description="Requests all of one tenant's keys together may make.",
+    )
+    rate_limit_expensive_per_key: str = Field(
+        default="60/minute",
+        max_length=40,
+        description="Expensive requests (draft checks and renders, sync batches, template "
+        "writes) one API key may make, on top of counting towards rate_limit_per_key.",
+    )
+    rate_limit_expensive_per_tenant: str = Field(
+        default="300/minute",
+        max_length=40,
+        description="Expensive requests all of one tenant's keys together may make.",
+    )
+    redis_url: str = Field(
+        default="",
+        max_length=2000,
+        description="Redis that keeps the rate-limit counts shared by every process and host "
+        "(`redis://host:6379/0`, `rediss://…`, `redis+unix:///path?db=0`); empty keeps them in "
+        "each process's memory.",
+    )
+    redis_key_prefix: str = Field(
+        default="followup",
+        pattern=r"^[A-Za-z0-9_.:-]{1,64}$",
+        description="Prefix of every key written to Redis, so deployments can share one.",
+    )
+    redis_timeout_seconds: float = Field(
+        default=0.5,
+        gt=0,
+        le=10,
+        description="The longest a Redis command may take; past it (or on any Redis error) "
+        "the request is counted in this process's memory instead, for a few seconds.",
+    )
+
     @field_validator("log_level")
     @classmethod
     def _known_level(cls, value: str) -> str:
@@ -175,6 +223,24 @@ class Settings(BaseSettings):
     @classmethod
     def _absolute_http_url(cls, value: str) -> str:
         return check_public_base_url(value) if value else value
+
+    @field_validator(
+        "rate_limit_per_key",
+        "rate_limit_per_tenant",
+        "rate_limit_expensive_per_key",
+        "rate_limit_expensive_per_tenant",
+    )
+    @classmethod
+    def _one_rate_limit(cls, value: str) -> str:
+        parse_rate_limit(value)
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, value: str) -> str:
+        if value and not value.startswith(REDIS_SCHEMES):
+            raise ValueError("must be a redis://, rediss:// or redis+unix:// URL")
+        return value
 
     @field_validator("database_url")
     @classmethod
@@ -235,6 +301,31 @@ def check_public_base_url(url: str) -> str:
     except ValueError as exc:
         raise ValueError("has an invalid port") from exc
     return url.rstrip("/")
+
+
+REDIS_SCHEMES = ("redis://", "rediss://", "redis+unix://")
+# The longest window a limit may count over, and the most requests it may allow: a day
+# keeps a window meaningful for the RateLimit header's `w`, a billion keeps counts exact.
+MAX_RATE_LIMIT_WINDOW_SECONDS = 86_400
+MAX_RATE_LIMIT_AMOUNT = 1_000_000_000
+
+
+def parse_rate_limit(value: str) -> RateLimitItem:
+    """One limit in `limits` notation (``600/minute``, ``10 per 2 seconds``), within bounds."""
+    try:
+        items = list(parse_many(value))
+    except ValueError:
+        raise ValueError(
+            f"{value!r} is not a rate limit such as '600/minute' or '10 per 2 seconds'"
+        ) from None
+    if len(items) != 1:
+        raise ValueError(f"{value!r} must be exactly one limit, such as '600/minute'")
+    item = items[0]
+    if not 1 <= item.amount <= MAX_RATE_LIMIT_AMOUNT:
+        raise ValueError(f"{value!r} must allow between 1 and {MAX_RATE_LIMIT_AMOUNT} requests")
+    if not 1 <= item.get_expiry() <= MAX_RATE_LIMIT_WINDOW_SECONDS:
+        raise ValueError(f"{value!r} must count over a window of one second to one day")
+    return item
 
 
 def normalise_database_url(url: str) -> str:

@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
+from app.api.rate_limits import Cost, RateLimiter
 from app.domain import plain_text
 from app.errors import Conflict, Forbidden, InvalidInput, PreconditionFailed, Unauthorized
 from app.services.api_keys import Principal, Scope, authenticate_cached
@@ -118,8 +119,14 @@ async def _principal(
     return principal
 
 
-def _requires(scope: Scope) -> object:
-    async def check(principal: Annotated[Principal, Depends(_principal)]) -> Principal:
+def _requires(scope: Scope, cost: Cost = Cost.DEFAULT) -> object:
+    async def check(
+        request: Request, principal: Annotated[Principal, Depends(_principal)]
+    ) -> Principal:
+        # Every authenticated request is counted, before anything else refuses it.
+        limiter: RateLimiter | None = request.app.state.rate_limiter
+        if limiter is not None:
+            await limiter.enforce(request.scope, principal, cost)
         if scope not in principal.scopes:
             raise Forbidden(f"This API key lacks the `{scope}` scope.")
         return principal
@@ -127,8 +134,13 @@ def _requires(scope: Scope) -> object:
     return check
 
 
+# The caller, who may read (or write), counted against the rate limits of ordinary requests.
 ReaderDep = Annotated[Principal, Depends(_requires(Scope.READ))]
 WriterDep = Annotated[Principal, Depends(_requires(Scope.WRITE))]
+# The same for routes whose work is heavy (draft checks and renders, sync batches, template
+# writes): counted against the lower expensive limits as well.
+ExpensiveReaderDep = Annotated[Principal, Depends(_requires(Scope.READ, Cost.EXPENSIVE))]
+ExpensiveWriterDep = Annotated[Principal, Depends(_requires(Scope.WRITE, Cost.EXPENSIVE))]
 
 
 def _work(request: Request) -> Work:

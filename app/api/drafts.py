@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
-from app.api.deps import ReaderDep, SessionDep, WorkDep, WriterDep
+from app.api.deps import ExpensiveReaderDep, ExpensiveWriterDep, ReaderDep, SessionDep, WorkDep
 from app.api.errors import problem_responses
 from app.domain import ActionType
 from app.errors import InvalidInput
@@ -50,7 +50,7 @@ def _findings(report: checker.Report) -> list[schemas.FindingRead]:
 )
 async def get_action_draft(
     action_id: str,
-    principal: ReaderDep,
+    principal: ExpensiveReaderDep,
     session: SessionDep,
     work: WorkDep,
     language: Language = checker.DEFAULT_LANGUAGE,
@@ -119,7 +119,7 @@ async def get_action_draft(
     responses=problem_responses(401, 403, 422),
 )
 async def check_draft(
-    body: schemas.DraftCheck, principal: ReaderDep, session: SessionDep, work: WorkDep
+    body: schemas.DraftCheck, principal: ExpensiveReaderDep, session: SessionDep, work: WorkDep
 ) -> schemas.CheckReport:
     """Hold any draft to the etiquette and say what breaks it, where, and how to fix it.
 
@@ -249,7 +249,7 @@ async def get_template(
 async def put_template(
     kind: checker.MessageKind,
     body: schemas.TemplateWrite,
-    principal: WriterDep,
+    principal: ExpensiveWriterDep,
     session: SessionDep,
 ) -> schemas.TemplateRead:
     """Replace the template for one kind of message with the tenant's own.
@@ -275,7 +275,7 @@ async def put_template(
 )
 async def delete_template(
     kind: checker.MessageKind,
-    principal: WriterDep,
+    principal: ExpensiveWriterDep,
     session: SessionDep,
     language: Language = checker.DEFAULT_LANGUAGE,
 ) -> None:

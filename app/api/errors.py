@@ -104,7 +104,9 @@ def validation_errors(raw: Sequence[Any]) -> list[FieldError]:
 
 async def _on_app_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, AppError)
-    headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+    headers = dict(exc.headers)
+    if exc.status == 401:
+        headers["WWW-Authenticate"] = "Bearer"
     return problem_response(
         request,
         exc.status,
@@ -112,7 +114,7 @@ async def _on_app_error(request: Request, exc: Exception) -> JSONResponse:
         title=exc.title,
         detail=exc.detail,
         errors=exc.errors,
-        headers=headers,
+        headers=headers or None,
     )
 
 
@@ -196,6 +198,9 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         413: "The request body is larger than the configured limit.",
         415: "The body is not declared `application/json` (or `application/*+json`) in UTF-8.",
         422: "A field failed validation; `errors` names each one.",
+        429: "The API key or its tenant made more requests than its rate limit allows; "
+        "`Retry-After` says in how many seconds to try again, and the `RateLimit` header "
+        "which limit ran out.",
         503: "The database is unreachable, its schema is not at head, or every connection to "
         "it is busy (then `Retry-After` says when to try again).",
     }

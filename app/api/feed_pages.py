@@ -39,6 +39,7 @@ from fastapi.routing import APIRoute
 from fastapi.security.utils import get_authorization_scheme_param
 
 from app.api.action_documents import page_body
+from app.api.rate_limits import Cost, RateLimiter
 from app.db.base import utcnow
 from app.services.api_keys import Scope, recently_verified
 
@@ -174,8 +175,11 @@ def wants_fresh(cache_control: str | None, pragma: str | None = None) -> bool:
     return bool(directives & {"no-cache", "no-store", "max-age=0"})
 
 
-def stored_page(request: Request) -> bytes | None:
-    """The body of a stored page that answers this request right now, or None."""
+async def stored_page(request: Request) -> bytes | None:
+    """The body of a stored page that answers this request right now, or None.
+
+    A request that may be answered here is counted against the rate limits here too (the
+    route's own dependency, should the page be missing, then does not count it again)."""
     state = request.app.state
     pages: FeedPageCache = state.feed_pages
     if not pages.live:
@@ -190,6 +194,9 @@ def stored_page(request: Request) -> bytes | None:
     principal = recently_verified(token, state.secret_key, state.principal_cache)
     if principal is None or Scope.READ not in principal.scopes:
         return None
+    limiter: RateLimiter | None = state.rate_limiter
+    if limiter is not None:
+        await limiter.enforce(request.scope, principal, Cost.DEFAULT)
     now = utcnow()
     parts = pages.get(page_key(principal.tenant_id, request), now, time.monotonic())
     if parts is None:
@@ -205,7 +212,7 @@ class CachedFeedRoute(APIRoute):
         handle = super().get_route_handler()
 
         async def handler(request: Request) -> Response:
-            body = stored_page(request)
+            body = await stored_page(request)
             if body is not None:
                 return Response(body, media_type="application/json")
             return await handle(request)

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Response, status
 
-from app.api.deps import ReaderDep, SessionDep, WorkDep, WriterDep
+from app.api.deps import ExpensiveWriterDep, ReaderDep, SessionDep, WorkDep, WriterDep
 from app.api.errors import problem_responses
 from app.api.etags import ETAG_HEADER, IfMatch, set_etag
 from app.api.records import interview_read
@@ -42,7 +42,7 @@ UPSERT_RESPONSES = {
     responses=problem_responses(401, 403, 409, 422),
 )
 async def sync_records(
-    body: schemas.SyncBatch, principal: WriterDep, session: SessionDep, work: WorkDep
+    body: schemas.SyncBatch, principal: ExpensiveWriterDep, session: SessionDep, work: WorkDep
 ) -> schemas.SyncResponse:
     """Upsert up to 1,000 candidates, applications, contacts and interviews by `external_id`
     in one transaction, re-planning each touched application once.

@@ -149,6 +149,9 @@ def start_server(
         FOLLOWUP_SECRET_KEY=secret_key,
         FOLLOWUP_LOG_LEVEL="WARNING",
         FOLLOWUP_DATA_DIR=str(log_path.parent),
+        # Counted as always, but never refused: the load comes from one key per tenant.
+        FOLLOWUP_RATE_LIMIT_PER_KEY="1000000000/minute",
+        FOLLOWUP_RATE_LIMIT_PER_TENANT="1000000000/minute",
     )
     environment.update(settings or {})
     with log_path.open("wb") as log:

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
-from app.api.deps import ReaderDep, SessionDep, WriterDep
+from app.api.deps import ReaderDep, SessionDep, WorkDep, WriterDep
 from app.api.errors import problem_responses
 from app.domain import ActionType
 from app.errors import InvalidInput
@@ -52,6 +52,7 @@ async def get_action_draft(
     action_id: str,
     principal: ReaderDep,
     session: SessionDep,
+    work: WorkDep,
     language: Language = checker.DEFAULT_LANGUAGE,
 ) -> schemas.DraftRead:
     """The ready message for an action, personalised from the records.
@@ -71,9 +72,15 @@ async def get_action_draft(
     The tenant's own template is used when it has one (see `/v1/templates`). `findings` is
     the draft checker's report on the draft, empty for the built-in templates. A draft is
     returned even when the action is blocked (e.g. no email address): `blocked_reason`
-    says so."""
+    says so.
+
+    Rendering is bounded: a tenant's template that loops, builds or prints more than one
+    request may on this action's data answers 422 (`work-budget-exceeded`, naming
+    `template.body` or `template.subject`)."""
     service.check_language(language, "query.language")
-    draft = await service.draft_for_action(session, principal.tenant_id, action_id, language)
+    job = await service.prepare_draft(session, principal.tenant_id, action_id, language)
+    budget = work.budget("template.body", "the draft's template")
+    draft = await work.run(service.render_draft, job, budget)
     action, contact, report = draft.action, draft.recipient, draft.report
     recipient = None
     if contact is not None:
@@ -237,6 +244,7 @@ async def put_template(
     body: schemas.TemplateWrite,
     principal: WriterDep,
     session: SessionDep,
+    work: WorkDep,
 ) -> schemas.TemplateRead:
     """Replace the template for one kind of message with the tenant's own.
 
@@ -245,8 +253,15 @@ async def put_template(
     interviewer; nothing known beyond the essentials; a recruiting-firm representative),
     and every sample must pass the draft checker without errors or warnings. Otherwise
     the answer is a 422 whose `errors` name `body.body` or `body.subject` and say which
-    line or etiquette rule failed."""
+    line or etiquette rule failed.
+
+    It is also rendered on the most demanding data a draft can have (every name, title
+    and text at its longest, the largest panel): a template whose loops, text or output
+    would cost more than one request may there answers 422 `work-budget-exceeded` (code
+    `too_costly`), saying what was too large."""
     language = service.check_language(body.language, "body.language")
+    budget = work.budget("body.body", "the template")
+    await work.run(service.validate_template, kind, language, body.subject, body.body, budget)
     pair = await service.save_template(
         session, principal.tenant_id, kind, language, body.subject, body.body
     )

@@ -327,7 +327,7 @@ class _BoundedCodeGenerator(CodeGenerator):
             units = ", ".join(repr(argument.value) for argument in node.args)  # type: ignore[attr-defined]
             self.write(f"environment.{counter.name}({units})")
             return
-        super().visit_Call(node, frame, forward_caller)
+        super().visit_Call(node, frame, forward_caller=forward_caller)
 
     def visit_Concat(self, node: nodes.Concat, frame: Frame) -> None:
         self.write("environment.join_text((")
@@ -369,7 +369,7 @@ class DraftEnvironment(ImmutableSandboxedEnvironment):
         _spend(units)
 
     def loop_test(self) -> bool:
-        _spend(1)
+        _spend(PASS_UNITS)
         return True
 
     def call(__self, __context: Context, __obj: Any, *args: Any, **kwargs: Any) -> Any:

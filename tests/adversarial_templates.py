@@ -135,6 +135,10 @@ TEMPLATE_CORPUS: list[tuple[str, str]] = [
         '{% set k = "x" * 100 %}{% filter upper %}{% for a in k %}{% for b in k %}'
         "{% for c in k %}more text{% endfor %}{% endfor %}{% endfor %}{% endfilter %}",
     ),
+    # --- nesting that exhausts the parser's or the compiler's stack ------------------
+    ("deeply nested parentheses", "{{ " + "(" * 1500 + "1" + ")" * 1500 + " }}"),
+    ("a long chain of filters", "{{ recipient.name" + " | upper" * 600 + " }}"),
+    ("deeply nested loops", "{% for a in 'ab' %}" * 120 + "x" + "{% endfor %}" * 120),
     # --- cheap on the samples, costly on the longest names --------------------------
     (
         "cubic in the recipient's name",

@@ -48,6 +48,7 @@ from app.services.draft_checker import (
 )
 from app.services.draft_checker import Draft as CheckedDraft
 from app.services.template_sandbox import (
+    ALLOWED_FILTERS,
     DraftEnvironment,
     TemplateTooLarge,
     bounded_render,
@@ -58,6 +59,7 @@ from app.services.work import WorkBudget, WorkTooLarge
 TemplateSource = Literal["built_in", "tenant"]
 
 MAX_TEMPLATE_OUTPUT = 10_000  # characters; far beyond any etiquette limit
+MAX_NESTING = 32  # levels of blocks and expressions; the built-in templates use 8
 
 # Every variable a template sees, with its fields; the API documents the same list.
 TEMPLATE_VARIABLES: dict[str, dict[str, str]] = {
@@ -112,6 +114,11 @@ def variables_help() -> str:
     return "\n".join(lines)
 
 
+def filters_help() -> str:
+    """The filters templates may use, for the API documentation."""
+    return ", ".join(f"`{name}`" for name in sorted(ALLOWED_FILTERS))
+
+
 # --- the sandbox ------------------------------------------------------------------------
 
 
@@ -147,7 +154,37 @@ def environment() -> DraftEnvironment:
 def _compiled(source: str) -> Template:
     # Compiling is the slow part of a first render; validation renders each part on every
     # sample, and a stored template is rendered on every draft.
-    return environment().from_string(source)
+    return environment().from_string(_parse(source))
+
+
+def _parse(source: str) -> nodes.Template:
+    """The template's syntax tree, refused when it nests deeper than MAX_NESTING: the
+    parser and the compiler recurse once per level, so a deep template would exhaust the
+    interpreter's stack or take seconds to compile."""
+    try:
+        tree = environment().parse(source)
+    except RecursionError:
+        raise TemplateRejected(
+            TemplateProblem("template_too_deep", f"nests deeper than {MAX_NESTING} levels")
+        ) from None
+    depth = _depth(tree)
+    if depth > MAX_NESTING:
+        raise TemplateRejected(
+            TemplateProblem(
+                "template_too_deep", f"nests {depth} levels deep; at most {MAX_NESTING}"
+            )
+        )
+    return tree
+
+
+def _depth(tree: nodes.Node) -> int:
+    deepest = 0
+    pending = [(tree, 1)]
+    while pending:
+        node, depth = pending.pop()
+        deepest = max(deepest, depth)
+        pending.extend((child, depth + 1) for child in node.iter_child_nodes())
+    return deepest
 
 
 def _tidy(text: str) -> str:
@@ -190,9 +227,11 @@ def _static_problems(source: str) -> list[TemplateProblem]:
     """What can be refused without rendering: syntax, unknown names, forbidden reaches."""
     env = environment()
     try:
-        tree = env.parse(source)
+        tree = _parse(source)
     except TemplateSyntaxError as exc:
         return [TemplateProblem("template_syntax", exc.message or "syntax error", exc.lineno)]
+    except TemplateRejected as exc:
+        return [exc.problem]
     problems = []
     try:
         declared = find_undeclared_variables(tree)

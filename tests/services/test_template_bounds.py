@@ -84,6 +84,9 @@ OUTCOMES = {
     "output flooding": "template_render_failed",  # stopped at the output limit
     "block set flooding": "too_costly",
     "filter block flooding": "too_costly",
+    "deeply nested parentheses": "template_too_deep",
+    "a long chain of filters": "template_too_deep",
+    "deeply nested loops": "template_too_deep",
     "cubic in the recipient's name": "too_costly",
     "panel times name squared": "too_costly",
 }

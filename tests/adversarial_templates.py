@@ -135,6 +135,11 @@ TEMPLATE_CORPUS: list[tuple[str, str]] = [
         '{% set k = "x" * 100 %}{% filter upper %}{% for a in k %}{% for b in k %}'
         "{% for c in k %}more text{% endfor %}{% endfor %}{% endfor %}{% endfilter %}",
     ),
+    (
+        "substring search in a loop",
+        _TEN_THOUSAND + '{% set n = "x" * 99 ~ "y" %}'
+        "{% for a in k %}{% if n in k %}{% endif %}{% endfor %}",
+    ),
     # --- nesting that exhausts the parser's or the compiler's stack ------------------
     ("deeply nested parentheses", "{{ " + "(" * 1500 + "1" + ")" * 1500 + " }}"),
     ("a long chain of filters", "{{ recipient.name" + " | upper" * 600 + " }}"),

@@ -17,11 +17,12 @@ the template being able to see or change it.
 
 from __future__ import annotations
 
+import operator
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from jinja2 import StrictUndefined, nodes, pass_context
 from jinja2.compiler import CodeGenerator, Frame
@@ -29,6 +30,7 @@ from jinja2.exceptions import SecurityError
 from jinja2.filters import FILTERS
 from jinja2.runtime import Context, LoopContext
 from jinja2.sandbox import ImmutableSandboxedEnvironment
+from jinja2.tests import TESTS
 from jinja2.utils import _PassArg
 
 from app.services.work import WorkBudget
@@ -329,6 +331,14 @@ class _BoundedCodeGenerator(CodeGenerator):
             return
         super().visit_Call(node, frame, forward_caller=forward_caller)
 
+    def visit_Compare(self, node: nodes.Compare, frame: Frame) -> None:
+        self.write("environment.compare(")
+        self.visit(node.expr, frame)
+        for operand in node.ops:
+            self.write(f", {operand.op!r}, ")
+            self.visit(operand.expr, frame)
+        self.write(")")
+
     def visit_Concat(self, node: nodes.Concat, frame: Frame) -> None:
         self.write("environment.join_text((")
         for part in node.nodes:
@@ -364,6 +374,21 @@ class DraftEnvironment(ImmutableSandboxedEnvironment):
         parts = tuple(parts)
         _check_projected(sum(size_of(part) for part in parts), "`~`")
         return charged("".join(map(str, parts)), "`~`")  # type: ignore[no-any-return]
+
+    def compare(self, left: Any, *operations: Any) -> Any:
+        """`==`, `<`, `in` and the rest, counted: comparing two texts reads them, and
+        looking for one text in another may read the haystack once per needle character.
+        Operands are evaluated before comparing (a chain does not stop at the first
+        false), which no template can tell apart but by an error in a later operand."""
+        result: Any = True
+        for index in range(0, len(operations), 2):
+            operator_name, right = operations[index], operations[index + 1]
+            _spend(comparison_cost(operator_name, left, right))
+            result = _COMPARISONS[operator_name](left, right)
+            if not result:
+                return result
+            left = right
+        return result
 
     def loop_pass(self, units: int) -> None:
         _spend(units)
@@ -405,6 +430,49 @@ class DraftEnvironment(ImmutableSandboxedEnvironment):
             # A slice is a copy; an item is a reference to what is already counted.
             return charged(item, "a slice") if isinstance(argument, slice) else item
         return self.undefined(obj=obj, name=str(argument))
+
+
+_COMPARISONS: dict[str, Callable[[Any, Any], Any]] = {
+    "eq": operator.eq,
+    "ne": operator.ne,
+    "gt": operator.gt,
+    "gteq": operator.ge,
+    "lt": operator.lt,
+    "lteq": operator.le,
+    "in": lambda item, container: item in container,
+    "notin": lambda item, container: item not in container,
+}
+
+
+def comparison_cost(operator_name: str, left: Any, right: Any) -> int:
+    """Units for one comparison: the shorter operand for `==` and the like; for `in`,
+    the container times the needle's length (the bound of a naive substring search)."""
+    if operator_name in {"in", "notin"}:
+        needle = len(left) if isinstance(left, str) else 1
+        return 1 + size_of(right) * max(needle, 1)
+    return 1 + min(size_of(left), size_of(right))
+
+
+def _bounded_test(name: str, func: Callable[..., Any]) -> Callable[..., Any]:
+    """A Jinja2 test (`is in`, `is eq`...), counted like the comparison it makes."""
+    pass_arg = _PassArg.from_obj(func)
+
+    @pass_context
+    def bounded(context: Context, value: Any, *args: Any, **kwargs: Any) -> Any:
+        other = args[0] if args else None
+        if name == "in":
+            _spend(comparison_cost("in", value, other))
+        else:
+            _spend(1 + min(size_of(value), size_of(other)))
+        if pass_arg is _PassArg.context:
+            return func(context, value, *args, **kwargs)
+        if pass_arg is _PassArg.environment:
+            return func(context.environment, value, *args, **kwargs)
+        if pass_arg is _PassArg.eval_context:
+            return func(context.eval_ctx, value, *args, **kwargs)
+        return func(value, *args, **kwargs)
+
+    return bounded
 
 
 def _numbers(left: Any, right: Any) -> bool:
@@ -451,4 +519,7 @@ def make_environment(
         env.filters[name] = _bounded_filter(name, FILTERS[name])
     for name, func in extra_filters.items():
         env.filters[name] = _bounded_filter(name, func)
+    env.tests = {
+        name: _bounded_test(name, cast(Callable[..., Any], func)) for name, func in TESTS.items()
+    }
     return env

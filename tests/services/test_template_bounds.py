@@ -84,6 +84,7 @@ OUTCOMES = {
     "output flooding": "template_render_failed",  # stopped at the output limit
     "block set flooding": "too_costly",
     "filter block flooding": "too_costly",
+    "substring search in a loop": "too_costly",
     "deeply nested parentheses": "template_too_deep",
     "a long chain of filters": "template_too_deep",
     "deeply nested loops": "template_too_deep",
@@ -157,6 +158,19 @@ def test_printed_values_count_their_characters() -> None:
     # Printed once more: measured when printed (100), streamed as output (100), and the
     # seven characters of `{{ s }}` read when compiling.
     assert b.spent - a.spent == 100 + 100 + len("{{ s }}")
+
+
+def test_a_substring_search_costs_the_text_times_the_needle() -> None:
+    one, two = _budget(), _budget()
+    _render('{% if "abc" in "x" * 1000 %}{% endif %}', _ordinary(), one)
+    _render(
+        '{% if "abc" in "x" * 1000 %}{% endif %}{% if "abc" in "x" * 1000 %}{% endif %}',
+        _ordinary(),
+        two,
+    )
+    # One more search of three characters in a thousand (plus its `*` and its source).
+    searched = two.spent - one.spent - 1000 - len('{% if "abc" in "x" * 1000 %}{% endif %}')
+    assert searched == 1 + 1000 * 3
 
 
 def test_a_value_may_be_as_long_as_the_bound_and_no_longer() -> None:

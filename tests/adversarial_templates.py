@@ -45,6 +45,12 @@ TEMPLATE_CORPUS: list[tuple[str, str]] = [
         "{% set l = [l] * 100 %}{{ l | join | length }}",
     ),
     (
+        "nested list literals",
+        '{% set l = "x" * 5000 %}'
+        + "{% set l = [l, l, l, l] %}" * 12
+        + "{{ l | string | length }}",
+    ),
+    (
         "integer growth",
         "{% set n = 99999999 %}" + "{% set n = n * n %}" * 24 + "{{ n > 1 }}",
     ),
@@ -59,6 +65,7 @@ TEMPLATE_CORPUS: list[tuple[str, str]] = [
         "wordwrap",
         '{% set s = "w " * 100 %}{% set s = s * 100 %}{{ s | wordwrap(1, wrapstring=s) }}',
     ),
+    ("round to a billion digits", "{{ 5 | round(-999999999, 'floor') }}"),
     ("truncate", '{{ ("a" * 100) | truncate(999999999, end="!" * 100) | length }}'),
     (
         "join with a long separator",

@@ -125,6 +125,13 @@ def _check_projected(size: int, doing: str) -> None:
         raise TemplateTooLarge(f"{doing} would build {size:,} characters; at most {MAX_TEXT:,}")
 
 
+def _within_bound(value: Any, doing: str) -> int:
+    size = size_of(value)
+    if size > MAX_TEXT:
+        raise TemplateTooLarge(f"{doing} was given more than {MAX_TEXT:,} characters")
+    return size
+
+
 def charged(value: Any, doing: str) -> Any:
     """Count a value a template built against the budget, refusing one past the bound.
 
@@ -235,6 +242,15 @@ def _before_slice(value: Any, slices: int, fill_with: Any = None) -> None:
     _check_projected(int(slices), "`slice`")
 
 
+MAX_ROUND_DIGITS = 20
+
+
+def _before_round(value: Any, precision: int = 0, method: str = "common") -> None:
+    # Rounding computes 10 ** precision: a precision of a billion would never finish.
+    if not -MAX_ROUND_DIGITS <= int(precision) <= MAX_ROUND_DIGITS:
+        raise TemplateTooLarge(f"`round` to {precision} digits; at most {MAX_ROUND_DIGITS}")
+
+
 def _before_sum(value: Any, attribute: Any = None, start: Any = 0) -> None:
     if isinstance(start, bool) or not isinstance(start, int | float):
         raise SecurityError("`sum` adds numbers only")
@@ -250,6 +266,7 @@ _BEFORE: dict[str, Callable[..., None]] = {
     "batch": _before_batch,
     "slice": _before_slice,
     "sum": _before_sum,
+    "round": _before_round,
 }
 
 
@@ -266,7 +283,9 @@ def _bounded_filter(name: str, func: Callable[..., Any]) -> Callable[..., Any]:
     def bounded(context: Context, value: Any, *args: Any, **kwargs: Any) -> Any:
         if isinstance(value, Iterator) and name in {"join", "sum"}:
             value = list(value)  # counted as it is walked; measured whole below
-        _spend(size_of(value))  # a filter reads its input at least once
+        # A filter reads its input at least once; one too large to print (a block of text
+        # set in a loop, say) is too large to filter.
+        _spend(_within_bound(value, doing))
         if before is not None:
             before(value, *args, **kwargs)
         if pass_arg is _PassArg.context:
@@ -331,6 +350,27 @@ class _BoundedCodeGenerator(CodeGenerator):
             return
         super().visit_Call(node, frame, forward_caller=forward_caller)
 
+    # List, tuple and dict literals are measured as they are built: `[l, l, l, l]` costs
+    # nothing to make but holds four times what `l` does, and nested a few times over
+    # would outgrow any bound when printed or joined.
+    def visit_List(self, node: nodes.List, frame: Frame) -> None:
+        self.write("environment.built(")
+        super().visit_List(node, frame)
+        self.write(")")
+
+    def visit_Dict(self, node: nodes.Dict, frame: Frame) -> None:
+        self.write("environment.built(")
+        super().visit_Dict(node, frame)
+        self.write(")")
+
+    def visit_Tuple(self, node: nodes.Tuple, frame: Frame) -> None:
+        if node.ctx != "load":  # an assignment target, e.g. `{% for a, b in pairs %}`
+            super().visit_Tuple(node, frame)
+            return
+        self.write("environment.built(")
+        super().visit_Tuple(node, frame)
+        self.write(")")
+
     def visit_Compare(self, node: nodes.Compare, frame: Frame) -> None:
         self.write("environment.compare(")
         self.visit(node.expr, frame)
@@ -389,6 +429,9 @@ class DraftEnvironment(ImmutableSandboxedEnvironment):
                 return result
             left = right
         return result
+
+    def built(self, value: Any) -> Any:
+        return charged(value, "a list or dict")
 
     def loop_pass(self, units: int) -> None:
         _spend(units)

@@ -51,6 +51,7 @@ OUTCOMES = {
     "repeated concatenation with +": "too_costly",
     "repeated concatenation with ~": "too_costly",
     "nested list of shared references": "too_costly",
+    "nested list literals": "too_costly",
     "integer growth": "too_costly",
     "center": "too_costly",
     "format filter width": "too_costly",
@@ -59,6 +60,7 @@ OUTCOMES = {
     "indent": "too_costly",
     "indent with a text width": "too_costly",
     "wordwrap": "too_costly",
+    "round to a billion digits": "too_costly",
     "truncate": "rendered",
     "join with a long separator": "too_costly",
     "join over a range": "template_unknown_variable",  # no `range` in the sandbox

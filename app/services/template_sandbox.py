@@ -41,7 +41,7 @@ MAX_NUMBER_BITS = 128  # a product of integers beyond this is refused
 # What one loop pass or call costs, in the budget's units (a unit is about one character
 # copied): running a pass costs the interpreter far more than copying a character.
 PASS_UNITS = 20
-CALL_UNITS = 20
+CALL_UNITS = 100  # a call sets up a frame, a context and a buffer for its output
 
 
 class TemplateTooLarge(Exception):
@@ -437,7 +437,8 @@ class DraftEnvironment(ImmutableSandboxedEnvironment):
         _spend(units)
 
     def loop_test(self) -> bool:
-        _spend(PASS_UNITS)
+        # Looking at an item runs the `if` clause in a generator of its own: twice a pass.
+        _spend(2 * PASS_UNITS)
         return True
 
     def call(__self, __context: Context, __obj: Any, *args: Any, **kwargs: Any) -> Any:
@@ -488,12 +489,20 @@ _COMPARISONS: dict[str, Callable[[Any, Any], Any]] = {
 
 
 def comparison_cost(operator_name: str, left: Any, right: Any) -> int:
-    """Units for one comparison: the shorter operand for `==` and the like; for `in`,
-    the container times the needle's length (the bound of a naive substring search)."""
+    """Units for one comparison: for `in`, the container times the needle's length (the
+    bound of a naive substring search); otherwise both operands (measuring them reads
+    them, and comparing reads the shorter)."""
     if operator_name in {"in", "notin"}:
         needle = len(left) if isinstance(left, str) else 1
         return 1 + size_of(right) * max(needle, 1)
-    return 1 + min(size_of(left), size_of(right))
+    return 1 + size_of(left) + size_of(right)
+
+
+# Tests that compare their value with an argument; the others look at the value's type.
+_COMPARING_TESTS = frozenset(
+    {"==", "eq", "equalto", "!=", "ne", ">", "gt", "greaterthan", "ge", ">=", "<", "lt"}
+    | {"lessthan", "<=", "le"}
+)
 
 
 def _bounded_test(name: str, func: Callable[..., Any]) -> Callable[..., Any]:
@@ -502,11 +511,12 @@ def _bounded_test(name: str, func: Callable[..., Any]) -> Callable[..., Any]:
 
     @pass_context
     def bounded(context: Context, value: Any, *args: Any, **kwargs: Any) -> Any:
-        other = args[0] if args else None
-        if name == "in":
-            _spend(comparison_cost("in", value, other))
+        if name == "in" and args:
+            _spend(comparison_cost("in", value, args[0]))
+        elif name in _COMPARING_TESTS and args:
+            _spend(comparison_cost("eq", value, args[0]))
         else:
-            _spend(1 + min(size_of(value), size_of(other)))
+            _spend(1)
         if pass_arg is _PassArg.context:
             return func(context, value, *args, **kwargs)
         if pass_arg is _PassArg.environment:

@@ -74,12 +74,13 @@ async def get_action_draft(
     returned even when the action is blocked (e.g. no email address): `blocked_reason`
     says so.
 
-    Rendering and checking run under the per-request work budget: a draft that would need
-    more answers 422 `work-budget-exceeded` naming `path.action_id`."""
+    Rendering is bounded: a tenant's template that loops, builds or prints more than one
+    request may on this action's data answers 422 (`work-budget-exceeded`, naming
+    `template.body` or `template.subject`)."""
     service.check_language(language, "query.language")
-    draft = await service.draft_for_action(
-        session, principal.tenant_id, action_id, language, work=work
-    )
+    job = await service.prepare_draft(session, principal.tenant_id, action_id, language)
+    budget = work.budget("template.body", "the draft's template")
+    draft = await work.run(service.render_draft, job, budget)
     action, contact, report = draft.action, draft.recipient, draft.report
     recipient = None
     if contact is not None:
@@ -251,6 +252,7 @@ async def put_template(
     body: schemas.TemplateWrite,
     principal: ExpensiveWriterDep,
     session: SessionDep,
+    work: WorkDep,
 ) -> schemas.TemplateRead:
     """Replace the template for one kind of message with the tenant's own.
 
@@ -259,8 +261,15 @@ async def put_template(
     interviewer; nothing known beyond the essentials; a recruiting-firm representative),
     and every sample must pass the draft checker without errors or warnings. Otherwise
     the answer is a 422 whose `errors` name `body.body` or `body.subject` and say which
-    line or etiquette rule failed."""
+    line or etiquette rule failed.
+
+    It is also rendered on the most demanding data a draft can have (every name, title
+    and text at its longest, the largest panel): a template whose loops, text or output
+    would cost more than one request may there answers 422 `work-budget-exceeded` (code
+    `too_costly`), saying what was too large."""
     language = service.check_language(body.language, "body.language")
+    budget = work.budget("body.body", "the template")
+    await work.run(service.validate_template, kind, language, body.subject, body.body, budget)
     pair = await service.save_template(
         session, principal.tenant_id, kind, language, body.subject, body.body
     )

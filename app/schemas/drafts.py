@@ -27,7 +27,8 @@ from app.services.draft_checker import (
     MessageKind,
     Severity,
 )
-from app.services.drafts import variables_help
+from app.services.drafts import MAX_NESTING, MAX_TEMPLATE_OUTPUT, filters_help, variables_help
+from app.services.template_sandbox import MAX_TEXT
 
 Language = Annotated[str, SingleLine]
 
@@ -213,7 +214,14 @@ TEMPLATE_BODY_HELP = (
     "variables:\n\n" + variables_help() + "\n\nValues that can be missing must be guarded "
     "(`{% if recipient.first_name %}…{% endif %}`). Function and method calls, imports, "
     "and attributes outside the variables are refused. The filter `clause` turns free "
-    "text (such as a next step) into a clause that fits inside a sentence."
+    "text (such as a next step) into a clause that fits inside a sentence; the others are "
+    + filters_help()
+    + ". A template is bounded: no value it builds may pass "
+    f"{MAX_TEXT:,} characters, its output {MAX_TEMPLATE_OUTPUT:,}, its nesting "
+    f"{MAX_NESTING} levels; loop passes, text and calls count against the request's work "
+    "budget, also on the longest names and the largest panel the API accepts. A value too "
+    "large or the budget spent answers 422 `work-budget-exceeded` (code `too_costly`); "
+    "output or nesting past its limit is refused like any other template problem."
 )
 
 

@@ -11,18 +11,18 @@ variables, render on every sample context, and keep every sample within the etiq
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Generator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from types import TracebackType
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
-from jinja2 import StrictUndefined, TemplateSyntaxError, UndefinedError, nodes
-from jinja2.exceptions import SecurityError, TemplateError
+from annotated_types import MaxLen
+from jinja2 import Template, TemplateSyntaxError, UndefinedError, nodes
+from jinja2.exceptions import SecurityError, TemplateAssertionError, TemplateError
 from jinja2.meta import find_undeclared_variables
-from jinja2.runtime import Context, LoopContext
-from jinja2.sandbox import ImmutableSandboxedEnvironment
+from pydantic import StringConstraints
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import domain
@@ -31,6 +31,8 @@ from app.domain import plain_text
 from app.errors import FieldError, InvalidInput, NotFound
 from app.repositories import drafts as draft_repo
 from app.repositories import templates as template_repo
+from app.schemas import common as common_schemas
+from app.schemas.resources import InterviewCreate
 from app.services import actions as action_service
 from app.services import draft_checker
 from app.services.draft_checker import (
@@ -46,12 +48,19 @@ from app.services.draft_checker import (
     kind_for_action,
 )
 from app.services.draft_checker import Draft as CheckedDraft
-from app.services.work import Work, WorkBudget, unlimited
+from app.services.template_sandbox import (
+    ALLOWED_FILTERS,
+    DraftEnvironment,
+    TemplateTooLarge,
+    bounded_render,
+    make_environment,
+)
+from app.services.work import WorkBudget, WorkTooLarge
 
 TemplateSource = Literal["built_in", "tenant"]
 
 MAX_TEMPLATE_OUTPUT = 10_000  # characters; far beyond any etiquette limit
-MAX_REPEAT = 100  # the sandbox refuses "x" * n beyond this
+MAX_NESTING = 32  # levels of blocks and expressions; the built-in templates use 8
 
 # Every variable a template sees, with its fields; the API documents the same list.
 TEMPLATE_VARIABLES: dict[str, dict[str, str]] = {
@@ -106,6 +115,11 @@ def variables_help() -> str:
     return "\n".join(lines)
 
 
+def filters_help() -> str:
+    """The filters templates may use, for the API documentation."""
+    return ", ".join(f"`{name}`" for name in sorted(ALLOWED_FILTERS))
+
+
 # --- the sandbox ------------------------------------------------------------------------
 
 
@@ -132,57 +146,46 @@ def _clause(value: Any) -> str:
     return text.rstrip(" .!?;")
 
 
-class DraftEnvironment(ImmutableSandboxedEnvironment):
-    """A Jinja2 sandbox that sees nothing but the keys of the data it is given."""
-
-    intercepted_binops = frozenset({"*", "**"})
-
-    def call_binop(self, context: Context, operator: str, left: Any, right: Any) -> Any:
-        if operator == "**":
-            raise SecurityError("the power operator is not allowed in templates")
-        sequences = (str, list, tuple)
-        count = right if isinstance(left, sequences) else left
-        if (isinstance(left, sequences) or isinstance(right, sequences)) and (
-            isinstance(count, int) and count > MAX_REPEAT
-        ):
-            raise SecurityError(f"repeating text more than {MAX_REPEAT} times is not allowed")
-        return super().call_binop(context, operator, left, right)
-
-    def getattr(self, obj: Any, attribute: str) -> Any:
-        if isinstance(obj, Mapping):
-            if attribute in obj:
-                return obj[attribute]
-            return self.undefined(obj=obj, name=attribute)
-        if isinstance(obj, LoopContext) and not attribute.startswith("_"):
-            return super().getattr(obj, attribute)
-        # No Python attributes or methods of strings, lists or anything else.
-        return self.unsafe_undefined(obj, attribute)
-
-    def getitem(self, obj: Any, argument: Any) -> Any:
-        if isinstance(obj, Mapping) and isinstance(argument, str):
-            return self.getattr(obj, argument)
-        if isinstance(obj, list | tuple | str) and isinstance(argument, int | slice):
-            try:
-                return obj[argument]
-            except IndexError:
-                return self.undefined(obj=obj, name=str(argument))
-        return self.undefined(obj=obj, name=str(argument))
-
-
 @lru_cache(maxsize=1)
 def environment() -> DraftEnvironment:
-    env = DraftEnvironment(
-        undefined=StrictUndefined,
-        autoescape=False,  # plain text, not HTML
-        # Block tags keep the newline after them, so a template reads as it renders;
-        # _tidy() then folds the blank lines an `{% if %}` on its own line leaves.
-        trim_blocks=False,
-        lstrip_blocks=True,
-        finalize=_finalize,
-    )
-    env.globals.clear()  # no range(), dict(), cycler() or lipsum()
-    env.filters["clause"] = _clause
-    return env
+    return make_environment(_finalize, {"clause": _clause})
+
+
+@lru_cache(maxsize=256)
+def _compiled(source: str) -> Template:
+    # Compiling is the slow part of a first render; validation renders each part on every
+    # sample, and a stored template is rendered on every draft.
+    return environment().from_string(_parse(source))
+
+
+def _parse(source: str) -> nodes.Template:
+    """The template's syntax tree, refused when it nests deeper than MAX_NESTING: the
+    parser and the compiler recurse once per level, so a deep template would exhaust the
+    interpreter's stack or take seconds to compile."""
+    try:
+        tree = environment().parse(source)
+    except RecursionError:
+        raise TemplateRejected(
+            TemplateProblem("template_too_deep", f"nests deeper than {MAX_NESTING} levels")
+        ) from None
+    depth = _depth(tree)
+    if depth > MAX_NESTING:
+        raise TemplateRejected(
+            TemplateProblem(
+                "template_too_deep", f"nests {depth} levels deep; at most {MAX_NESTING}"
+            )
+        )
+    return tree
+
+
+def _depth(tree: nodes.Node) -> int:
+    deepest = 0
+    pending = [(tree, 1)]
+    while pending:
+        node, depth = pending.pop()
+        deepest = max(deepest, depth)
+        pending.extend((child, depth + 1) for child in node.iter_child_nodes())
+    return deepest
 
 
 def _tidy(text: str) -> str:
@@ -225,11 +228,21 @@ def _static_problems(source: str) -> list[TemplateProblem]:
     """What can be refused without rendering: syntax, unknown names, forbidden reaches."""
     env = environment()
     try:
-        tree = env.parse(source)
+        tree = _parse(source)
     except TemplateSyntaxError as exc:
         return [TemplateProblem("template_syntax", exc.message or "syntax error", exc.lineno)]
+    except TemplateRejected as exc:
+        return [exc.problem]
     problems = []
-    unknown = sorted(find_undeclared_variables(tree) - TEMPLATE_VARIABLES.keys())
+    try:
+        declared = find_undeclared_variables(tree)
+    except TemplateAssertionError as exc:
+        # A filter or test this sandbox does not have (some of Jinja2's are left out).
+        filters = ", ".join(f"`{name}`" for name in sorted(env.filters))
+        message = f"{exc.message}; the filters are {filters}"
+        problems.append(TemplateProblem("template_forbidden", message, exc.lineno))
+        declared = set()
+    unknown = sorted(declared - TEMPLATE_VARIABLES.keys())
     for variable in unknown:
         problems.append(
             TemplateProblem(
@@ -308,16 +321,38 @@ def _constant(node: nodes.Node) -> str | None:
     return node.value if isinstance(node, nodes.Const) and isinstance(node.value, str) else None
 
 
-def render(source: str, context: Mapping[str, Any]) -> str:
-    """Render one template in the sandbox; TemplateRejected says why it failed."""
-    env = environment()
+def render(
+    source: str,
+    context: Mapping[str, Any],
+    budget: WorkBudget,
+    *,
+    field: str = "body.body",
+    what: str | None = None,
+) -> str:
+    """Render one template in the sandbox, counting its work against ``budget``.
+
+    TemplateRejected says why a template failed; WorkTooLarge, naming ``field``, that it
+    tried to build, loop or print more than one request may (``what`` names the template
+    in its message, the budget's own ``what`` by default).
+    """
+    what = what or budget.what
     try:
-        template = env.from_string(source)
-        output = template.render(dict(context))
+        with bounded_render(budget):
+            budget.spend(len(source))  # parsing and compiling read it a few times
+            output = _stream(_compiled(source), context, budget)
+    except TemplateRejected:
+        raise
     except TemplateSyntaxError as exc:
         raise TemplateRejected(
             TemplateProblem("template_syntax", exc.message or "syntax error", exc.lineno)
         ) from exc
+    except TemplateTooLarge as exc:
+        where = _where(exc.__traceback__)
+        raise WorkTooLarge(field, f"{what} ({where}{exc.detail})") from exc
+    except WorkTooLarge as exc:
+        where = _where(exc.__traceback__)
+        detail = f"past the budget of {budget.limit:,} units of loop passes, text and calls"
+        raise WorkTooLarge(field, f"{what} ({where}{detail})") from exc
     except SecurityError as exc:
         line = _template_line(exc.__traceback__)
         raise TemplateRejected(TemplateProblem("template_forbidden", str(exc), line)) from exc
@@ -333,14 +368,37 @@ def render(source: str, context: Mapping[str, Any]) -> str:
         raise TemplateRejected(
             TemplateProblem("template_render_failed", f"{type(exc).__name__}: {exc}", line)
         ) from exc
-    if len(output) > MAX_TEMPLATE_OUTPUT:
-        raise TemplateRejected(
-            TemplateProblem(
-                "template_render_failed",
-                f"renders {len(output)} characters; the limit is {MAX_TEMPLATE_OUTPUT}",
-            )
-        )
     return _tidy(output)
+
+
+def _where(traceback: TracebackType | None) -> str:
+    line = _template_line(traceback)
+    return f"line {line}: " if line else ""
+
+
+def _stream(template: Template, context: Mapping[str, Any], budget: WorkBudget) -> str:
+    """The template's output, stopped as soon as it passes MAX_TEMPLATE_OUTPUT: the
+    template is run piece by piece, so the text past the limit is never built."""
+    pieces: list[str] = []
+    length = 0
+    chunks = template.generate(dict(context))
+    try:
+        for chunk in chunks:
+            length += len(chunk)
+            if length > MAX_TEMPLATE_OUTPUT:
+                raise TemplateRejected(
+                    TemplateProblem(
+                        "template_render_failed",
+                        f"renders more than {MAX_TEMPLATE_OUTPUT} characters; "
+                        f"the limit is {MAX_TEMPLATE_OUTPUT}",
+                    )
+                )
+            budget.spend(len(chunk))
+            pieces.append(chunk)
+    finally:
+        if isinstance(chunks, Generator):
+            chunks.close()  # stops the template where it is
+    return "".join(pieces)
 
 
 # --- templates: built-in and the tenant's -----------------------------------------------
@@ -416,8 +474,7 @@ async def save_template(
     subject: str | None,
     body: str,
 ) -> TemplatePair:
-    """Validate the tenant's template on every sample, then store it (replacing any)."""
-    validate_template(kind, language, subject, body)
+    """Store the tenant's template (replacing any); validate_template() has passed it."""
     record = await template_repo.save_template(
         session, tenant_id, kind.value, language, subject, body
     )
@@ -512,10 +569,59 @@ def _samples() -> dict[str, dict[str, Any]]:
     }
 
 
-def validate_template(kind: MessageKind, language: str, subject: str | None, body: str) -> None:
-    """Refuse a template that breaks, reaches outside its variables, or breaks the etiquette.
+def _max_length(annotated: Any) -> int:
+    """The longest text the API accepts for a field of this type."""
+    return next(
+        rule.max_length
+        for rule in get_args(annotated)[1:]
+        if isinstance(rule, StringConstraints) and rule.max_length is not None
+    )
 
-    Raises InvalidInput naming `body.subject` or `body.body` for each problem found.
+
+# The largest values a stored record may hold, read from the API's own schemas so the
+# worst case follows them when they change.
+NAME_MAX = _max_length(common_schemas.Name)
+SHORT_TEXT_MAX = _max_length(common_schemas.ShortText)
+LONG_TEXT_MAX = _max_length(common_schemas.LongText)
+URL_MAX = _max_length(common_schemas.Url)
+PANEL_MAX = next(
+    rule.max_length
+    for rule in InterviewCreate.model_fields["panel"].metadata
+    if isinstance(rule, MaxLen)
+)
+
+
+def _longest(text: str, limit: int) -> str:
+    return (text * (limit // len(text) + 1))[:limit]
+
+
+def _worst_case_sample() -> dict[str, Any]:
+    """Every value at its longest and present, and the largest panel: the input a
+    template's cost grows with. A template is rendered on it for its cost and its size,
+    not held to the etiquette (no real draft has all of this at once)."""
+    name = _longest("Wolfeschlegelsteinhausen", NAME_MAX)  # one word: first name too
+    title = _longest("Senior Principal Staff Engineer, ", SHORT_TEXT_MAX)
+    url = "https://example.com/in/" + _longest("x", URL_MAX - 23)
+    person = _person(name, title, rep=True, profile_url=url, organization=title)
+    panel = [person] * PANEL_MAX
+    next_step = _longest("A second interview with the whole team. ", LONG_TEXT_MAX)
+    context = _sample(person, panel, next_step=next_step, firm=title)
+    context["candidate"] = {"name": name, "first_name": name}
+    context["application"].update(company=title, role=title)
+    return context
+
+
+WORST_CASE = "every value at its longest and the largest panel"
+
+
+def validate_template(
+    kind: MessageKind, language: str, subject: str | None, body: str, budget: WorkBudget
+) -> None:
+    """Refuse a template that breaks, reaches outside its variables, breaks the etiquette,
+    or costs more than ``budget`` on the most demanding input a draft can have.
+
+    Raises InvalidInput naming `body.subject` or `body.body` for each problem found, and
+    WorkTooLarge naming the part that was too costly.
     """
     errors: list[FieldError] = []
     if kind.has_subject and not (subject or "").strip():
@@ -533,22 +639,44 @@ def validate_template(kind: MessageKind, language: str, subject: str | None, bod
             statically_clean = False
             errors.append(FieldError(field, problem.describe(), problem.code))
     if statically_clean and not errors:
-        errors.extend(_sample_problems(kind, language, parts))
+        errors.extend(_worst_case_problems(parts, budget))
+    if statically_clean and not errors:
+        errors.extend(_sample_problems(kind, language, parts, budget))
     if errors:
         unique = list(dict.fromkeys(errors))
         summary = "; ".join(f"{e.field}: {e.message}" for e in unique[:3])
         raise InvalidInput(f"The template was refused. {summary}", errors=unique)
 
 
+def _worst_case_problems(parts: Mapping[str, str], budget: WorkBudget) -> list[FieldError]:
+    """Render on the worst case first: a template too costly there is refused before the
+    ordinary samples spend anything."""
+    context = _worst_case_sample()
+    errors = []
+    for field, source in parts.items():
+        try:
+            render(source, context, budget, field=field, what=f"the template on {WORST_CASE}")
+        except TemplateRejected as exc:
+            problem = exc.problem
+            errors.append(FieldError(field, f"on {WORST_CASE}: {problem.describe()}", problem.code))
+    return errors
+
+
 def _sample_problems(
-    kind: MessageKind, language: str, parts: Mapping[str, str]
+    kind: MessageKind, language: str, parts: Mapping[str, str], budget: WorkBudget
 ) -> list[FieldError]:
     errors = []
     for sample_name, context in _samples().items():
         rendered: dict[str, str] = {}
         for field, source in parts.items():
             try:
-                rendered[field] = render(source, context)
+                rendered[field] = render(
+                    source,
+                    context,
+                    budget,
+                    field=field,
+                    what=f"the template on the sample with {sample_name}",
+                )
             except TemplateRejected as exc:
                 problem = exc.problem
                 errors.append(
@@ -566,6 +694,7 @@ def _sample_problems(
             ),
             Expectations(recipient_name=context["recipient"]["name"]),
             language,
+            budget=budget,
         )
         for finding in report.findings:
             if finding.severity is Severity.INFO:
@@ -671,92 +800,89 @@ def character_limit(kind: MessageKind) -> int | None:
     return NETWORK_NOTE_LIMIT if kind is MessageKind.CONNECTION_NOTE else None
 
 
-async def draft_for_action(
-    session: AsyncSession,
-    tenant_id: str,
-    action_id: str,
-    language: str = DEFAULT_LANGUAGE,
-    *,
-    work: Work | None = None,
-) -> ActionDraft:
-    """Render the action's message (the tenant's template, else the built-in one) and check it.
+@dataclass(frozen=True)
+class DraftJob:
+    """Everything rendering an action's draft needs, read from the database beforehand so
+    the render itself (pure CPU) can run in a worker thread."""
 
-    A tenant template that fails on this action's data is set aside for the built-in one,
-    and the reason is returned, so the candidate still gets a draft. The records are read
-    here, on the event loop; rendering and checking are CPU work, run through ``work``
-    (its pool and a fresh budget) when given, else inline with no limit.
-    """
+    action: models.Action
+    kind: MessageKind
+    language: str
+    context: dict[str, Any]
+    template: TemplatePair
+    recipient: models.Contact | None
+    recipient_name: str | None
+
+
+async def prepare_draft(
+    session: AsyncSession, tenant_id: str, action_id: str, language: str = DEFAULT_LANGUAGE
+) -> DraftJob:
+    """Read the action's records and the template in effect for its kind of message."""
     action = await action_service.get_action(session, tenant_id, action_id)
     inputs = await draft_repo.draft_inputs(session, action)
     kind = kind_for_action(domain.ActionType(action.type), action.channel)
-    context = build_context(inputs, language)
-    template = await effective_template(session, tenant_id, kind, language)
-    recipient_name = inputs.contact.name if inputs.contact else None
-    if work is None:
-        composed = _compose(template, context, kind, language, recipient_name, unlimited())
-    else:
-        budget = work.budget("path.action_id", "The action's draft")
-        composed = await work.run(
-            _compose, template, context, kind, language, recipient_name, budget
-        )
-    return ActionDraft(
+    return DraftJob(
         action=action,
         kind=kind,
         language=language,
-        subject=composed.subject,
-        body=composed.body,
+        context=build_context(inputs, language),
+        template=await effective_template(session, tenant_id, kind, language),
         recipient=inputs.contact,
-        report=composed.report,
-        template_source=composed.template.source,
-        template_error=composed.template_error,
+        recipient_name=inputs.contact.name if inputs.contact else None,
     )
 
 
-@dataclass(frozen=True)
-class _Composed:
-    template: TemplatePair
-    subject: str | None
-    body: str
-    report: Report
-    template_error: str | None
+def render_draft(job: DraftJob, budget: WorkBudget) -> ActionDraft:
+    """Render the action's message (the tenant's template, else the built-in one) and check it.
 
-
-def _compose(
-    template: TemplatePair,
-    context: Mapping[str, Any],
-    kind: MessageKind,
-    language: str,
-    recipient_name: str | None,
-    budget: WorkBudget,
-) -> _Composed:
-    """Render the draft (falling back to the built-in template) and check it: pure CPU."""
+    A tenant template that fails on this action's data is set aside for the built-in one,
+    and the reason is returned, so the candidate still gets a draft. One that costs more
+    than ``budget`` raises WorkTooLarge instead: its owner has to make it simpler.
+    """
+    template = job.template
     template_error = None
     try:
-        subject, body = _render_pair(template, context)
+        subject, body = _render_pair(template, job.context, budget)
     except TemplateRejected as exc:
         if template.source == "built_in":
             raise
         template_error = f"the tenant's template failed on this action: {exc}"
-        template = built_in_template(kind, language)
-        subject, body = _render_pair(template, context)
+        template = built_in_template(job.kind, job.language)
+        subject, body = _render_pair(template, job.context, budget)
     report = check(
-        CheckedDraft(kind=kind, body=body, subject=subject),
-        Expectations(recipient_name=recipient_name),
-        language,
+        CheckedDraft(kind=job.kind, body=body, subject=subject),
+        Expectations(recipient_name=job.recipient_name),
+        job.language,
         budget=budget,
     )
-    return _Composed(template, subject, body, report, template_error)
+    return ActionDraft(
+        action=job.action,
+        kind=job.kind,
+        language=job.language,
+        subject=subject,
+        body=body,
+        recipient=job.recipient,
+        report=report,
+        template_source=template.source,
+        template_error=template_error,
+    )
 
 
-def _render_pair(template: TemplatePair, context: Mapping[str, Any]) -> tuple[str | None, str]:
+def _render_pair(
+    template: TemplatePair, context: Mapping[str, Any], budget: WorkBudget
+) -> tuple[str | None, str]:
+    owner = "the built-in" if template.source == "built_in" else "the tenant's"
+    what = f"{owner} `{template.kind}` template"
     # The subject goes into an email header, where a line break would start a new header:
     # a name stored with one (before names were checked) or a template that writes one
     # gives a one-line subject all the same.
-    subject = render(template.subject, context) if template.subject is not None else None
-    return (
-        plain_text.one_line(subject) if subject is not None else None,
-        plain_text.lines(render(template.body, context)),
-    )
+    subject = None
+    if template.subject is not None:
+        subject = plain_text.one_line(
+            render(template.subject, context, budget, field="template.subject", what=what)
+        )
+    body = render(template.body, context, budget, field="template.body", what=what)
+    return subject, plain_text.lines(body)
 
 
 async def expectations_for(

@@ -71,7 +71,7 @@ async def test_a_maximum_length_ordinary_body_fits_the_default_budget(
     assert response.status_code == 200, response.text[:500]
 
 
-async def test_an_action_draft_past_the_budget_is_a_422_naming_the_action(
+async def test_an_action_draft_past_the_budget_is_a_422_naming_the_template(
     client: httpx.AsyncClient, small_budget_client: httpx.AsyncClient
 ) -> None:
     # A long (but etiquette-abiding) template of the tenant's: its draft costs more work
@@ -87,5 +87,5 @@ async def test_an_action_draft_past_the_budget_is_a_422_naming_the_action(
     action = one(await actions_of(client, application["id"]), "confirm_interviewers")
     path = f"/v1/actions/{action['id']}/draft"
     assert (await client.get(path)).status_code == 200
-    error = assert_invalid(await small_budget_client.get(path), "path.action_id")
+    error = assert_invalid(await small_budget_client.get(path), "template.body")
     assert error["code"] == "too_costly"

@@ -1,0 +1,88 @@
+"""One costly request never stalls the others: CPU-heavy work runs off the event loop."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import httpx
+
+from app.services.work import CpuPool, Work
+from app.settings import Settings
+from tests.adversarial_corpus import CHECKER_CORPUS
+from tests.api.builders import interview_round
+from tests.conftest import client_for, make_tenant
+
+# Built from template text the sandbox lets through, this template loops over every
+# character of the interviewer's name four times over: 12 characters cost 20,736 passes,
+# which the budget allows, while the worst-case names of validation would cost billions.
+NESTED_LOOPS = (
+    "{% for a in recipient.name %}{% for b in recipient.name %}{% for c in recipient.name %}"
+    "{% for d in recipient.name %}{% endfor %}{% endfor %}{% endfor %}{% endfor %}"
+)
+
+
+async def answered_while(
+    costly: asyncio.Task[httpx.Response], clients: list[tuple[httpx.AsyncClient, str]]
+) -> int:
+    """Send the clients' requests in turn until ``costly`` ends; how many were answered
+    (all with 200) before it did."""
+    answered = 0
+    while not costly.done():
+        for http, path in clients:
+            response = await http.get(path)
+            assert response.status_code == 200, response.text
+        if not costly.done():
+            answered += 1
+    return answered
+
+
+async def test_health_and_another_tenants_feed_answer_while_a_costly_check_runs(
+    committed_app: Any, settings: Settings
+) -> None:
+    sessions = committed_app.state.write_sessionmaker
+    checker = await make_tenant(sessions, settings, name="Costly checker")
+    other = await make_tenant(sessions, settings, name="Someone else")
+    committed_app.state.created_tenants.extend([checker.id, other.id])
+    # The corpus body that costs the checker the most work.
+    body = max((body for _, body in CHECKER_CORPUS), key=len)
+    async with (
+        client_for(committed_app, checker.key) as costly_client,
+        client_for(committed_app, other.key) as other_client,
+        client_for(committed_app) as anonymous,
+    ):
+        await interview_round(other_client)  # the other tenant's feed holds something
+        costly = asyncio.create_task(
+            costly_client.post("/v1/drafts/check", json={"kind": "thank_you", "body": body})
+        )
+        answered = await answered_while(
+            costly, [(anonymous, "/healthz"), (other_client, "/v1/actions?status=upcoming")]
+        )
+        response = await costly
+    assert response.status_code == 200, response.text[:300]
+    # Had the check held the event loop, nothing could have been answered before it ended.
+    assert answered >= 3
+
+
+async def test_a_template_stopped_by_the_time_budget_does_not_stall_the_others(
+    committed_app: Any, settings: Settings
+) -> None:
+    sessions = committed_app.state.write_sessionmaker
+    writer = await make_tenant(sessions, settings, name="Template writer")
+    other = await make_tenant(sessions, settings, name="Bystander")
+    committed_app.state.created_tenants.extend([writer.id, other.id])
+    # Units without end, so only the clock of the budget stops the render: one second.
+    committed_app.state.work = Work(CpuPool(2), units=2**62, seconds=1.0)
+    template = {"subject": "Thank you", "body": NESTED_LOOPS + "Dear {{ recipient.name }},"}
+    async with (
+        client_for(committed_app, writer.key) as writer_client,
+        client_for(committed_app, other.key) as other_client,
+        client_for(committed_app) as anonymous,
+    ):
+        costly = asyncio.create_task(writer_client.put("/v1/templates/thank_you", json=template))
+        answered = await answered_while(costly, [(anonymous, "/healthz"), (other_client, "/v1/me")])
+        response = await costly
+    assert response.status_code == 422, response.text[:300]
+    problem = response.json()
+    assert problem["type"].endswith("/work-budget-exceeded")
+    assert answered >= 3

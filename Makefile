@@ -44,6 +44,8 @@ bench: $(STAMP)
 	$(BIN)/python -m tests.perf.bench_sync --database-url $(BENCH_DATABASE_URL)
 	$(BIN)/python -m tests.perf.bench_api --database-url $(BENCH_DATABASE_URL)
 	$(BIN)/python -m tests.perf.bench_due_scan --database-url $(BENCH_DATABASE_URL)
+	$(BIN)/python -m tests.perf.bench_worst_case
+	$(BIN)/python -m tests.perf.bench_guards --database-url $(BENCH_DATABASE_URL)
 
 ## Regenerate the committed OpenAPI document, or fail if it drifted from the app.
 openapi: $(STAMP)

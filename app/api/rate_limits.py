@@ -31,14 +31,13 @@ seconds (rounded up) until the count next drops. Expensive requests add the
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
-from limits import RateLimitItem
+from limits import RateLimitItem, WindowStats
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import SlidingWindowCounterRateLimiter
 from limits.errors import StorageError
@@ -85,13 +84,16 @@ class Policy:
     item: RateLimitItem
     # The policy's member of the RateLimit-Policy list, built once.
     description: str
+    # The most requests one lease may count ahead (see Lease).
+    max_lease: int
 
     @classmethod
     def of(cls, counted: Counted, cost: Cost, limit: str) -> Policy:
         name = counted.value if cost is Cost.DEFAULT else f"{counted.value}-{cost.value}"
         item = parse_rate_limit(limit)
         description = f'"{name}";q={item.amount};w={item.get_expiry()}'
-        return cls(name, counted, cost, item, description)
+        max_lease = max(1, min(item.amount // 100, MAX_LEASE_SIZE))
+        return cls(name, counted, cost, item, description, max_lease)
 
     def summary(self) -> str:
         """The limit in words, e.g. "the tenant's limit of 300 expensive requests per minute"."""
@@ -118,6 +120,75 @@ class Decision:
     def headers(self) -> list[tuple[bytes, bytes]]:
         state = ", ".join(f'"{p.name}";r={left};t={reset}' for p, left, reset in self.usage)
         return [(b"ratelimit-policy", self.policy_header), (b"ratelimit", state.encode())]
+
+
+# How long a lease of counted requests lasts; what it did not use by then stays counted.
+LEASE_SECONDS = 1.0
+# The largest lease: a hundredth of the limit, and never more than this many requests.
+MAX_LEASE_SIZE = 64
+# Leases kept per store before spent ones are dropped.
+MAX_LEASES = 10_000
+
+
+@dataclass(slots=True)
+class Lease:
+    """Requests of one limit counted in the store ahead of time, handed out one by one.
+
+    Counting every request in the store (two calls of the ``limits`` library per limit,
+    or two round trips to Redis) costs more than a cached feed page does to serve. So a
+    busy caller's requests are counted a lease at a time: a lease used up within
+    ``LEASE_SECONDS`` doubles the next one (up to a hundredth of the limit), one that
+    expires half used halves it. A lease of one is the plain count, so a quiet caller,
+    and every caller near its limit, is counted request by request. What a lease counted
+    but did not hand out stays counted until the window forgets it: at most a hundredth
+    of the limit per process, always against the caller, never in its favour.
+    """
+
+    granted: int
+    remaining: int  # the limit's remaining count in the store once this lease was counted
+    reset_at: float  # wall-clock time the store's count next drops
+    size: int
+    used: int = 1  # the request that asked for the lease
+    expires: float = field(default_factory=lambda: time.monotonic() + LEASE_SECONDS)
+
+    def take(self) -> bool:
+        if self.used >= self.granted or time.monotonic() >= self.expires:
+            return False
+        self.used += 1
+        return True
+
+    def left(self) -> int:
+        """Requests the caller may still make: the store's count, plus what this lease
+        counted but has not handed out yet."""
+        return self.remaining + self.granted - self.used
+
+    def reset_in(self) -> int:
+        return max(1, math.ceil(self.reset_at - time.time()))
+
+    @staticmethod
+    def next_size(previous: Lease | None, largest: int) -> int:
+        if previous is None or largest <= 1:
+            return 1
+        if previous.used >= previous.granted and time.monotonic() < previous.expires:
+            return min(previous.size * 2, largest)  # used up early: a busy caller
+        if previous.used * 2 <= previous.granted:
+            return max(1, previous.size // 2)  # mostly unused: a quieter one
+        return previous.size
+
+
+def _reset_in(policy: Policy, window: WindowStats) -> int:
+    reset = max(0, math.ceil(window.reset_time - time.time()))
+    if window.remaining < policy.item.amount:
+        # Something is counted, so it drops later, not "now" (the library's estimate can
+        # round to 0): and a Retry-After of 0 would make clients spin.
+        reset = max(1, reset)
+    return reset
+
+
+def _forget_spent(leases: dict[tuple[str, str], Lease]) -> None:
+    now = time.monotonic()
+    for key in [key for key, lease in leases.items() if lease.expires <= now]:
+        del leases[key]
 
 
 class RateLimiter:
@@ -156,6 +227,8 @@ class RateLimiter:
             )
             self._redis = SlidingWindowCounterRateLimiter(self._redis_storage)
         self._redis_down_until = 0.0
+        # Leases by (policy, key or tenant ID), one table per store: memory, then Redis.
+        self._leases: dict[bool, dict[tuple[str, str], Lease]] = {False: {}, True: {}}
 
     @property
     def shared(self) -> bool:
@@ -198,31 +271,55 @@ class RateLimiter:
         self, limiter: SlidingWindowCounterRateLimiter, principal: Principal, cost: Cost
     ) -> Decision:
         policies = self.policies[cost]
+        leases = self._leases[limiter is self._redis]
+        usage = []
         refused: Policy | None = None
         for policy in policies:  # in order, stopping at the first refusal
-            if not await limiter.hit(policy.item, policy.name, policy.who(principal)):
-                refused = policy
-                break
-        if limiter is self._redis:
-            # Each read is a round trip to Redis: wait for them together, not in turn.
-            windows = await asyncio.gather(
-                *(limiter.get_window_stats(p.item, p.name, p.who(principal)) for p in policies)
-            )
-        else:
-            # In memory nothing waits: a task per read would only add work.
-            windows = [
-                await limiter.get_window_stats(p.item, p.name, p.who(principal)) for p in policies
-            ]
-        now = time.time()
-        usage = []
-        for policy, window in zip(policies, windows, strict=True):
-            reset = max(0, math.ceil(window.reset_time - now))
-            if window.remaining < policy.item.amount:
-                # Something is counted, so it drops later, not "now" (the library's
-                # estimate can round to 0): and a Retry-After of 0 would make clients spin.
-                reset = max(1, reset)
-            usage.append((policy, window.remaining, reset))
+            who = policy.who(principal)
+            lease = leases.get((policy.name, who))
+            if lease is None or not lease.take():
+                lease = await self._reserve(limiter, policy, who, lease)
+                if lease is None:
+                    refused = policy
+                    break
+                leases[(policy.name, who)] = lease
+            usage.append((policy, lease.left(), lease.reset_in()))
+        if refused is not None:
+            # Every policy is reported, the refusing one (and those after it, uncounted)
+            # read afresh.
+            for policy in policies[len(usage) :]:
+                window = await limiter.get_window_stats(
+                    policy.item, policy.name, policy.who(principal)
+                )
+                usage.append((policy, window.remaining, _reset_in(policy, window)))
+        if len(leases) > MAX_LEASES:
+            _forget_spent(leases)
         return Decision(self._policy_headers[cost], tuple(usage), refused)
+
+    async def _reserve(
+        self,
+        limiter: SlidingWindowCounterRateLimiter,
+        policy: Policy,
+        who: str,
+        previous: Lease | None,
+    ) -> Lease | None:
+        """Count a new lease of requests for ``policy`` and ``who`` (this one among them),
+        or None when the limit refuses even one."""
+        size = Lease.next_size(previous, policy.max_lease)
+        granted = size
+        if not await limiter.hit(policy.item, policy.name, who, cost=size):
+            # Near the limit a lease shrinks to the request itself: counting stays exact
+            # where it decides.
+            granted = 1
+            if size == 1 or not await limiter.hit(policy.item, policy.name, who):
+                return None
+        window = await limiter.get_window_stats(policy.item, policy.name, who)
+        return Lease(
+            granted=granted,
+            remaining=window.remaining,
+            reset_at=time.time() + _reset_in(policy, window),
+            size=granted,
+        )
 
     async def close(self) -> None:
         """Release the Redis connections, if any."""

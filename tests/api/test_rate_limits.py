@@ -26,7 +26,7 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.api.errors import PROBLEM_JSON
-from app.api.rate_limits import REDIS_RETRY_SECONDS
+from app.api.rate_limits import MAX_LEASE_SIZE, REDIS_RETRY_SECONDS, Cost
 from app.main import create_app
 from app.services import api_keys
 from app.settings import Settings
@@ -345,6 +345,61 @@ async def test_two_app_instances_share_counts_only_through_redis(
         # Each process counts alone.
         assert codes == [200] * 6
         assert [remaining(a)["key"] for a in answers] == [4, 4, 3, 3, 2, 2]
+
+
+# --- leases: busy callers counted a lease at a time ----------------------------------------
+
+
+@pytest.mark.parametrize("limited", ["memory", "redis"], indirect=True)
+async def test_a_busy_caller_is_counted_by_leases_and_its_headers_stay_exact(
+    limited: Settings,
+    engine: AsyncEngine,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    tenant: Tenant,
+) -> None:
+    per_key = 10_000  # leases of up to 64 requests (a hundredth, capped)
+    settings = limited.model_copy(
+        update={"rate_limit_per_key": f"{per_key}/day", "rate_limit_per_tenant": "20000/day"}
+    )
+    async with (
+        limited_app(settings, engine, sessionmaker) as application,
+        client_for(application, tenant.key) as client,
+    ):
+        answers = [await client.get("/v1/me") for _ in range(200)]
+        limiter = application.state.rate_limiter
+        key_policy = limiter.policies[Cost.DEFAULT][0]
+        store = limiter._redis if settings.redis_url else limiter._memory
+        stored = await store.get_window_stats(key_policy.item, "key", tenant.key_id)
+    assert {a.status_code for a in answers} == {200}
+    # Every answer tells the caller exactly what it has left...
+    assert [remaining(a)["key"] for a in answers] == [per_key - n for n in range(1, 201)]
+    # ...while the store counted at most one lease ahead of the requests, never behind.
+    counted = per_key - stored.remaining
+    assert 200 <= counted <= 200 + largest_lease(per_key)
+    assert counted > 200 or largest_lease(per_key) == 1
+
+
+async def test_near_its_limit_a_caller_is_counted_request_by_request(
+    settings: Settings,
+    engine: AsyncEngine,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    tenant: Tenant,
+) -> None:
+    # 300 a day: leases of up to 3 requests, which must not refuse the last ones early.
+    limited = settings.model_copy(
+        update={"rate_limit_per_key": "300/day", "rate_limit_per_tenant": "1000/day"}
+    )
+    async with (
+        limited_app(limited, engine, sessionmaker) as application,
+        client_for(application, tenant.key) as client,
+    ):
+        answers = [await client.get("/v1/me") for _ in range(301)]
+    assert [a.status_code for a in answers] == [200] * 300 + [429]
+    assert remaining(answers[299])["key"] == 0
+
+
+def largest_lease(limit: int) -> int:
+    return max(1, min(limit // 100, MAX_LEASE_SIZE))
 
 
 def closed_port() -> int:

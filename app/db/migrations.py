@@ -50,7 +50,7 @@ async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
         command.upgrade(config, revision)
 
     async with engine.begin() as connection:
-        await _without_time_limits(connection)
+        await without_time_limits(connection)
         await connection.run_sync(_run)
 
 
@@ -61,11 +61,11 @@ async def downgrade(engine: AsyncEngine, revision: str = "base") -> None:
         command.downgrade(config, revision)
 
     async with engine.begin() as connection:
-        await _without_time_limits(connection)
+        await without_time_limits(connection)
         await connection.run_sync(_run)
 
 
-async def _without_time_limits(connection: AsyncConnection) -> None:
+async def without_time_limits(connection: AsyncConnection) -> None:
     """Lift the engine's statement time limits for this migration's transaction: building
     an index on a large table may rightly take longer than any request should."""
     if connection.dialect.name == "postgresql":

@@ -17,11 +17,13 @@ import asyncio
 import os
 import secrets
 import socket
+import threading
 import time
 from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -34,11 +36,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from app.api.errors import PROBLEM_JSON
 from app.db import models
 from app.db.engine import create_engine, create_sessionmaker
+from app.db.faults import DatabaseFault, classify
 from app.services.worker import Worker
 from app.settings import Settings
 from tests import conftest
 from tests.api.builders import all_pages, interview_round, one
-from tests.conftest import TEST_DATABASE_URL_VARIABLE, committing_app, make_tenant
+from tests.conftest import TEST_DATABASE_URL_VARIABLE, client_for, committing_app, make_tenant
 from tests.services.test_worker import Clock, Receiver, at
 from tests.tcp_proxy import TcpProxy
 
@@ -62,6 +65,7 @@ class Answer:
     database_up: bool
     retry_after: str | None
     content_type: str
+    after_recovery: bool  # sent once /readyz had answered 200 again
 
 
 @dataclass
@@ -70,8 +74,9 @@ class Tally:
     dropped: list[str] = field(default_factory=list)  # transport errors: connections lost
     candidates_created: list[str] = field(default_factory=list)
     pings_accepted: list[str] = field(default_factory=list)
+    recovered: bool = False
 
-    def note(self, response: httpx.Response, database_up: bool) -> None:
+    def note(self, response: httpx.Response, database_up: bool, after_recovery: bool) -> None:
         self.answers.append(
             Answer(
                 response.request.url.path,
@@ -79,6 +84,7 @@ class Tally:
                 database_up,
                 response.headers.get("retry-after"),
                 response.headers.get("content-type", ""),
+                after_recovery,
             )
         )
 
@@ -153,7 +159,10 @@ async def test_an_outage_answers_503_then_recovers_losing_nothing(
     statuses = Counter(a.status for a in tally.answers)
     print(
         f"\noutage: {len(tally.answers)} answers {dict(sorted(statuses.items()))}, "
-        f"{proxy.connections_dropped} database connections dropped, "
+        f"{sum(1 for a in tally.answers if a.status >= 500 and a.status != 503)} of them 5xx "
+        f"other than 503, {len(tally.dropped)} HTTP connections dropped, "
+        f"{sum(1 for a in tally.answers if a.after_recovery)} answers after recovery; "
+        f"{proxy.connections_dropped} database connections cut; "
         f"{len(tally.candidates_created)} writes answered 201, "
         f"{len(tally.candidates_created) - len(missing)} of them found in the database"
     )
@@ -182,8 +191,13 @@ async def _run_outage(
     clock = Clock(at("2027-01-13T09:00:00+00:00"))
 
     stop_load, stop_worker = asyncio.Event(), asyncio.Event()
+    # A lease far shorter than the default, so that a claim whose commit the outage cut off
+    # (the worker cannot know it went through) is sent again within the test.
     async with Worker(
-        create_sessionmaker(worker_engine, for_writes=True), settings, clock=clock
+        create_sessionmaker(worker_engine, for_writes=True),
+        settings,
+        clock=clock,
+        lease=timedelta(seconds=5),
     ) as worker:
         worker_task = asyncio.create_task(worker.run(stop_worker))
         load = [
@@ -203,6 +217,7 @@ async def _run_outage(
         while not readiness or readiness[-1] != (True, 200):
             assert time.monotonic() - recovered_at < 20, "/readyz never answered 200 again"
             await asyncio.sleep(0.1)
+        tally.recovered = True
         await asyncio.sleep(AFTER_RECOVERY_SECONDS)
         stop_load.set()
         await asyncio.gather(*load, probe)
@@ -239,6 +254,9 @@ async def _run_outage(
     # Every other answer is a success, or a 409 for an Idempotency-Key whose first request
     # was cut off mid-way (its retry waits; see the idempotency layer).
     assert {a.status for a in tally.answers} <= {200, 201, 202, 409, 503}
+    # Recovered by itself: once /readyz is back, no request meets a dead pooled connection.
+    after = [a for a in tally.answers if a.after_recovery]
+    assert after and {a.status for a in after} <= {200, 201, 202, 409}
     assert (False, 503) in readiness and readiness[-1] == (True, 200)
     assert all(status == 503 for up, status in readiness if not up)
 
@@ -261,14 +279,14 @@ def _key() -> dict[str, str]:
 async def _send(
     http: httpx.AsyncClient, proxy: TcpProxy, tally: Tally, method: str, path: str, **kw: Any
 ) -> httpx.Response | None:
-    database_up = proxy.up
+    database_up, after_recovery = proxy.up, tally.recovered
     try:
         response = await http.request(method, path, **kw)
     except httpx.TransportError as exc:
         tally.dropped.append(f"{method} {path}: {exc!r}")
         return None
     # Counted as "up" only if it was up both when sent and when answered.
-    tally.note(response, database_up and proxy.up)
+    tally.note(response, database_up and proxy.up, after_recovery)
     return response
 
 
@@ -323,3 +341,64 @@ async def _probe_readiness(
         if up == proxy.up:
             seen.append((up, response.status_code))
         await asyncio.sleep(0.1)
+
+
+async def test_an_attempt_made_before_an_outage_is_recorded_after_it_not_sent_again(
+    settings: Settings, engine: AsyncEngine, test_database: conftest.TestDatabase
+) -> None:
+    direct = make_url(test_database.url)
+    proxy = TcpProxy(direct.host or "127.0.0.1", direct.port or 5432)
+    await proxy.start()
+    loopback = settings.model_copy(
+        update={
+            "webhook_allow_http": True,
+            "webhook_allow_private_networks": True,
+            "webhook_timeout_seconds": 5.0,
+        }
+    )
+    proxied = loopback.model_copy(
+        update={
+            "database_url": direct.set(host="127.0.0.1", port=proxy.port).render_as_string(
+                hide_password=False
+            )
+        }
+    )
+    worker_engine = create_engine(proxied)
+    gate = threading.Event()  # holds the attempt until set
+    receiver = Receiver(gate=gate)
+    receiver.start()
+    try:
+        async with committing_app(loopback, engine) as app:
+            tenant = await make_tenant(app.state.write_sessionmaker, loopback)
+            app.state.created_tenants.append(tenant.id)
+            async with client_for(app, tenant.key) as http:
+                endpoint = (
+                    await http.post(
+                        "/v1/webhook-endpoints",
+                        json={"url": receiver.url, "event_types": ["interview.scheduled"]},
+                    )
+                ).json()
+                ping = (await http.post(f"/v1/webhook-endpoints/{endpoint['id']}/ping")).json()
+                async with Worker(
+                    create_sessionmaker(worker_engine, for_writes=True), proxied
+                ) as worker:
+                    delivering = asyncio.create_task(worker.deliver())
+                    assert await asyncio.to_thread(receiver.arrived.wait, 10)
+                    await proxy.cut()  # the database goes while the attempt is in flight
+                    gate.set()
+                    with pytest.raises(Exception) as failed:
+                        await delivering
+                    assert classify(failed.value) is DatabaseFault.UNAVAILABLE
+                    await proxy.restore()
+                    assert await worker.deliver() == 0  # records the attempt; sends nothing
+                (recorded,) = await all_pages(
+                    http, f"/v1/webhook-endpoints/{endpoint['id']}/deliveries"
+                )
+    finally:
+        gate.set()
+        receiver.stop()
+        await proxy.close()
+        await worker_engine.dispose()
+    assert recorded["id"] == ping["id"]
+    assert recorded["status"] == "delivered" and recorded["attempt_count"] == 1
+    assert [r.headers["Followup-Delivery-Id"] for r in receiver.requests] == [ping["id"]]

@@ -239,8 +239,9 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         503: "The database is unreachable, restarting, busy (every connection in use) or "
         "slow (a statement ran past `db_statement_timeout_seconds`), or its schema is not at "
         "head; `Retry-After` says when to try again.",
-        504: "The request ran past its deadline (`request_deadline_seconds`) and was stopped; "
-        "nothing it was writing was committed. Retry it, or make it smaller.",
+        504: "The request ran past the server's deadline (`request_deadline_seconds`) and was "
+        "stopped; what it was writing was rolled back, unless its commit had already begun. "
+        "Retry it, or make it smaller.",
     }
     return {
         status: {

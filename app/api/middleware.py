@@ -115,9 +115,9 @@ class DeadlineMiddleware:
     """Stops a request that runs past ``seconds`` and answers 504, if nothing was sent yet.
 
     The request's task is cancelled once, where it waits: a write transaction in progress
-    is rolled back as its session unwinds (never half-committed: a commit either finished
-    before the deadline or never reached the database), and the idempotency layer frees
-    the request's key on the way out. Work already handed to a thread finishes there
+    is rolled back as its session unwinds, never half-committed (a commit the deadline
+    interrupts has either reached PostgreSQL whole or not at all), and the idempotency
+    layer frees the request's key on the way out. Work already handed to a thread finishes there
     unobserved.
     """
 
@@ -157,7 +157,7 @@ class DeadlineMiddleware:
                 slug="deadline-exceeded",
                 title="Gateway Timeout",
                 detail=f"The request ran past its deadline of {self.seconds:g} seconds and was "
-                "stopped; nothing it was writing was committed.",
+                "stopped; what it was writing was rolled back, unless its commit had begun.",
             )
             await response(scope, receive, send)
 

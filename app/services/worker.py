@@ -145,15 +145,22 @@ class Worker:
         """Write down the attempts made but not recorded yet, in one transaction."""
         if not self._unrecorded:
             return
-        async with self._sessionmaker() as session, session.begin():
-            for result in self._unrecorded:
-                await webhooks.record(
-                    session,
-                    result,
-                    self._clock(),
-                    disable_after=self._settings.webhook_disable_after_failures,
-                    rng=self._rng,
-                )
+        try:
+            async with self._sessionmaker() as session, session.begin():
+                for result in self._unrecorded:
+                    await webhooks.record(
+                        session,
+                        result,
+                        self._clock(),
+                        disable_after=self._settings.webhook_disable_after_failures,
+                        rng=self._rng,
+                    )
+        except Exception as exc:
+            if classify(exc) is None:
+                # Not an outage that will pass: rather than fail every pass from now on,
+                # leave these deliveries to their leases (they are sent again after).
+                self._unrecorded = []
+            raise
         self._unrecorded = []
 
     async def send(self, item: webhooks.Outgoing) -> webhooks.AttemptResult:

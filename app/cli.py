@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import signal
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
@@ -112,6 +113,10 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
     workers = args.workers or settings.workers
     if workers > 1:
         _share_metrics_between_workers(settings)
+    # uvicorn answers SIGTERM by finishing the requests in flight, then raises the signal
+    # again once its own handler is gone, to exit "killed by SIGTERM" (143). A stop asked
+    # for and carried out in full is a success: exit 0, as the worker does.
+    signal.signal(signal.SIGTERM, _exit_cleanly)
     uvicorn.run(
         "app.main:create_app",
         factory=True,
@@ -122,6 +127,10 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
         access_log=False,
         proxy_headers=True,
     )
+
+
+def _exit_cleanly(_signum: int, _frame: object) -> None:
+    raise SystemExit(0)
 
 
 def _share_metrics_between_workers(settings: Settings) -> None:

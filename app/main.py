@@ -20,7 +20,11 @@ from app.api.errors import PROBLEM_JSON, Problem, install_error_handlers, proble
 from app.api.feed_pages import FeedPageCache
 from app.api.idempotency import IdempotencyMiddleware
 from app.api.json_body import JsonBodyMiddleware
-from app.api.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
+from app.api.middleware import (
+    BodySizeLimitMiddleware,
+    DeadlineMiddleware,
+    RequestContextMiddleware,
+)
 from app.api.rate_limits import (
     POLICY_HEADER,
     STATE_HEADER,
@@ -161,11 +165,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     install_error_handlers(app)
     app.include_router(system.router)
-    # Every route below reads or writes the database, so each can answer 503 when no
-    # connection frees up in time. Routes are matched in order, one by one: the actions
-    # feed, the hottest read, comes before the thirty-odd record routes (no path of one
-    # router matches the other's).
-    database_busy = problem_responses(503)
+    # Every route below reads or writes the database, so each can answer 503 when it is
+    # unreachable or no connection frees up in time, and 504 past the request deadline
+    # (which applies to every route, but only these wait on anything slow). Routes are
+    # matched in order, one by one: the actions feed, the hottest read, comes before the
+    # thirty-odd record routes (no path of one router matches the other's).
+    database_faults = problem_responses(503, 504)
     for router in (
         actions.feed_router,
         actions.router,
@@ -176,7 +181,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         webhooks.router,
         calendar.router,
     ):
-        app.include_router(router, responses=database_busy)
+        app.include_router(router, responses=database_faults)
     install_docs(app)
 
     # Outermost last: the request context wraps everything, so even a 413 has an ID; the
@@ -189,6 +194,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.add_middleware(JsonBodyMiddleware)
     app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.max_body_bytes)
+    # Around everything that may wait on the database (the idempotency layer included).
+    app.add_middleware(DeadlineMiddleware, seconds=settings.request_deadline_seconds)
     # Outside the idempotency layer, so a replayed response never repeats old counts.
     app.add_middleware(RateLimitHeadersMiddleware)
     if settings.cors_origins:

@@ -61,6 +61,28 @@ class Settings(BaseSettings):
         le=300,
         description="How long a request waits for a free database connection before a 503.",
     )
+    db_statement_timeout_seconds: float = Field(
+        default=10.0,
+        ge=0,
+        le=3600,
+        description="PostgreSQL stops any statement of the API or the worker that runs longer "
+        "(statement_timeout), and the request gets a 503; 0 turns it off. Migrations run "
+        "without it.",
+    )
+    db_idle_in_transaction_timeout_seconds: float = Field(
+        default=60.0,
+        ge=0,
+        le=3600,
+        description="PostgreSQL closes a connection left idle inside a transaction for longer "
+        "(idle_in_transaction_session_timeout), rolling it back; 0 turns it off.",
+    )
+    request_deadline_seconds: float = Field(
+        default=30.0,
+        ge=0,
+        le=3600,
+        description="A request still unanswered after this long is stopped, its transaction "
+        "rolled back, and answered 504; 0 turns it off.",
+    )
     auth_cache_seconds: float = Field(
         default=10.0,
         ge=0,

@@ -113,3 +113,92 @@ def test_two_workers_report_metrics_summed_over_both(tmp_path: Path) -> None:
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+async def test_sigterm_lets_the_request_in_flight_finish_then_exits_0(tmp_path: Path) -> None:
+    """A request still arriving when SIGTERM comes is answered in full before the exit."""
+    import asyncio
+    import json
+    import signal
+    import socket
+    from collections.abc import AsyncIterator
+
+    import httpx
+
+    assert run(tmp_path, "migrate").returncode == 0
+    created = run(tmp_path, "tenants", "create", "Northwind Recruiting")
+    key = KEY.search(created.stdout)
+    assert key is not None, created.stderr
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    environment = {
+        k: v for k, v in os.environ.items() if not k.startswith("FOLLOWUP_") and k != "DATABASE_URL"
+    }
+    environment.update({"FOLLOWUP_DATA_DIR": str(tmp_path), "FOLLOWUP_SECRET_KEY": "cli-test"})
+    server = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "app",
+        "serve",
+        "--port",
+        str(port),
+        env=environment,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    body = json.dumps({"name": "Ada Lovelace", "time_zone": "Europe/Berlin", "country": "DE"})
+    half = len(body) // 2
+    first_half_sent = asyncio.Event()
+    terminated = asyncio.Event()
+
+    async def slow_body() -> AsyncIterator[bytes]:
+        # The request is in flight (its body half sent) when SIGTERM arrives; the rest
+        # follows only after it.
+        yield body[:half].encode()
+        first_half_sent.set()
+        await terminated.wait()
+        await asyncio.sleep(0.5)
+        yield body[half:].encode()
+
+    base = f"http://127.0.0.1:{port}"
+    try:
+        async with httpx.AsyncClient(base_url=base, timeout=30) as http:
+            deadline = asyncio.get_running_loop().time() + 30
+            while True:
+                try:
+                    if (await http.get("/readyz")).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                assert asyncio.get_running_loop().time() < deadline, "the server did not start"
+                await asyncio.sleep(0.2)
+            request = asyncio.create_task(
+                http.post(
+                    "/v1/candidates",
+                    content=slow_body(),
+                    headers={
+                        "Authorization": f"Bearer {key[0]}",
+                        "Content-Type": "application/json",
+                        "Content-Length": str(len(body)),
+                    },
+                )
+            )
+            await asyncio.wait_for(first_half_sent.wait(), 10)
+            await asyncio.sleep(0.3)  # the server has read the first half
+            server.send_signal(signal.SIGTERM)
+            terminated.set()
+            response = await asyncio.wait_for(request, 30)
+        _, errors = await asyncio.wait_for(server.communicate(), 30)
+    finally:
+        if server.returncode is None:
+            server.kill()
+            await server.wait()
+    assert response.status_code == 201, response.text
+    assert response.json()["name"] == "Ada Lovelace"
+    assert server.returncode == 0, errors.decode()
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "followup.db") as database:
+        stored = database.execute("SELECT id FROM candidates").fetchall()
+    assert stored == [(response.json()["id"],)]  # committed, not only answered

@@ -11,15 +11,29 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
-from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.errors import AppError, FieldError
+from app.db.faults import DRIVER_ERRORS, DatabaseFault, classify, first_line
+from app.errors import AppError, FieldError, ServiceUnavailable
 from app.observability import request_id_var
 
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_TYPE_BASE = "https://followup.dev/problems/"
-DATABASE_BUSY_RETRY_SECONDS = 1
+# How long a client is asked to wait before retrying, per kind of database fault: a
+# saturated pool frees up in moments; a restart or a failover takes seconds.
+RETRY_AFTER_SECONDS = {
+    DatabaseFault.BUSY: 1,
+    DatabaseFault.UNAVAILABLE: 5,
+    DatabaseFault.TIMEOUT: 5,
+}
+_FAULT_DETAILS = {
+    DatabaseFault.BUSY: "Every database connection is in use; retry after the Retry-After seconds.",
+    DatabaseFault.UNAVAILABLE: "The database cannot be reached right now; retry after the "
+    "Retry-After seconds.",
+    DatabaseFault.TIMEOUT: "A database statement ran past its time limit; retry after the "
+    "Retry-After seconds.",
+}
 
 logger = logging.getLogger(__name__)
 
@@ -107,6 +121,8 @@ async def _on_app_error(request: Request, exc: Exception) -> JSONResponse:
     headers = dict(exc.headers)
     if exc.status == 401:
         headers["WWW-Authenticate"] = "Bearer"
+    if isinstance(exc, ServiceUnavailable):
+        headers["Retry-After"] = str(RETRY_AFTER_SECONDS[DatabaseFault.UNAVAILABLE])
     return problem_response(
         request,
         exc.status,
@@ -154,6 +170,9 @@ async def _on_http_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+    fault = classify(exc)
+    if fault is not None:
+        return database_fault_response(request, fault, exc)
     logger.exception("unhandled error serving %s %s", request.method, request.url.path)
     return problem_response(
         request,
@@ -164,23 +183,45 @@ async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
-async def _on_database_busy(request: Request, exc: Exception) -> JSONResponse:
-    # Every pooled connection stayed in use for the whole wait: the server is saturated,
-    # not broken, and the same request can succeed a moment later.
-    logger.warning("no database connection free for %s %s", request.method, request.url.path)
+def database_fault_response(
+    request: Request | None, fault: DatabaseFault, exc: BaseException
+) -> JSONResponse:
+    """The 503 for a database fault, with the Retry-After that suits it."""
+    # Not a bug: logged without a traceback, one line per request, to keep outages readable
+    # (and without the statement's parameters, which SQLAlchemy's message goes on to show).
+    logger.warning(
+        "%s while serving %s %s: %s: %s",
+        fault.value,
+        request.method if request is not None else "-",
+        request.url.path if request is not None else "-",
+        type(exc).__name__,
+        first_line(exc),
+    )
     return problem_response(
         request,
         503,
-        slug="database-busy",
+        slug=fault.value,
         title="Service Unavailable",
-        detail="Every database connection is in use; retry after the Retry-After seconds.",
-        headers={"Retry-After": str(DATABASE_BUSY_RETRY_SECONDS)},
+        detail=_FAULT_DETAILS[fault],
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS[fault])},
     )
+
+
+async def _on_database_error(request: Request, exc: Exception) -> JSONResponse:
+    fault = classify(exc)
+    if fault is None:
+        raise exc  # a genuine SQL error (or an unrelated OSError): a bug, answered 500
+    return database_fault_response(request, fault, exc)
 
 
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AppError, _on_app_error)
-    app.add_exception_handler(PoolTimeout, _on_database_busy)
+    # Raised inside a route (its session dependency and authentication included); what the
+    # middleware raises itself is classified by RequestContextMiddleware the same way.
+    app.add_exception_handler(SQLAlchemyError, _on_database_error)
+    app.add_exception_handler(OSError, _on_database_error)
+    for driver_error in DRIVER_ERRORS:
+        app.add_exception_handler(driver_error, _on_database_error)
     app.add_exception_handler(RequestValidationError, _on_validation_error)
     app.add_exception_handler(StarletteHTTPException, _on_http_error)
     app.add_exception_handler(Exception, _on_unexpected)
@@ -201,8 +242,12 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         429: "The API key or its tenant made more requests than its rate limit allows; "
         "`Retry-After` says in how many seconds to try again, and the `RateLimit` header "
         "which limit ran out.",
-        503: "The database is unreachable, its schema is not at head, or every connection to "
-        "it is busy (then `Retry-After` says when to try again).",
+        503: "The database is unreachable, restarting, busy (every connection in use) or "
+        "slow (a statement ran past `db_statement_timeout_seconds`), or its schema is not at "
+        "head; `Retry-After` says when to try again.",
+        504: "The request ran past the server's deadline (`request_deadline_seconds`) and was "
+        "stopped; what it was writing was rolled back, unless its commit had already begun. "
+        "Retry it, or make it smaller.",
     }
     return {
         status: {

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import logging
 import time
 from datetime import timedelta
 from typing import Any
@@ -27,6 +28,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app.api.errors import PROBLEM_JSON, PROBLEM_TYPE_BASE, problem_response
 from app.api.json_body import read_body, replay_body
 from app.db.base import utcnow
+from app.db.faults import classify, first_line
 from app.errors import FieldError
 from app.repositories import idempotency as repo
 from app.services.api_keys import Principal, PrincipalCache, authenticate_cached
@@ -39,6 +41,8 @@ STALE_AFTER = timedelta(minutes=2)
 _POLL_SECONDS = 0.05
 # Per-response headers that must be fresh on a replay, not copied from the original.
 _NOT_REPLAYED = {b"date", b"server", b"x-request-id", b"content-length"}
+
+logger = logging.getLogger(__name__)
 
 
 class IdempotencyMiddleware:
@@ -161,22 +165,45 @@ class IdempotencyMiddleware:
         try:
             await self.app(scope, replay_body(body, receive), recording_send)
         finally:
-            async with sessions() as session, session.begin():
-                # A 409 says "retry"; keeping it would make every retry under this key fail.
-                if status_code < 500 and status_code != 409:
-                    stored_status, stored_headers, stored_body = _keepable(
-                        status_code, headers, b"".join(chunks)
-                    )
-                    await repo.complete(
-                        session,
-                        tenant_id=tenant_id,
-                        key=key,
-                        status_code=stored_status,
-                        headers=stored_headers,
-                        body=stored_body,
-                    )
-                else:
-                    await repo.release(session, tenant_id, key)
+            try:
+                await _record_outcome(
+                    sessions, tenant_id, key, status_code, headers, b"".join(chunks)
+                )
+            except Exception as exc:
+                if classify(exc) is None:
+                    raise
+                # The database went away after the request was answered (or while it
+                # failed): the key stays "running" until STALE_AFTER, when a retry runs
+                # the request again. Raising would only break a response already sent.
+                logger.warning(
+                    "could not record the outcome of an Idempotency-Key: %s", first_line(exc)
+                )
+
+
+async def _record_outcome(
+    sessions: async_sessionmaker[AsyncSession],
+    tenant_id: str,
+    key: str,
+    status_code: int,
+    headers: list[list[str]],
+    body: bytes,
+) -> None:
+    """Keep the response for replay, or free the key when a retry should run again."""
+    async with sessions() as session, session.begin():
+        # A 409 says "retry"; keeping it would make every retry under this key fail. So
+        # does a 5xx (a 503 while the database was away, a 504 past the deadline).
+        if status_code < 500 and status_code != 409:
+            stored_status, stored_headers, stored_body = _keepable(status_code, headers, body)
+            await repo.complete(
+                session,
+                tenant_id=tenant_id,
+                key=key,
+                status_code=stored_status,
+                headers=stored_headers,
+                body=stored_body,
+            )
+        else:
+            await repo.release(session, tenant_id, key)
 
 
 def _keepable(

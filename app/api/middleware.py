@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import secrets
@@ -11,7 +12,8 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.api.errors import problem_response
+from app.api.errors import database_fault_response, problem_response
+from app.db.faults import classify
 from app.observability import Metrics, request_id_var
 
 access_logger = logging.getLogger("followup.access")
@@ -52,11 +54,19 @@ class RequestContextMiddleware:
 
         try:
             await self.app(scope, receive, send_with_id)
-        except Exception:
+        except Exception as exc:
             # Answered here, not by Starlette's outermost handler, so the 500 still carries
             # the request ID (in the body, the header and the log line).
             if response_started:
                 raise
+            fault = classify(exc)
+            if fault is not None:
+                # The database failed outside any route (in the idempotency layer, say):
+                # the same retryable 503 a route would have answered.
+                await database_fault_response(Request(scope), fault, exc)(
+                    scope, receive, send_with_id
+                )
+                return
             error_logger.exception(
                 "unhandled error serving %s %s",
                 scope["method"],
@@ -99,6 +109,57 @@ def _incoming_request_id(scope: Scope) -> str | None:
         if name == REQUEST_ID_HEADER and _SAFE_REQUEST_ID.match(value):
             return str(value.decode())
     return None
+
+
+class DeadlineMiddleware:
+    """Stops a request that runs past ``seconds`` and answers 504, if nothing was sent yet.
+
+    The request's task is cancelled once, where it waits: a write transaction in progress
+    is rolled back as its session unwinds, never half-committed (a commit the deadline
+    interrupts has either reached PostgreSQL whole or not at all), and the idempotency
+    layer frees the request's key on the way out. Work already handed to a thread finishes there
+    unobserved.
+    """
+
+    def __init__(self, app: ASGIApp, seconds: float) -> None:
+        self.app = app
+        self.seconds = seconds
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or self.seconds <= 0:
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        # asyncio's timeout cancels once (anyio's would cancel every later await too), so
+        # the cleanup on the way out (rollback, freeing an Idempotency-Key) still runs.
+        deadline = asyncio.timeout(self.seconds)
+        try:
+            async with deadline:
+                await self.app(scope, receive, tracking_send)
+        except TimeoutError:
+            if not deadline.expired() or started:
+                raise  # another timeout than ours, or too late to answer anything else
+            error_logger.warning(
+                "deadline of %gs exceeded serving %s %s",
+                self.seconds,
+                scope["method"],
+                _loggable_path(scope["path"], getattr(scope.get("route"), "path", "")),
+            )
+            response = problem_response(
+                Request(scope),
+                504,
+                slug="deadline-exceeded",
+                title="Gateway Timeout",
+                detail=f"The request ran past its deadline of {self.seconds:g} seconds and was "
+                "stopped; what it was writing was rolled back, unless its commit had begun.",
+            )
+            await response(scope, receive, send)
 
 
 class BodySizeLimitMiddleware:

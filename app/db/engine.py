@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import event
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -29,6 +30,12 @@ def create_engine(settings: Settings, **overrides: Any) -> AsyncEngine:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         options["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
     else:
+        options["connect_args"] = {
+            # Opening a connection counts against the same wait as taking one from the
+            # pool (asyncpg would otherwise wait 60 s for an unresponsive server).
+            "timeout": settings.db_pool_timeout_seconds,
+            "server_settings": server_settings(settings),
+        }
         # A fixed pool: a request beyond it waits for a connection to come back. With an
         # overflow, a worker handed more concurrent requests than its pool (uvicorn does not
         # spread connections evenly) opened and closed a PostgreSQL connection per request,
@@ -39,7 +46,34 @@ def create_engine(settings: Settings, **overrides: Any) -> AsyncEngine:
     engine = create_async_engine(url, **options)
     if settings.is_sqlite:
         _configure_sqlite(engine)
+    else:
+        _discard_closed_connections(engine)
     return engine
+
+
+def server_settings(settings: Settings) -> dict[str, str]:
+    """PostgreSQL session settings every pooled connection starts with: the time limits
+    (in milliseconds; 0 is none) that keep one statement or one forgotten transaction from
+    holding a connection and its locks."""
+    return {
+        "statement_timeout": str(round(settings.db_statement_timeout_seconds * 1000)),
+        "idle_in_transaction_session_timeout": str(
+            round(settings.db_idle_in_transaction_timeout_seconds * 1000)
+        ),
+    }
+
+
+def _discard_closed_connections(engine: AsyncEngine) -> None:
+    # A pooled connection the server closed while it sat idle (a restart, a failover, a
+    # proxy dropping it) is known closed as soon as the event loop read its end of stream.
+    # Handing it out would fail the request that got it; raising DisconnectionError here
+    # makes the pool open a fresh one instead. This costs no round trip, unlike
+    # pool_pre_ping, which would add one to every request; a connection that dies while
+    # in use is caught by SQLAlchemy's own disconnect handling, which invalidates the pool.
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _on_checkout(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+        if dbapi_connection._connection.is_closed():
+            raise DisconnectionError("the pooled connection was closed by the server")
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:

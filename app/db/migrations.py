@@ -8,8 +8,9 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 _PACKAGED = Path(__file__).resolve().parents[1] / "_migrations"
 # A source checkout keeps them at the top level; an installed wheel inside the package.
@@ -49,6 +50,7 @@ async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
         command.upgrade(config, revision)
 
     async with engine.begin() as connection:
+        await without_time_limits(connection)
         await connection.run_sync(_run)
 
 
@@ -59,7 +61,16 @@ async def downgrade(engine: AsyncEngine, revision: str = "base") -> None:
         command.downgrade(config, revision)
 
     async with engine.begin() as connection:
+        await without_time_limits(connection)
         await connection.run_sync(_run)
+
+
+async def without_time_limits(connection: AsyncConnection) -> None:
+    """Lift the engine's statement time limits for this migration's transaction: building
+    an index on a large table may rightly take longer than any request should."""
+    if connection.dialect.name == "postgresql":
+        await connection.execute(text("SET LOCAL statement_timeout = 0"))
+        await connection.execute(text("SET LOCAL idle_in_transaction_session_timeout = 0"))
 
 
 async def check(engine: AsyncEngine) -> None:

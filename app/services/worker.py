@@ -12,6 +12,13 @@ Each pass does three things, each in its own short transaction:
 Several workers may run against PostgreSQL: every claim is ``FOR UPDATE SKIP LOCKED`` and a
 claimed delivery is leased, so no two workers send the same delivery at the same time. On
 SIGTERM the worker finishes the attempts in hand, records them and exits.
+
+When the database goes away (a restart, a failover), a pass fails as a whole: each stage's
+transaction rolls back, so nothing is half done and nothing due is skipped (the next pass
+finds the same actions and events again). The worker logs it, waits a growing pause and
+tries again. Attempts it already made are kept in memory and recorded first once the
+database is back, so a delivery the receiver already has is not sent again; only if the
+worker itself dies before that is it sent again once its lease runs out (at-least-once).
 """
 
 from __future__ import annotations
@@ -33,6 +40,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.db import migrations
 from app.db.base import utcnow
 from app.db.engine import create_engine, create_sessionmaker
+from app.db.faults import classify, first_line
 from app.repositories import webhooks as repo
 from app.services import events, ssrf, webhooks
 from app.settings import Settings
@@ -42,6 +50,8 @@ logger = logging.getLogger(__name__)
 TIME_EVENT_BATCH = 500
 FAN_OUT_BATCH = 200
 DELIVERY_BATCH = 20
+# The longest pause between passes that keep failing (the database is down).
+MAX_FAILURE_PAUSE_SECONDS = 30.0
 
 
 class Worker:
@@ -66,6 +76,8 @@ class Worker:
         # so a lease only runs out when its worker is gone.
         self.lease = lease or timedelta(seconds=3 * timeout + 30)
         self._client: httpx.AsyncClient | None = None
+        # Attempts made but not yet written down: the database failed in between.
+        self._unrecorded: list[webhooks.AttemptResult] = []
 
     async def __aenter__(self) -> Self:
         self._client = httpx.AsyncClient(
@@ -117,23 +129,39 @@ class Worker:
 
     async def deliver(self) -> int:
         """Claim a batch, send it, record it; returns how many attempts were made."""
+        await self.record_unrecorded()  # an earlier pass's, if the database failed then
         async with self._sessionmaker() as session, session.begin():
             outgoing = await webhooks.claim(
                 session, self._service_key, self._clock(), lease=self.lease, limit=DELIVERY_BATCH
             )
         if not outgoing:
             return 0
-        results = await asyncio.gather(*(self.send(item) for item in outgoing))
-        async with self._sessionmaker() as session, session.begin():
-            for result in results:
-                await webhooks.record(
-                    session,
-                    result,
-                    self._clock(),
-                    disable_after=self._settings.webhook_disable_after_failures,
-                    rng=self._rng,
-                )
-        return len(results)
+        self._unrecorded = list(await asyncio.gather(*(self.send(item) for item in outgoing)))
+        sent = len(self._unrecorded)
+        await self.record_unrecorded()
+        return sent
+
+    async def record_unrecorded(self) -> None:
+        """Write down the attempts made but not recorded yet, in one transaction."""
+        if not self._unrecorded:
+            return
+        try:
+            async with self._sessionmaker() as session, session.begin():
+                for result in self._unrecorded:
+                    await webhooks.record(
+                        session,
+                        result,
+                        self._clock(),
+                        disable_after=self._settings.webhook_disable_after_failures,
+                        rng=self._rng,
+                    )
+        except Exception as exc:
+            if classify(exc) is None:
+                # Not an outage that will pass: rather than fail every pass from now on,
+                # leave these deliveries to their leases (they are sent again after).
+                self._unrecorded = []
+            raise
+        self._unrecorded = []
 
     async def send(self, item: webhooks.Outgoing) -> webhooks.AttemptResult:
         """One HTTP attempt; every failure becomes a result, never an exception."""
@@ -188,17 +216,39 @@ class Worker:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Pass after pass until ``stop`` is set; a pass in progress is finished first."""
+        failures = 0
         while not stop.is_set():
             busy = False
+            pause = self._settings.worker_poll_interval_seconds
             try:
                 busy = await self.run_once(stop)
-            except Exception:
+                failures = 0
+            except Exception as exc:
                 # The database may be restarting: log, wait, try again, never die of it.
-                logger.exception("worker pass failed; retrying")
+                failures += 1
+                pause = self.failure_pause(failures)
+                fault = classify(exc)
+                if fault is None:
+                    logger.exception("worker pass failed; retrying in %.1f s", pause)
+                else:
+                    logger.warning(
+                        "worker pass failed (%s: %s); retrying in %.1f s",
+                        fault,
+                        first_line(exc),
+                        pause,
+                    )
             if busy:
                 continue
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), self._settings.worker_poll_interval_seconds)
+                await asyncio.wait_for(stop.wait(), pause)
+
+    def failure_pause(self, failures: int) -> float:
+        """The pause after ``failures`` failed passes in a row: doubling from the poll
+        interval up to a limit, jittered so that several workers do not retry in step."""
+        base = self._settings.worker_poll_interval_seconds
+        ceiling = max(base, MAX_FAILURE_PAUSE_SECONDS)
+        pause: float = min(base * 2.0 ** min(failures - 1, 30), ceiling)
+        return pause * (0.5 + self._rng.random() / 2)
 
 
 async def run_worker(settings: Settings) -> None:

@@ -73,19 +73,30 @@ def test_tenant_and_key_lifecycle(tmp_path: Path) -> None:
     assert run(tmp_path, "keys", "revoke", "key_missing").returncode == 1
 
 
-def test_two_workers_report_metrics_summed_over_both(tmp_path: Path) -> None:
+def free_port() -> int:
     import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def server_environment(data_dir: Path) -> dict[str, str]:
+    """This environment without the run's Follow-Up settings, serving from ``data_dir``."""
+    environment = {
+        k: v for k, v in os.environ.items() if not k.startswith("FOLLOWUP_") and k != "DATABASE_URL"
+    }
+    environment.update({"FOLLOWUP_DATA_DIR": str(data_dir), "FOLLOWUP_SECRET_KEY": "cli-test"})
+    return environment
+
+
+def test_two_workers_report_metrics_summed_over_both(tmp_path: Path) -> None:
     import time
     import urllib.request
 
     assert run(tmp_path, "migrate").returncode == 0
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    environment = {
-        k: v for k, v in os.environ.items() if not k.startswith("FOLLOWUP_") and k != "DATABASE_URL"
-    }
-    environment.update({"FOLLOWUP_DATA_DIR": str(tmp_path), "FOLLOWUP_SECRET_KEY": "cli-test"})
+    port = free_port()
+    environment = server_environment(tmp_path)
     environment.pop("PROMETHEUS_MULTIPROC_DIR", None)
     server = subprocess.Popen(
         [sys.executable, "-m", "app", "serve", "--workers", "2", "--port", str(port)],
@@ -120,7 +131,6 @@ async def test_sigterm_lets_the_request_in_flight_finish_then_exits_0(tmp_path: 
     import asyncio
     import json
     import signal
-    import socket
     from collections.abc import AsyncIterator
 
     import httpx
@@ -129,13 +139,8 @@ async def test_sigterm_lets_the_request_in_flight_finish_then_exits_0(tmp_path: 
     created = run(tmp_path, "tenants", "create", "Northwind Recruiting")
     key = KEY.search(created.stdout)
     assert key is not None, created.stderr
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    environment = {
-        k: v for k, v in os.environ.items() if not k.startswith("FOLLOWUP_") and k != "DATABASE_URL"
-    }
-    environment.update({"FOLLOWUP_DATA_DIR": str(tmp_path), "FOLLOWUP_SECRET_KEY": "cli-test"})
+    port = free_port()
+    environment = server_environment(tmp_path)
     server = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",

@@ -11,7 +11,7 @@ from app.services.work import CpuPool, Work
 from app.settings import Settings
 from tests.adversarial_corpus import CHECKER_CORPUS
 from tests.api.builders import interview_round
-from tests.conftest import client_for, make_tenant
+from tests.conftest import Tenant, client_for, make_tenant
 
 # Built from template text the sandbox lets through, this template loops over every
 # character of the interviewer's name four times over: 12 characters cost 20,736 passes,
@@ -20,6 +20,16 @@ NESTED_LOOPS = (
     "{% for a in recipient.name %}{% for b in recipient.name %}{% for c in recipient.name %}"
     "{% for d in recipient.name %}{% endfor %}{% endfor %}{% endfor %}{% endfor %}"
 )
+
+
+async def tenants(committed_app: Any, settings: Settings, *names: str) -> list[Tenant]:
+    """New tenants of a committing app, removed with it afterwards."""
+    made = [
+        await make_tenant(committed_app.state.write_sessionmaker, settings, name=name)
+        for name in names
+    ]
+    committed_app.state.created_tenants.extend(tenant.id for tenant in made)
+    return made
 
 
 async def answered_while(
@@ -40,10 +50,7 @@ async def answered_while(
 async def test_health_and_another_tenants_feed_answer_while_a_costly_check_runs(
     committed_app: Any, settings: Settings
 ) -> None:
-    sessions = committed_app.state.write_sessionmaker
-    checker = await make_tenant(sessions, settings, name="Costly checker")
-    other = await make_tenant(sessions, settings, name="Someone else")
-    committed_app.state.created_tenants.extend([checker.id, other.id])
+    checker, other = await tenants(committed_app, settings, "Costly checker", "Someone else")
     # The corpus body that costs the checker the most work.
     body = max((body for _, body in CHECKER_CORPUS), key=len)
     async with (
@@ -67,10 +74,7 @@ async def test_health_and_another_tenants_feed_answer_while_a_costly_check_runs(
 async def test_a_template_stopped_by_the_time_budget_does_not_stall_the_others(
     committed_app: Any, settings: Settings
 ) -> None:
-    sessions = committed_app.state.write_sessionmaker
-    writer = await make_tenant(sessions, settings, name="Template writer")
-    other = await make_tenant(sessions, settings, name="Bystander")
-    committed_app.state.created_tenants.extend([writer.id, other.id])
+    writer, other = await tenants(committed_app, settings, "Template writer", "Bystander")
     # Units without end, so only the clock of the budget stops the render: one second.
     committed_app.state.work = Work(CpuPool(2), units=2**62, seconds=1.0)
     template = {"subject": "Thank you", "body": NESTED_LOOPS + "Dear {{ recipient.name }},"}

@@ -389,21 +389,6 @@ async def test_real_zones_and_their_legacy_aliases_are_accepted(
 # --- paging through every accepted time ---------------------------------------------------
 
 
-async def _page_one_by_one(
-    client: httpx.AsyncClient, path: str, params: dict[str, str]
-) -> list[Json]:
-    items: list[Json] = []
-    query: dict[str, Any] = {**params, "limit": 1}
-    while True:
-        response = await client.get(path, params=query)
-        assert response.status_code == 200, (query, response.text)
-        page = response.json()
-        items.extend(page["data"])
-        if page["next_cursor"] is None:
-            return items
-        query["cursor"] = page["next_cursor"]
-
-
 async def test_actions_at_the_edges_of_the_accepted_range_page_through(
     client: httpx.AsyncClient,
 ) -> None:
@@ -419,13 +404,13 @@ async def test_actions_at_the_edges_of_the_accepted_range_page_through(
     assert any(at(action["due_by"]).year >= 2200 for action in everything), everything
     assert any(at(action["due_by"]).year == 1900 for action in everything), everything
 
-    one_by_one = await _page_one_by_one(client, "/v1/actions", as_of)
+    one_by_one = await all_pages(client, "/v1/actions", as_of, limit=1)
     assert [action["id"] for action in one_by_one] == [action["id"] for action in everything]
     for application in (latest, earliest):
         path = f"/v1/applications/{application['id']}/actions"
         expected = [a["id"] for a in everything if a["application_id"] == application["id"]]
         assert expected
-        assert [a["id"] for a in await _page_one_by_one(client, path, as_of)] == expected
+        assert [a["id"] for a in await all_pages(client, path, as_of, limit=1)] == expected
 
 
 @pytest.mark.parametrize("year", [1, 1899, 2200, 2500, 9999])

@@ -31,6 +31,7 @@ seconds (rounded up) until the count next drops. Expensive requests add the
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
 import time
@@ -229,6 +230,8 @@ class RateLimiter:
         self._redis_down_until = 0.0
         # Leases by (policy, key or tenant ID), one table per store: memory, then Redis.
         self._leases: dict[bool, dict[tuple[str, str], Lease]] = {False: {}, True: {}}
+        # Reservations in flight, by (policy, key or tenant ID): see _lease.
+        self._reserving: dict[tuple[str, str], asyncio.Future[None]] = {}
 
     @property
     def shared(self) -> bool:
@@ -275,14 +278,10 @@ class RateLimiter:
         usage = []
         refused: Policy | None = None
         for policy in policies:  # in order, stopping at the first refusal
-            who = policy.who(principal)
-            lease = leases.get((policy.name, who))
-            if lease is None or not lease.take():
-                lease = await self._reserve(limiter, policy, who, lease)
-                if lease is None:
-                    refused = policy
-                    break
-                leases[(policy.name, who)] = lease
+            lease = await self._lease(limiter, leases, policy, policy.who(principal))
+            if lease is None:
+                refused = policy
+                break
             usage.append((policy, lease.left(), lease.reset_in()))
         if refused is not None:
             # Every policy is reported, the refusing one (and those after it, uncounted)
@@ -295,6 +294,39 @@ class RateLimiter:
         if len(leases) > MAX_LEASES:
             _forget_spent(leases)
         return Decision(self._policy_headers[cost], tuple(usage), refused)
+
+    async def _lease(
+        self,
+        limiter: SlidingWindowCounterRateLimiter,
+        leases: dict[tuple[str, str], Lease],
+        policy: Policy,
+        who: str,
+    ) -> Lease | None:
+        """A lease that handed this request out, or None when the limit refuses it.
+
+        One reservation per caller and limit is in flight at a time: requests that find
+        the lease spent while another reserves wait for that one, rather than each
+        reserving (and each paying a round trip to Redis) at once.
+        """
+        key = (policy.name, who)
+        while True:
+            lease = leases.get(key)
+            if lease is not None and lease.take():
+                return lease
+            pending = self._reserving.get(key)
+            if pending is None:
+                break
+            await asyncio.shield(pending)
+        reserving: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._reserving[key] = reserving
+        try:
+            lease = await self._reserve(limiter, policy, who, lease)
+            if lease is not None:
+                leases[key] = lease
+            return lease
+        finally:
+            del self._reserving[key]
+            reserving.set_result(None)
 
     async def _reserve(
         self,

@@ -9,6 +9,7 @@ window starts to forget the previous window's requests.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import re
@@ -31,7 +32,7 @@ from app.main import create_app
 from app.services import api_keys
 from app.settings import Settings
 from tests.api.builders import interview_round
-from tests.conftest import Tenant, app_in_transaction, client_for, make_tenant
+from tests.conftest import Tenant, app_in_transaction, client_for, committing_app, make_tenant
 
 REDIS_URL_VARIABLE = "FOLLOWUP_TEST_REDIS_URL"
 DEFAULT_TEST_REDIS_URL = "redis://127.0.0.1:6379/15"
@@ -377,6 +378,37 @@ async def test_a_busy_caller_is_counted_by_leases_and_its_headers_stay_exact(
     counted = per_key - stored.remaining
     assert 200 <= counted <= 200 + largest_lease(per_key)
     assert counted > 200 or largest_lease(per_key) == 1
+
+
+@pytest.mark.parametrize("limited", ["memory", "redis"], indirect=True)
+async def test_concurrent_requests_share_one_reservation_at_a_time(
+    limited: Settings, engine: AsyncEngine
+) -> None:
+    per_key = 10_000
+    settings = limited.model_copy(
+        update={"rate_limit_per_key": f"{per_key}/day", "rate_limit_per_tenant": "20000/day"}
+    )
+    # Requests really in parallel: each on a connection of its own, so a committing app.
+    async with committing_app(settings, engine) as application:
+        tenant = await make_tenant(application.state.write_sessionmaker, settings, "Busy")
+        application.state.created_tenants.append(tenant.id)
+        limiter = application.state.rate_limiter
+        try:
+            async with client_for(application, tenant.key) as client:
+                for _ in range(3):  # a busy caller: its leases grow
+                    await asyncio.gather(*(client.get("/v1/me") for _ in range(40)))
+                answers = await asyncio.gather(*(client.get("/v1/me") for _ in range(40)))
+            store = limiter._redis if settings.redis_url else limiter._memory
+            key_policy = limiter.policies[Cost.DEFAULT][0]
+            stored = await store.get_window_stats(key_policy.item, "key", tenant.key_id)
+        finally:
+            await limiter.close()
+    assert {a.status_code for a in answers} == {200}
+    # Each request was handed out once: no two were told the same count.
+    left = sorted(remaining(a)["key"] for a in answers)
+    assert len(set(left)) == len(left)
+    # Reserved one at a time, the store never ran more than one lease ahead of 160.
+    assert 160 <= per_key - stored.remaining <= 160 + largest_lease(per_key)
 
 
 async def test_near_its_limit_a_caller_is_counted_request_by_request(

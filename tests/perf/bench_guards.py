@@ -59,10 +59,14 @@ GUARDS_ON = {
 }
 
 
+# Three servers of two workers share one PostgreSQL (100 connections by default).
+POOL = {"FOLLOWUP_DB_POOL_SIZE": "12"}
+
+
 def variants(redis_url: str | None) -> dict[str, dict[str, str]]:
-    chosen = {"off": GUARDS_OFF, "on (memory)": GUARDS_ON}
+    chosen = {"off": {**POOL, **GUARDS_OFF}, "on (memory)": {**POOL, **GUARDS_ON}}
     if redis_url:
-        chosen["on (Redis)"] = {**GUARDS_ON, "FOLLOWUP_REDIS_URL": redis_url}
+        chosen["on (Redis)"] = {**POOL, **GUARDS_ON, "FOLLOWUP_REDIS_URL": redis_url}
     return chosen
 
 

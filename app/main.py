@@ -29,7 +29,6 @@ from app.api.rate_limits import (
     POLICY_HEADER,
     STATE_HEADER,
     RateLimiter,
-    RateLimitHeadersMiddleware,
 )
 from app.db.engine import create_engine, create_sessionmaker
 from app.db.migrations import ensure_at_head
@@ -196,8 +195,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.max_body_bytes)
     # Around everything that may wait on the database (the idempotency layer included).
     app.add_middleware(DeadlineMiddleware, seconds=settings.request_deadline_seconds)
-    # Outside the idempotency layer, so a replayed response never repeats old counts.
-    app.add_middleware(RateLimitHeadersMiddleware)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

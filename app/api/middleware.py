@@ -1,4 +1,5 @@
-"""Pure ASGI middleware: request IDs, access logs and metrics, and the body size limit."""
+"""Pure ASGI middleware: request IDs, rate-limit headers, access logs and metrics, the
+body size limit and the request deadline."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.api.errors import database_fault_response, problem_response
+from app.api.rate_limits import SCOPE_KEY as RATE_LIMIT_SCOPE_KEY
+from app.api.rate_limits import Decision
 from app.db.faults import classify
 from app.observability import Metrics, request_id_var
 
@@ -49,6 +52,11 @@ class RequestContextMiddleware:
                 status_code = message["status"]
                 headers = list(message.get("headers", []))
                 headers.append((REQUEST_ID_HEADER, request_id.encode()))
+                # Written here, outermost, so a response the idempotency layer replays
+                # carries this request's counts, never the first one's.
+                rate_limit: Decision | None = scope.get(RATE_LIMIT_SCOPE_KEY)
+                if rate_limit is not None:
+                    headers.extend(rate_limit.headers())
                 message["headers"] = headers
             await send(message)
 

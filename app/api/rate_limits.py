@@ -17,8 +17,9 @@ When Redis fails (refused, timed out, any error), requests are counted in this p
 memory instead and Redis is tried again a few seconds later: the limits still hold per
 process, no request is refused or failed because of the outage, and a warning is logged.
 
-The outcome is kept in the request's ASGI scope, and :class:`RateLimitHeadersMiddleware`
-writes it on the response, whatever the response is (200, 404, 422, 429), in the form of
+The outcome is kept in the request's ASGI scope, and the request-context middleware
+(app/api/middleware.py) writes it on the response, whatever the response is (200, 404,
+422, 429), in the form of
 draft-ietf-httpapi-ratelimit-headers-10::
 
     RateLimit-Policy: "key";q=600;w=60, "tenant";q=3000;w=60
@@ -42,7 +43,7 @@ from limits import RateLimitItem, WindowStats
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import SlidingWindowCounterRateLimiter
 from limits.errors import StorageError
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope
 
 from app.errors import RateLimited
 from app.observability import Metrics
@@ -243,7 +244,7 @@ class RateLimiter:
         :class:`RateLimited` when a limit refuses it."""
         if SCOPE_KEY in scope:
             return
-        decision = await self._decide(principal, cost)
+        decision = self._from_leases(principal, cost) or await self._decide(principal, cost)
         scope[SCOPE_KEY] = decision
         refused = decision.refused
         if refused is not None:
@@ -253,6 +254,26 @@ class RateLimiter:
                 f"This request is over {refused.summary()}; retry after {retry_after} s.",
                 retry_after_seconds=retry_after,
             )
+
+    def _from_leases(self, principal: Principal, cost: Cost) -> Decision | None:
+        """The request handed out by the leases it already holds, with no store call and
+        nothing awaited: the common case of a busy caller. None when any lease is spent."""
+        policies = self.policies[cost]
+        leases = self._leases[self.shared]
+        held = []
+        now = time.monotonic()
+        for policy in policies:
+            lease = leases.get((policy.name, policy.who(principal)))
+            if lease is None or lease.used >= lease.granted or now >= lease.expires:
+                return None
+            held.append(lease)
+        wall_clock = time.time()
+        usage = []
+        for policy, lease in zip(policies, held, strict=True):
+            lease.used += 1
+            reset = max(1, math.ceil(lease.reset_at - wall_clock))
+            usage.append((policy, lease.left(), reset))
+        return Decision(self._policy_headers[cost], tuple(usage), None)
 
     async def _decide(self, principal: Principal, cost: Cost) -> Decision:
         if self.shared:
@@ -366,25 +387,3 @@ def _window(item: RateLimitItem) -> str:
             count = seconds // length
             return unit if count == 1 else f"{count} {unit}s"
     return "second" if seconds == 1 else f"{seconds} seconds"
-
-
-class RateLimitHeadersMiddleware:
-    """Writes the RateLimit-Policy and RateLimit headers on every counted request's
-    response (and nothing on requests never counted: unauthenticated, or limits off)."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def send_with_limits(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                decision: Decision | None = scope.get(SCOPE_KEY)
-                if decision is not None:
-                    message["headers"] = [*message.get("headers", ()), *decision.headers()]
-            await send(message)
-
-        await self.app(scope, receive, send_with_limits)

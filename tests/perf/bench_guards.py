@@ -59,14 +59,20 @@ GUARDS_ON = {
 }
 
 
-# Three servers of two workers share one PostgreSQL (100 connections by default).
-POOL = {"FOLLOWUP_DB_POOL_SIZE": "12"}
+# Five servers of two workers share one PostgreSQL (100 connections by default).
+POOL = {"FOLLOWUP_DB_POOL_SIZE": "8"}
 
 
 def variants(redis_url: str | None) -> dict[str, dict[str, str]]:
-    chosen = {"off": {**POOL, **GUARDS_OFF}, "on (memory)": {**POOL, **GUARDS_ON}}
+    """Both guards off, each on alone, both on; with a Redis URL, both on with Redis."""
+    chosen = {
+        "off": {**POOL, **GUARDS_OFF},
+        "deadline": {**POOL, **GUARDS_OFF, "FOLLOWUP_REQUEST_DEADLINE_SECONDS": "30"},
+        "limits": {**POOL, **GUARDS_ON, "FOLLOWUP_REQUEST_DEADLINE_SECONDS": "0"},
+        "both": {**POOL, **GUARDS_ON},
+    }
     if redis_url:
-        chosen["on (Redis)"] = {**POOL, **GUARDS_ON, "FOLLOWUP_REDIS_URL": redis_url}
+        chosen["both, Redis"] = {**POOL, **GUARDS_ON, "FOLLOWUP_REDIS_URL": redis_url}
     return chosen
 
 

@@ -122,8 +122,10 @@ def route_template(scope: Scope) -> str:
     if route is not None:
         return str(route.path)
     app = scope.get("app")
+    # A mount has moved its prefix into root_path by now; match from the app's root again.
+    probe = {**scope, "root_path": scope.get("app_root_path", scope.get("root_path", ""))}
     for candidate in getattr(getattr(app, "router", None), "routes", ()):
-        match, _ = candidate.matches(scope)
+        match, _ = candidate.matches(probe)
         if match == Match.FULL:
             if isinstance(candidate, Mount):
                 return f"{candidate.path}/{{path}}"

@@ -24,6 +24,13 @@ BOOTSTRAP_TENANT_NAME = "Local workspace"
 METRICS_DIRECTORY_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
 
 
+def _port(value: str) -> int:
+    port = int(value)
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{value} is not a port (0-65535)")
+    return port
+
+
 def _fail(message: str, code: int = 1) -> NoReturn:
     print(f"followup: {message}", file=sys.stderr)
     raise SystemExit(code)
@@ -225,10 +232,17 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> None:
     print(f"  What is due right now:\n    curl -H 'Authorization: Bearer {plaintext}' '{feed}'\n")
 
 
-def cmd_worker(settings: Settings, _args: argparse.Namespace) -> None:
+def cmd_worker(settings: Settings, args: argparse.Namespace) -> None:
+    import os
+
+    # The worker is one process serving its own metrics: the servers' shared directory
+    # (if the environment names one) is not for it. Dropped before prometheus_client loads.
+    os.environ.pop(METRICS_DIRECTORY_VARIABLE, None)
     from app.observability import configure_logging
     from app.services.worker import run_worker
 
+    if args.metrics_port is not None:
+        settings = settings.model_copy(update={"worker_metrics_port": args.metrics_port})
     configure_logging(settings)
     try:
         asyncio.run(run_worker(settings))
@@ -288,9 +302,16 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--name", default="Demo workspace")
     demo.set_defaults(handler=cmd_demo)
 
-    commands.add_parser(
+    worker = commands.add_parser(
         "worker", help="emit due/overdue events and deliver webhooks until SIGTERM"
-    ).set_defaults(handler=cmd_worker)
+    )
+    worker.add_argument(
+        "--metrics-port",
+        type=_port,
+        help="serve the worker's /metrics on this port (default: FOLLOWUP_WORKER_METRICS_PORT; "
+        "0 serves none), on FOLLOWUP_WORKER_METRICS_HOST (127.0.0.1)",
+    )
+    worker.set_defaults(handler=cmd_worker)
 
     openapi = commands.add_parser("openapi", help="write the OpenAPI document")
     openapi.add_argument("--output", default="-")

@@ -10,7 +10,7 @@ from typing import Annotated
 from urllib.parse import urlsplit
 
 from limits import RateLimitItem, parse_many
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_DATA_DIR = Path("var")
@@ -153,6 +153,32 @@ class Settings(BaseSettings):
         ge=1,
         le=100_000,
         description="Consecutive failed attempts after which the worker disables an endpoint.",
+    )
+    webhook_max_concurrent_per_endpoint: int = Field(
+        default=4,
+        ge=1,
+        le=100,
+        description="The most deliveries in flight to one endpoint at a time, over every "
+        "worker: a burst of events reaches a receiver a few at a time.",
+    )
+    worker_metrics_port: int = Field(
+        default=0,
+        ge=0,
+        le=65535,
+        description="Port on which `followup worker` serves its own `/metrics`; 0 serves none.",
+    )
+    worker_metrics_host: str = Field(
+        default="127.0.0.1",
+        min_length=1,
+        max_length=255,
+        description="Address the worker's `/metrics` listens on (loopback unless opened up).",
+    )
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        min_length=16,
+        max_length=512,
+        description="When set, the server's `/metrics` answers only requests sending "
+        "`Authorization: Bearer <token>` (401 otherwise).",
     )
 
     work_budget_units: int = Field(

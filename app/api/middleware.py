@@ -11,13 +11,14 @@ import time
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
+from starlette.routing import Match, Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.api.errors import database_fault_response, problem_response
 from app.api.rate_limits import SCOPE_KEY as RATE_LIMIT_SCOPE_KEY
 from app.api.rate_limits import Decision
 from app.db.faults import classify
-from app.observability import Metrics, request_id_var
+from app.observability import Metrics, request_id_var, status_class
 
 access_logger = logging.getLogger("followup.access")
 error_logger = logging.getLogger("followup.errors")
@@ -40,6 +41,9 @@ class RequestContextMiddleware:
             return
         request_id = _incoming_request_id(scope) or secrets.token_hex(8)
         token = request_id_var.set(request_id)
+        method = scope["method"]
+        in_progress = self.metrics.in_progress.labels(method)
+        in_progress.inc()
         started = time.perf_counter()
         status_code = 500
 
@@ -90,11 +94,12 @@ class RequestContextMiddleware:
             )(scope, receive, send_with_id)
         finally:
             elapsed = time.perf_counter() - started
-            route = scope.get("route")
-            template = getattr(route, "path", "unmatched")
-            method = scope["method"]
+            in_progress.dec()
+            template = route_template(scope)
             self.metrics.requests.labels(method, template, str(status_code)).inc()
-            self.metrics.latency.labels(method, template).observe(elapsed)
+            self.metrics.latency.labels(method, template, status_class(status_code)).observe(
+                elapsed
+            )
             access_logger.info(
                 "%s %s %d %.1fms",
                 method,
@@ -104,6 +109,28 @@ class RequestContextMiddleware:
                 extra={"status": status_code, "duration_ms": round(elapsed * 1000, 2)},
             )
             request_id_var.reset(token)
+
+
+def route_template(scope: Scope) -> str:
+    """The template of the route that served the request, for labels and logs.
+
+    FastAPI's own routes leave themselves in the scope; Starlette's plain routes and mounts
+    (the OpenAPI document, the docs' static assets) do not, so those are matched again
+    here, which only requests outside the API (and 404s) pay for.
+    """
+    route = scope.get("route")
+    if route is not None:
+        return str(route.path)
+    app = scope.get("app")
+    # A mount has moved its prefix into root_path by now; match from the app's root again.
+    probe = {**scope, "root_path": scope.get("app_root_path", scope.get("root_path", ""))}
+    for candidate in getattr(getattr(app, "router", None), "routes", ()):
+        match, _ = candidate.matches(probe)
+        if match == Match.FULL:
+            if isinstance(candidate, Mount):
+                return f"{candidate.path}/{{path}}"
+            return str(getattr(candidate, "path", "unmatched"))
+    return "unmatched"
 
 
 def _loggable_path(path: str, template: str) -> str:

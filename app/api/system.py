@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import os
+import hmac
 
 from fastapi import APIRouter, Request, Response
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest, multiprocess
+from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy import text
 
 from app.api.deps import ReaderDep, SessionDep
 from app.api.errors import problem_responses
 from app.db.migrations import current_revision, head_revision
-from app.errors import NotFound, ServiceUnavailable
+from app.errors import NotFound, ServiceUnavailable, Unauthorized
 from app.schemas.system import Health, Me, Readiness
 from app.services.api_keys import get_tenant
 
@@ -51,12 +51,18 @@ async def readyz(request: Request) -> Readiness:
 @router.get("/metrics", include_in_schema=False)
 async def metrics(request: Request) -> Response:
     """Prometheus metrics in the text exposition format, summed over server processes."""
-    registry = request.app.state.metrics.registry
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        # Several workers: each wrote its counters to the shared directory; add them up.
-        registry = CollectorRegistry()
-        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
-    return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+    token = request.app.state.settings.metrics_token
+    if token is not None and not _bearer_matches(request, token.get_secret_value()):
+        raise Unauthorized("Send the metrics token as `Authorization: Bearer <token>`.")
+    return Response(request.app.state.metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
+
+
+def _bearer_matches(request: Request, expected: str) -> bool:
+    scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
+    # Compared in constant time, so the answer's timing does not leak the token.
+    return scheme.lower() == "bearer" and hmac.compare_digest(
+        credentials.strip().encode(), expected.encode()
+    )
 
 
 @router.get(

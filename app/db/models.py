@@ -402,6 +402,14 @@ class WebhookDelivery(Base):
             postgresql_where=text("status = 'pending'"),
             sqlite_where=text("status = 'pending'"),
         ),
+        # The few deliveries being sent, counted per endpoint when claiming more.
+        Index(
+            "ix_webhook_deliveries_leased",
+            "endpoint_id",
+            "leased_until",
+            postgresql_where=text("leased_until IS NOT NULL"),
+            sqlite_where=text("leased_until IS NOT NULL"),
+        ),
     )
 
     id: Mapped[str] = mapped_column(ID, primary_key=True)
@@ -419,6 +427,9 @@ class WebhookDelivery(Base):
     last_status_code: Mapped[int | None] = mapped_column(Integer)
     last_error: Mapped[str | None] = mapped_column(String(500))
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set while a worker sends the delivery (until its attempt is recorded, or the lease
+    # runs out): the in-flight deliveries an endpoint's concurrency limit counts.
+    leased_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class CalendarFeed(Base):

@@ -20,6 +20,8 @@ from app.db.models import Action, Event, WebhookDelivery, WebhookEndpoint
 from app.repositories.pagination import PageResult, paginate
 
 PENDING, DELIVERED, FAILED, CANCELLED = "pending", "delivered", "failed", "cancelled"
+# The advisory lock claims take turns on (PostgreSQL), named so it is recognisable.
+CLAIM_LOCK = "followup:webhook-claims"
 
 
 async def get_endpoint(
@@ -181,13 +183,53 @@ async def mark_fanned_out(session: AsyncSession, event_ids: Sequence[str], now: 
 # --- deliveries -------------------------------------------------------------------------
 
 
+async def serialise_claims(session: AsyncSession) -> None:
+    """Make concurrent claims take turns until this transaction ends.
+
+    The per-endpoint limit counts the leases other workers hold; two claims counting at
+    once would both see room and together overshoot it. PostgreSQL: a transaction-level
+    advisory lock (claims are short; sending happens after the commit). SQLite's write
+    transactions already take turns.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(select(func.pg_advisory_xact_lock(func.hashtext(CLAIM_LOCK))))
+
+
 async def lock_due_deliveries(
-    session: AsyncSession, now: datetime, limit: int
+    session: AsyncSession, now: datetime, limit: int, *, per_endpoint: int
 ) -> list[WebhookDelivery]:
-    """Pending deliveries whose next attempt (or expired lease) has come, oldest first."""
+    """Pending deliveries whose next attempt (or expired lease) has come, oldest first,
+    leaving each endpoint at most ``per_endpoint`` in flight, the ones already leased
+    included (an expired lease no longer counts: its worker is gone).
+
+    Every due delivery is ranked within its endpoint, so an endpoint with a long queue
+    takes only its share of the batch and the others' deliveries still go out.
+    """
+    due = (WebhookDelivery.status == PENDING, WebhookDelivery.next_attempt_at <= now)
+    in_flight = (
+        select(WebhookDelivery.endpoint_id, func.count().label("leased"))
+        .where(WebhookDelivery.leased_until.is_not(None), WebhookDelivery.leased_until > now)
+        .group_by(WebhookDelivery.endpoint_id)
+        .subquery()
+    )
+    place_in_line = func.row_number().over(
+        partition_by=WebhookDelivery.endpoint_id,
+        order_by=(WebhookDelivery.next_attempt_at, WebhookDelivery.id),
+    )
+    ranked = (
+        select(
+            WebhookDelivery.id,
+            (place_in_line + func.coalesce(in_flight.c.leased, 0)).label("slot"),
+        )
+        .outerjoin(in_flight, in_flight.c.endpoint_id == WebhookDelivery.endpoint_id)
+        .where(*due)
+        .subquery()
+    )
     query = (
         select(WebhookDelivery)
-        .where(WebhookDelivery.status == PENDING, WebhookDelivery.next_attempt_at <= now)
+        .where(
+            *due, WebhookDelivery.id.in_(select(ranked.c.id).where(ranked.c.slot <= per_endpoint))
+        )
         .order_by(WebhookDelivery.next_attempt_at)
         .limit(limit)
         .with_for_update(skip_locked=True)
@@ -262,3 +304,38 @@ async def disable_if_enabled(session: AsyncSession, endpoint_id: str, now: datet
         .execution_options(synchronize_session=False)
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+# --- what the worker's metrics report -------------------------------------------------
+
+
+async def pending_deliveries(session: AsyncSession) -> tuple[int, datetime | None]:
+    """How many deliveries are not finished, and when the oldest of them was created."""
+    query = select(func.count(), func.min(WebhookDelivery.created_at)).where(
+        WebhookDelivery.status == PENDING
+    )
+    count, oldest = (await session.execute(query)).one()
+    return int(count), oldest
+
+
+async def oldest_unannounced_due_time(session: AsyncSession, now: datetime) -> datetime | None:
+    """The earliest due time (window opened, or closed) among the actions whose
+    `action.due` or `action.overdue` is still to be emitted; None when none is late.
+
+    Both read the partial indexes the worker's own scans use, first entry only.
+    """
+    opened = select(func.min(Action.available_from)).where(
+        Action.resolution.is_(None),
+        Action.due_event_at.is_(None),
+        Action.available_from <= now,
+        _not_snoozed(now),
+    )
+    closed = select(func.min(Action.due_by)).where(
+        Action.resolution.is_(None),
+        Action.overdue_event_at.is_(None),
+        Action.due_by <= now,
+        _not_snoozed(now),
+    )
+    times = [await session.scalar(opened), await session.scalar(closed)]
+    found = [t for t in times if t is not None]
+    return min(found) if found else None

@@ -16,6 +16,7 @@ import random
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
 from pydantic_core import to_jsonable_python
@@ -339,14 +340,22 @@ def prepare(
 
 
 async def claim(
-    session: AsyncSession, service_key: bytes, now: datetime, *, lease: timedelta, limit: int
+    session: AsyncSession,
+    service_key: bytes,
+    now: datetime,
+    *,
+    lease: timedelta,
+    limit: int,
+    per_endpoint: int,
 ) -> list[Outgoing]:
-    """Take up to ``limit`` due deliveries: count the attempt and push the lease forward.
+    """Take up to ``limit`` due deliveries, at most ``per_endpoint`` in flight to any one
+    endpoint over every worker: count the attempt and push the lease forward.
 
     Committed before anything is sent, so another worker skips these until the lease ends;
     a worker that dies mid-attempt leaves them to be retried then (at least once).
     """
-    claimed = await repo.lock_due_deliveries(session, now, limit)
+    await repo.serialise_claims(session)
+    claimed = await repo.lock_due_deliveries(session, now, limit, per_endpoint=per_endpoint)
     if not claimed:
         return []
     endpoints = await repo.endpoints_by_id(session, [d.endpoint_id for d in claimed])
@@ -354,11 +363,19 @@ async def claim(
     outgoing = []
     for delivery in claimed:
         delivery.attempt_count += 1
-        delivery.next_attempt_at = now + lease
+        delivery.next_attempt_at = delivery.leased_until = now + lease
         event = found.get(delivery.event_id) if delivery.event_id else None
         outgoing.append(prepare(delivery, endpoints[delivery.endpoint_id], event, service_key, now))
     await session.flush()
     return outgoing
+
+
+class Outcome(StrEnum):
+    """What an attempt made of its delivery (the worker counts them by this)."""
+
+    DELIVERED = "delivered"
+    RETRYING = "retrying"  # failed; another attempt is scheduled
+    FAILED = "failed"  # failed for good: out of retries, a ping, or cancelled meanwhile
 
 
 @dataclass(frozen=True)
@@ -389,11 +406,13 @@ async def record(
     *,
     disable_after: int,
     rng: random.Random,
-) -> None:
-    """Write down one attempt and decide what comes next (done, retry, give up, disable)."""
+) -> Outcome | None:
+    """Write down one attempt and decide what comes next (done, retry, give up, disable);
+    returns what became of the delivery, None when the attempt no longer counts."""
     delivery = await repo.lock_delivery(session, result.delivery_id)
     if delivery is None or delivery.attempt_count != result.attempt:
-        return  # gone with its endpoint, or the lease ran out and another worker took it
+        return None  # gone with its endpoint, or the lease ran out and another worker took it
+    delivery.leased_until = None  # no longer in flight: the endpoint has room for another
     delivery.attempts = [
         *delivery.attempts,
         {
@@ -413,7 +432,8 @@ async def record(
             delivery.delivered_at = now
         await repo.note_success(session, delivery.endpoint_id, now)
         await session.flush()
-        return
+        return Outcome.DELIVERED
+    outcome = Outcome.FAILED
     if delivery.status == repo.PENDING:
         retry_at = now + retry_delay(result.attempt, rng)
         if delivery.event_id is None or retry_at > delivery.created_at + RETRY_WINDOW:
@@ -421,6 +441,7 @@ async def record(
             delivery.next_attempt_at = None
         else:
             delivery.next_attempt_at = retry_at
+            outcome = Outcome.RETRYING
     await session.flush()
     run = await repo.note_failure(session, delivery.endpoint_id, now)
     worn_out = run >= disable_after and await _failing_for_the_whole_retry_window(
@@ -428,6 +449,7 @@ async def record(
     )
     if worn_out and await repo.disable_if_enabled(session, delivery.endpoint_id, now):
         await _announce_disabled(session, delivery.endpoint_id, run, now)
+    return outcome
 
 
 async def _failing_for_the_whole_retry_window(

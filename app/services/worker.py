@@ -35,12 +35,14 @@ from types import TracebackType
 from typing import Self
 
 import httpx
+from prometheus_client import start_http_server
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.db import migrations
 from app.db.base import utcnow
 from app.db.engine import create_engine, create_sessionmaker
 from app.db.faults import classify, first_line
+from app.observability import WorkerMetrics, status_class
 from app.repositories import webhooks as repo
 from app.services import events, ssrf, webhooks
 from app.settings import Settings
@@ -65,8 +67,10 @@ class Worker:
         clock: Callable[[], datetime] = utcnow,
         rng: random.Random | None = None,
         lease: timedelta | None = None,
+        metrics: WorkerMetrics | None = None,
     ) -> None:
         self._sessionmaker = sessionmaker
+        self.metrics = metrics or WorkerMetrics()
         self._settings = settings
         self._service_key = settings.resolved_secret_key()
         self._clock = clock
@@ -121,6 +125,7 @@ class Worker:
                 if action.due_by > now:
                     events.record_action_event(session, events.EventType.ACTION_DUE, action)
             await repo.mark_time_events(session, [a.id for a in due], now, overdue=False)
+        self.metrics.time_events.inc(len(overdue) + len(due))
         return len(overdue) + len(due)
 
     async def fan_out(self) -> int:
@@ -132,7 +137,12 @@ class Worker:
         await self.record_unrecorded()  # an earlier pass's, if the database failed then
         async with self._sessionmaker() as session, session.begin():
             outgoing = await webhooks.claim(
-                session, self._service_key, self._clock(), lease=self.lease, limit=DELIVERY_BATCH
+                session,
+                self._service_key,
+                self._clock(),
+                lease=self.lease,
+                limit=DELIVERY_BATCH,
+                per_endpoint=self._settings.webhook_max_concurrent_per_endpoint,
             )
         if not outgoing:
             return 0
@@ -147,7 +157,7 @@ class Worker:
             return
         try:
             async with self._sessionmaker() as session, session.begin():
-                for result in self._unrecorded:
+                outcomes = [
                     await webhooks.record(
                         session,
                         result,
@@ -155,6 +165,8 @@ class Worker:
                         disable_after=self._settings.webhook_disable_after_failures,
                         rng=self._rng,
                     )
+                    for result in self._unrecorded
+                ]
         except Exception as exc:
             if classify(exc) is None:
                 # Not an outage that will pass: rather than fail every pass from now on,
@@ -162,6 +174,20 @@ class Worker:
                 self._unrecorded = []
             raise
         self._unrecorded = []
+        # Counted once committed, so a pass the database interrupted is not counted twice.
+        for outcome in outcomes:
+            if outcome is not None:
+                self.metrics.deliveries.labels(outcome).inc()
+
+    async def measure(self) -> None:
+        """Read the queue's depth and age and how late due events are, for the gauges."""
+        now = self._clock()
+        async with self._sessionmaker() as session:
+            pending, oldest = await repo.pending_deliveries(session)
+            due_since = await repo.oldest_unannounced_due_time(session, now)
+        self.metrics.pending.set(pending)
+        self.metrics.oldest_pending_age.set(_seconds_since(oldest, now))
+        self.metrics.due_event_lag.set(_seconds_since(due_since, now))
 
     async def send(self, item: webhooks.Outgoing) -> webhooks.AttemptResult:
         """One HTTP attempt; every failure becomes a result, never an exception."""
@@ -192,11 +218,15 @@ class Worker:
             error = f"HTTP {status_code}" + (
                 " (redirects are not followed)" if 300 <= status_code < 400 else ""
             )
+        duration = time.monotonic() - started
+        self.metrics.attempts.labels(status_class(status_code)).inc()
+        if status_code is not None:
+            self.metrics.attempt_duration.observe(duration)
         return webhooks.AttemptResult(
             delivery_id=item.delivery_id,
             attempt=item.attempt,
             started_at=started_at,
-            duration_ms=round((time.monotonic() - started) * 1000),
+            duration_ms=round(duration * 1000),
             status_code=status_code,
             error=error,
         )
@@ -212,6 +242,7 @@ class Worker:
         timed = await self.emit_time_events()
         fanned = await self.fan_out()
         sent = 0 if stop is not None and stop.is_set() else await self.deliver()
+        await self.measure()
         return timed >= TIME_EVENT_BATCH or fanned >= FAN_OUT_BATCH or sent >= DELIVERY_BATCH
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -226,6 +257,7 @@ class Worker:
             except Exception as exc:
                 # The database may be restarting: log, wait, try again, never die of it.
                 failures += 1
+                self.metrics.failed_passes.inc()
                 pause = self.failure_pause(failures)
                 fault = classify(exc)
                 if fault is None:
@@ -251,6 +283,24 @@ class Worker:
         return pause * (0.5 + self._rng.random() / 2)
 
 
+def _seconds_since(moment: datetime | None, now: datetime) -> float:
+    return max((now - moment).total_seconds(), 0.0) if moment is not None else 0.0
+
+
+def serve_metrics(metrics: WorkerMetrics, host: str, port: int) -> Callable[[], None]:
+    """Serve the worker's `/metrics` from a thread of prometheus_client's own HTTP server;
+    returns the function that stops it."""
+    server, thread = start_http_server(port, addr=host, registry=metrics.registry)
+    logger.info("worker metrics on http://%s:%d/metrics", host, server.server_port)
+
+    def stop() -> None:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+    return stop
+
+
 async def run_worker(settings: Settings) -> None:
     """The `followup worker` process: SIGTERM or SIGINT finish the attempt in hand, then exit."""
     engine = create_engine(settings)
@@ -258,11 +308,20 @@ async def run_worker(settings: Settings) -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
+    metrics = WorkerMetrics()
+    stop_serving_metrics: Callable[[], None] | None = None
     try:
         await migrations.ensure_at_head(engine)
+        if settings.worker_metrics_port:
+            stop_serving_metrics = serve_metrics(
+                metrics, settings.worker_metrics_host, settings.worker_metrics_port
+            )
         logger.info("worker started")
-        async with Worker(create_sessionmaker(engine, for_writes=True), settings) as worker:
+        sessionmaker = create_sessionmaker(engine, for_writes=True)
+        async with Worker(sessionmaker, settings, metrics=metrics) as worker:
             await worker.run(stop)
         logger.info("worker stopped")
     finally:
+        if stop_serving_metrics is not None:
+            stop_serving_metrics()
         await engine.dispose()

@@ -39,13 +39,15 @@ HEADERS: dict[str, dict[str, Any]] = {
         "description": "What is left of each rate limit this request counted against "
         "(draft-ietf-httpapi-ratelimit-headers), e.g. "
         '`"key";r=598;t=1, "tenant";r=2990;t=1`: `r` requests left, `t` seconds until the '
-        "count next drops. Sent when rate limiting is on.",
+        "count next drops. Sent when rate limiting is on; not on a replayed answer, which "
+        "is not counted.",
         "schema": {"type": "string"},
     },
     POLICY_HEADER: {
         "description": "The rate limits this request counted against, e.g. "
         '`"key";q=600;w=60, "tenant";q=3000;w=60`: `q` requests per `w` seconds. Expensive '
-        'requests add `"key-expensive"` and `"tenant-expensive"`. Sent when rate limiting is on.',
+        'requests add `"key-expensive"` and `"tenant-expensive"`. Sent when rate limiting is '
+        "on; not on a replayed answer, which is not counted.",
         "schema": {"type": "string"},
     },
     RETRY_AFTER: {

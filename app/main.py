@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.api import actions, calendar, drafts, events, records, sync, system, webhooks
 from app.api.action_documents import ActionDocumentCache
+from app.api.contract_headers import IDEMPOTENT_REPLAYED, REQUEST_ID, RETRY_AFTER, declare_headers
 from app.api.docs import install_docs
 from app.api.errors import PROBLEM_JSON, Problem, install_error_handlers, problem_responses
 from app.api.feed_pages import FeedPageCache
@@ -201,7 +202,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_origins=settings.cors_origins,
             allow_methods=["*"],
             allow_headers=["*"],
-            expose_headers=["ETag", "X-Request-ID", POLICY_HEADER, STATE_HEADER, "Retry-After"],
+            # What a browser's script may read: versions, new resources' URLs, request IDs,
+            # replays, and when and how much it may still ask.
+            expose_headers=[
+                "ETag",
+                "Location",
+                REQUEST_ID,
+                IDEMPOTENT_REPLAYED,
+                RETRY_AFTER,
+                STATE_HEADER,
+                POLICY_HEADER,
+            ],
         )
     app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics)
 
@@ -244,5 +255,6 @@ def _openapi_document(app: FastAPI) -> dict[str, Any]:
                 }
     schemas.pop("HTTPValidationError", None)
     schemas.pop("ValidationError", None)
+    declare_headers(document)
     app.openapi_schema = document
     return document

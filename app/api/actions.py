@@ -266,15 +266,20 @@ async def get_action(
     "/actions/{action_id}/complete",
     response_model=schemas.ActionRead,
     tags=["actions"],
-    responses=WRITE_ERRORS,
+    responses={200: {"headers": ETAG_HEADER}, **WRITE_ERRORS},
 )
 async def complete_action(
-    action_id: str, body: schemas.CompleteAction, principal: WriterDep, session: SessionDep
+    action_id: str,
+    body: schemas.CompleteAction,
+    principal: WriterDep,
+    session: SessionDep,
+    response: Response,
 ) -> schemas.ActionRead:
     """Mark an action done, now or at the time it really happened (`at`)."""
     action = await service.mark_action(
         session, principal.tenant_id, action_id, domain.MarkKind.DONE, at=body.at
     )
+    set_etag(response, action.version)
     return action_read(action, utcnow())
 
 
@@ -282,10 +287,14 @@ async def complete_action(
     "/actions/{action_id}/dismiss",
     response_model=schemas.ActionRead,
     tags=["actions"],
-    responses=WRITE_ERRORS,
+    responses={200: {"headers": ETAG_HEADER}, **WRITE_ERRORS},
 )
 async def dismiss_action(
-    action_id: str, body: schemas.DismissAction, principal: WriterDep, session: SessionDep
+    action_id: str,
+    body: schemas.DismissAction,
+    principal: WriterDep,
+    session: SessionDep,
+    response: Response,
 ) -> schemas.ActionRead:
     """Skip an action on purpose, saying why."""
     action = await service.mark_action(
@@ -296,6 +305,7 @@ async def dismiss_action(
         at=body.at,
         reason=body.reason,
     )
+    set_etag(response, action.version)
     return action_read(action, utcnow())
 
 
@@ -303,10 +313,14 @@ async def dismiss_action(
     "/actions/{action_id}/snooze",
     response_model=schemas.ActionRead,
     tags=["actions"],
-    responses=WRITE_ERRORS,
+    responses={200: {"headers": ETAG_HEADER}, **WRITE_ERRORS},
 )
 async def snooze_action(
-    action_id: str, body: schemas.SnoozeAction, principal: WriterDep, session: SessionDep
+    action_id: str,
+    body: schemas.SnoozeAction,
+    principal: WriterDep,
+    session: SessionDep,
+    response: Response,
 ) -> schemas.ActionRead:
     """Hide an action until `until`; it comes back with the status its window gives."""
     action = await service.mark_action(
@@ -317,6 +331,7 @@ async def snooze_action(
         at=body.at,
         snoozed_until=body.until,
     )
+    set_etag(response, action.version)
     return action_read(action, utcnow())
 
 

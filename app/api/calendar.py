@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response, status
 
+from app.api.contract_headers import location_header, secret_not_kept_conflict
 from app.api.deps import SessionDep, WriterDep, public_url
 from app.api.errors import problem_responses
 from app.schemas.calendar import CalendarFeedCreated
@@ -18,7 +19,11 @@ ICS_MEDIA_TYPE = "text/calendar; charset=utf-8"
     "/candidates/{candidate_id}/calendar-feed",
     status_code=status.HTTP_201_CREATED,
     response_model=CalendarFeedCreated,
-    responses=problem_responses(401, 403, 404, 409, 422),
+    responses={
+        201: {"headers": location_header("the candidate's calendar feed")},
+        **problem_responses(401, 403, 404, 409, 422),
+        **secret_not_kept_conflict("the candidate's calendar feed"),
+    },
 )
 async def create_calendar_feed(
     candidate_id: str,

@@ -1,4 +1,4 @@
-"""Idempotency-Key on POST, with Stripe's semantics, as pure ASGI middleware.
+"""Idempotency-Key on POST and PUT, with Stripe's semantics, as pure ASGI middleware.
 
 The same key and body replay the stored status and response; the same key with another
 body answers 422; a retry that arrives while the first request still runs waits for it
@@ -17,6 +17,7 @@ import asyncio
 import hashlib
 import json
 import logging
+import re
 import time
 from datetime import timedelta
 from typing import Any
@@ -37,6 +38,16 @@ from app.services.api_keys import Scope as KeyScope
 HEADER = b"idempotency-key"
 REPLAYED_HEADER = "idempotent-replayed"
 MAX_KEY_LENGTH = 255
+# Visible ASCII, spaces only inside: what the OpenAPI document declares, so a client that
+# follows it is never refused (a UUID, a hash, "order-42 retry" all fit).
+KEY_PATTERN = r"^[!-~]([ -~]*[!-~])?$"
+_VALID_KEY = re.compile(KEY_PATTERN)
+# POST creates or acts; PUT upserts, where a retry after a lost answer would otherwise get
+# 200 instead of the 201 it missed, or 412 if it carried the If-Match of the first try.
+HONOURED_METHODS = frozenset({"POST", "PUT"})
+# Answers that say "retry" are never kept: keeping one would make every retry under the
+# key fail the same way (a 409 conflict, a 429 over a rate limit, a 5xx outage).
+_RETRY_LATER = frozenset({409, 429})
 STALE_AFTER = timedelta(minutes=2)
 _POLL_SECONDS = 0.05
 # Per-response headers that must be fresh on a replay, not copied from the original.
@@ -46,7 +57,7 @@ logger = logging.getLogger(__name__)
 
 
 class IdempotencyMiddleware:
-    """Makes POSTs carrying an Idempotency-Key safe to retry."""
+    """Makes POSTs and PUTs carrying an Idempotency-Key safe to retry."""
 
     def __init__(self, app: ASGIApp, *, ttl: timedelta, wait_seconds: float) -> None:
         self.app = app
@@ -55,10 +66,10 @@ class IdempotencyMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         key = _header(scope, HEADER) if scope["type"] == "http" else None
-        if key is None or scope["method"] != "POST":
+        if key is None or scope["method"] not in HONOURED_METHODS:
             await self.app(scope, receive, send)
             return
-        if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
+        if len(key) > MAX_KEY_LENGTH or not _VALID_KEY.fullmatch(key):
             await _problem(
                 scope,
                 receive,
@@ -66,7 +77,8 @@ class IdempotencyMiddleware:
                 400,
                 "bad-request",
                 "Bad request",
-                f"Idempotency-Key must be 1-{MAX_KEY_LENGTH} printable characters.",
+                f"Idempotency-Key must be 1-{MAX_KEY_LENGTH} visible ASCII characters (spaces "
+                "allowed inside).",
             )
             return
         body = await read_body(receive)
@@ -190,9 +202,7 @@ async def _record_outcome(
 ) -> None:
     """Keep the response for replay, or free the key when a retry should run again."""
     async with sessions() as session, session.begin():
-        # A 409 says "retry"; keeping it would make every retry under this key fail. So
-        # does a 5xx (a 503 while the database was away, a 504 past the deadline).
-        if status_code < 500 and status_code != 409:
+        if status_code < 500 and status_code not in _RETRY_LATER:
             stored_status, stored_headers, stored_body = _keepable(status_code, headers, body)
             await repo.complete(
                 session,

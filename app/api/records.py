@@ -6,6 +6,7 @@ from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, Query, Response, status
 
+from app.api.contract_headers import location_header
 from app.api.deps import ReaderDep, SessionDep, WriterDep
 from app.api.errors import problem_responses
 from app.api.etags import ETAG_HEADER, IfMatch, set_etag
@@ -23,12 +24,7 @@ SINGLE_READ = {200: {"headers": ETAG_HEADER}, **READ_ERRORS}
 WRITE_ERRORS = problem_responses(401, 403, 404, 409, 412, 422)
 SINGLE_WRITE = {200: {"headers": ETAG_HEADER}, **WRITE_ERRORS}
 CREATED = {
-    201: {
-        "headers": {
-            **ETAG_HEADER,
-            "Location": {"description": "URL of the new resource.", "schema": {"type": "string"}},
-        }
-    },
+    201: {"headers": {**ETAG_HEADER, **location_header("the new resource")}},
     **WRITE_ERRORS,
 }
 LIST_ERRORS = problem_responses(401, 403, 404, 422)

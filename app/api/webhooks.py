@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
 
+from app.api.contract_headers import location_header, secret_not_kept_conflict
 from app.api.deps import ReaderDep, SessionDep, WriterDep
 from app.api.errors import problem_responses
 from app.api.etags import ETAG_HEADER, IfMatch, check_if_match, set_etag
@@ -50,16 +51,9 @@ def _with_secret(created: service.EndpointWithSecret) -> schemas.WebhookEndpoint
     response_model=schemas.WebhookEndpointWithSecret,
     description=CREATE_DOC,
     responses={
-        201: {
-            "headers": {
-                **ETAG_HEADER,
-                "Location": {
-                    "description": "URL of the new endpoint.",
-                    "schema": {"type": "string"},
-                },
-            }
-        },
+        201: {"headers": {**ETAG_HEADER, **location_header("the new endpoint")}},
         **WRITE_ERRORS,
+        **secret_not_kept_conflict("the endpoint"),
     },
 )
 async def create_webhook_endpoint(
@@ -166,7 +160,11 @@ async def delete_webhook_endpoint(
 @router.post(
     "/webhook-endpoints/{endpoint_id}/rotate-secret",
     response_model=schemas.WebhookEndpointWithSecret,
-    responses={200: {"headers": ETAG_HEADER}, **WRITE_ERRORS},
+    responses={
+        200: {"headers": {**ETAG_HEADER, **location_header("the endpoint")}},
+        **WRITE_ERRORS,
+        **secret_not_kept_conflict("the endpoint"),
+    },
 )
 async def rotate_webhook_secret(
     endpoint_id: str,

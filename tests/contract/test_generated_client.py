@@ -8,11 +8,6 @@ worker` in subprocesses, on a SQLite file or on a fresh PostgreSQL database, fol
 FOLLOWUP_TEST_DATABASE_URL) and read real webhook deliveries from a loopback receiver.
 
 Waiting for contract pieces other branches add (remove each xfail once merged):
-- branch `headers` (Idempotency-Key declared on POST operations):
-  test_scripts_pass_mypy_strict: client_idempotency.py type-checks (it passes
-    `idempotency_key=` to the generated `complete_action`);
-  test_readme_walkthrough: completing an action with the generated `idempotency_key`
-    argument, and its replay answering `Idempotent-Replayed: true`.
 - branch `webhookdocs` (top-level `webhooks`, a named payload schema per event type):
   test_webhook_deliveries: every delivery, `ping` included, parses into the generated model
     the contract names for its event type, with no field left undeclared.
@@ -48,7 +43,6 @@ from tests.test_cli import KEY, free_port, server_environment
 
 SCRIPTS = Path(__file__).parent / "client_scripts"
 TODAY_SCRIPTS = ["client_walkthrough", "client_webhooks"]
-WAITS_FOR_HEADERS = "contract lacks Idempotency-Key as a declared parameter (branch `headers`)"
 WAITS_FOR_WEBHOOKDOCS = (
     "contract lacks `webhooks` with named payload schemas (branch `webhookdocs`)"
 )
@@ -236,8 +230,6 @@ def test_scripts_pass_mypy_strict(generated: Generated) -> None:
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert "Success: no issues found" in checked.stdout
 
-    if not declares_header(generated.document, "complete_action", "Idempotency-Key"):
-        pytest.xfail(WAITS_FOR_HEADERS)
     checked = mypy_strict(generated, "client_idempotency")
     assert checked.returncode == 0, checked.stdout + checked.stderr
 
@@ -285,8 +277,7 @@ def test_readme_walkthrough(
     assert [action.id for action in feed] == [action.id for action in everything]
     assert {action.id for action in owed} <= {action.id for action in feed}
 
-    if not declares_header(generated.document, "complete_action", "Idempotency-Key"):
-        pytest.xfail(WAITS_FOR_HEADERS)
+    assert declares_header(generated.document, "complete_action", "Idempotency-Key")
     idempotency = importlib.import_module("client_idempotency")
     first, replay = idempotency.complete_twice(
         client, owed[1].id, f"complete-{uuid.uuid4()}", walkthrough.AFTER_INTERVIEW

@@ -13,7 +13,17 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import APIRoute
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.api import actions, calendar, drafts, events, records, sync, system, webhooks
+from app.api import (
+    actions,
+    calendar,
+    drafts,
+    events,
+    records,
+    sync,
+    system,
+    webhook_payloads,
+    webhooks,
+)
 from app.api.action_documents import ActionDocumentCache
 from app.api.docs import install_docs
 from app.api.errors import PROBLEM_JSON, Problem, install_error_handlers, problem_responses
@@ -181,6 +191,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         calendar.router,
     ):
         app.include_router(router, responses=database_faults)
+    app.webhooks.include_router(webhook_payloads.router)
     install_docs(app)
 
     # Outermost last: the request context wraps everything, so even a 413 has an ID; the
@@ -220,6 +231,7 @@ def _openapi_document(app: FastAPI) -> dict[str, Any]:
         version=app.version,
         description=app.description,
         routes=app.routes,
+        webhooks=app.webhooks.routes,
     )
     schemas = document.setdefault("components", {}).setdefault("schemas", {})
     problem_schema = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
@@ -242,6 +254,10 @@ def _openapi_document(app: FastAPI) -> dict[str, Any]:
                     "description": "A field failed validation; `errors` names each one.",
                     "content": problem_content,
                 }
+    for path_item in document.get("webhooks", {}).values():
+        for operation in path_item.values():
+            # The receiver answers these, not Follow-Up: no validation error of ours applies.
+            operation["responses"].pop("422", None)
     schemas.pop("HTTPValidationError", None)
     schemas.pop("ValidationError", None)
     app.openapi_schema = document

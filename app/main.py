@@ -13,7 +13,17 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import APIRoute
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.api import actions, calendar, drafts, events, records, sync, system, webhooks
+from app.api import (
+    actions,
+    calendar,
+    drafts,
+    events,
+    records,
+    sync,
+    system,
+    webhook_payloads,
+    webhooks,
+)
 from app.api.action_documents import ActionDocumentCache
 from app.api.contract_headers import IDEMPOTENT_REPLAYED, REQUEST_ID, RETRY_AFTER, declare_headers
 from app.api.docs import install_docs
@@ -182,6 +192,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         calendar.router,
     ):
         app.include_router(router, responses=database_faults)
+    app.webhooks.include_router(webhook_payloads.router)
     install_docs(app)
 
     # Outermost last: the request context wraps everything, so even a 413 has an ID; the
@@ -231,6 +242,7 @@ def _openapi_document(app: FastAPI) -> dict[str, Any]:
         version=app.version,
         description=app.description,
         routes=app.routes,
+        webhooks=app.webhooks.routes,
     )
     schemas = document.setdefault("components", {}).setdefault("schemas", {})
     problem_schema = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
@@ -253,6 +265,10 @@ def _openapi_document(app: FastAPI) -> dict[str, Any]:
                     "description": "A field failed validation; `errors` names each one.",
                     "content": problem_content,
                 }
+    for path_item in document.get("webhooks", {}).values():
+        for operation in path_item.values():
+            # The receiver answers these, not Follow-Up: no validation error of ours applies.
+            operation["responses"].pop("422", None)
     schemas.pop("HTTPValidationError", None)
     schemas.pop("ValidationError", None)
     declare_headers(document)

@@ -20,6 +20,8 @@ from app.schemas import actions as schemas
 from app.schemas.common import Page, Timestamp
 from app.services import actions as service
 from app.services import records as record_service
+from app.services.action_views import action_fields as action_fields
+from app.services.action_views import action_json
 
 router = APIRouter(prefix="/v1")
 # The tenant-wide feed alone: its repeated requests are answered from stored pages.
@@ -43,49 +45,6 @@ def _as_of(value: datetime | None) -> datetime:
 
 def action_read(action: Any, as_of: datetime) -> schemas.ActionRead:
     return schemas.ActionRead.model_validate(action_json(action, as_of))
-
-
-_MARK_KINDS = {kind.value: kind for kind in domain.MarkKind}
-
-
-def action_json(action: Any, as_of: datetime) -> dict[str, Any]:
-    """The `ActionRead` shape as plain data: the single-action view, validated into the model."""
-    fields = action_fields(action)
-    fields["status"] = service.action_status(action, as_of).value
-    fields["as_of"] = as_of
-    return fields
-
-
-def action_fields(action: Any) -> dict[str, Any]:
-    """Everything `ActionRead` shows about an action except its status at a moment."""
-    mark = None
-    if action.mark in _MARK_KINDS:
-        mark = {
-            "kind": action.mark,
-            "at": action.marked_at or action.updated_at,
-            "snoozed_until": action.snoozed_until,
-            "reason": action.dismiss_reason,
-        }
-    return {
-        "id": action.id,
-        "key": action.key,
-        "application_id": action.application_id,
-        "candidate_id": action.candidate_id,
-        "rule": action.rule,
-        "type": action.type,
-        "subject": {"interview_id": action.interview_id, "contact_id": action.contact_id},
-        "available_from": action.available_from,
-        "due_by": action.due_by,
-        "channel": action.channel,
-        "blocked_reason": action.blocked_reason,
-        "title": action.title,
-        "explanation": action.explanation,
-        "guidance": action.guidance,
-        "mark": mark,
-        "obsolete_at": action.obsolete_at,
-        "created_at": action.created_at,
-        "updated_at": action.updated_at,
-    }
 
 
 async def _feed(

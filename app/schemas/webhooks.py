@@ -9,7 +9,7 @@ from typing import Annotated
 from pydantic import Field, StringConstraints
 
 from app.schemas.common import ReadModel, ResourceMeta, SingleLine, Url, WriteModel, example
-from app.schemas.events import EVENT_TYPES_DOC
+from app.schemas.events import EVENT_TYPES_DOC, DisabledReason
 from app.services.events import EventType
 
 EventTypes = Annotated[
@@ -26,11 +26,6 @@ WEBHOOK_URL_DOC = (
     "Where to POST events: an https URL on the public internet (internal, loopback and "
     "link-local addresses are refused, when saved and again on every connection)."
 )
-
-
-class DisabledReason(StrEnum):
-    MANUAL = "manual"
-    FAILING = "failing"
 
 
 class DeliveryStatus(StrEnum):

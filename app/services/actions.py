@@ -16,6 +16,7 @@ from app.repositories import records as repo
 from app.repositories.actions import ActionFilter as ActionFilter  # re-exported for routers
 from app.repositories.pagination import InvalidCursor, PageResult
 from app.services import events
+from app.services.action_views import action_status as action_status  # for routers
 from app.services.planning import load_policy, replan, replan_many, resolution_of
 from app.services.work import Work
 
@@ -61,18 +62,6 @@ async def mark_action(
     await replan(session, action.application_id)
     await session.refresh(action)
     return action
-
-
-def action_status(action: models.Action, as_of: datetime) -> domain.ActionStatus:
-    return domain.status_of(
-        available_from=action.available_from,
-        due_by=action.due_by,
-        satisfied=action.satisfied,
-        mark_kind=domain.MarkKind(action.mark) if action.mark else None,
-        snoozed_until=action.snoozed_until,
-        obsolete=action.obsolete_at is not None,
-        as_of=as_of,
-    )
 
 
 async def get_policy(session: AsyncSession, tenant_id: str) -> domain.Policy:

@@ -11,6 +11,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from pydantic_core import to_jsonable_python
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import models
@@ -18,6 +19,7 @@ from app.db.base import new_id, utcnow
 from app.errors import InvalidInput
 from app.repositories import events as repo
 from app.repositories.pagination import InvalidCursor, PageResult
+from app.services.action_views import action_json
 
 
 class EventType(StrEnum):
@@ -33,6 +35,7 @@ class EventType(StrEnum):
     INTERVIEW_SCHEDULED = "interview.scheduled"
     INTERVIEW_CANCELLED = "interview.cancelled"
     WEBHOOK_ENDPOINT_DISABLED = "webhook_endpoint.disabled"
+    PING = "ping"
 
 
 EVENT_DESCRIPTIONS = {
@@ -47,6 +50,8 @@ EVENT_DESCRIPTIONS = {
     EventType.INTERVIEW_CANCELLED: "An interview was cancelled.",
     EventType.WEBHOOK_ENDPOINT_DISABLED: "The worker disabled a webhook endpoint that kept "
     "failing.",
+    EventType.PING: "A test delivery asked for with `POST /v1/webhook-endpoints/{id}/ping`; "
+    "sent to that endpoint only, never kept in the event log.",
 }
 
 
@@ -76,39 +81,35 @@ def record(
     return event
 
 
-def action_data(action: models.Action) -> dict[str, Any]:
-    """The action as events carry it: enough to act without fetching it."""
-    return {
-        "action": {
-            "id": action.id,
-            "key": action.key,
-            "rule": action.rule,
-            "type": action.type,
-            "application_id": action.application_id,
-            "candidate_id": action.candidate_id,
-            "interview_id": action.interview_id,
-            "contact_id": action.contact_id,
-            "available_from": action.available_from.isoformat(),
-            "due_by": action.due_by.isoformat(),
-            "channel": action.channel,
-            "blocked_reason": action.blocked_reason,
-            "title": action.title,
-            "mark": action.mark,
-        }
-    }
+def action_data(action: models.Action, at: datetime) -> dict[str, Any]:
+    """The action as events carry it: `ActionRead`'s shape, with its status at ``at``."""
+    return {"action": to_jsonable_python(action_json(action, at))}
 
 
 def record_action_event(
-    session: AsyncSession, event_type: EventType, action: models.Action
+    session: AsyncSession,
+    event_type: EventType,
+    action: models.Action,
+    *,
+    as_of: datetime | None = None,
 ) -> models.Event:
+    """Record an event about an action; its status is the one at ``as_of`` (default: now)."""
+    at = utcnow()
+    # The row's timestamps are set at flush; the event is written now, so both take the
+    # event's time here and agree (a new row has none yet, a changed one gets this change's).
+    if action.created_at is None:
+        action.created_at = at
+    if action.updated_at is None or session.is_modified(action):
+        action.updated_at = at
     return record(
         session,
         event_type,
         tenant_id=action.tenant_id,
-        data=action_data(action),
+        data=action_data(action, as_of or at),
         candidate_id=action.candidate_id,
         application_id=action.application_id,
         action_id=action.id,
+        at=at,
     )
 
 
@@ -137,9 +138,7 @@ async def record_outcome_if_reached(
                 "company": application.company,
                 "role": application.role,
                 "status": application.status,
-                "outcome_at": application.outcome_at.isoformat()
-                if application.outcome_at
-                else None,
+                "outcome_at": to_jsonable_python(application.outcome_at),
             }
         },
         candidate_id=application.candidate_id,
@@ -179,8 +178,8 @@ async def record_interview_change(
                 "id": interview.id,
                 "application_id": interview.application_id,
                 "kind": interview.kind,
-                "start": interview.start_at.isoformat(),
-                "end": interview.end_at.isoformat(),
+                "start": to_jsonable_python(interview.start_at),
+                "end": to_jsonable_python(interview.end_at),
                 "status": interview.status,
             }
         },

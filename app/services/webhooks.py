@@ -35,7 +35,7 @@ SIGNATURE_HEADER = "Followup-Signature"
 EVENT_ID_HEADER = "Followup-Event-Id"
 EVENT_TYPE_HEADER = "Followup-Event-Type"
 DELIVERY_ID_HEADER = "Followup-Delivery-Id"
-PING = "ping"
+PING = events.EventType.PING.value
 
 RETRY_WINDOW = timedelta(days=3)
 FIRST_RETRY_DELAY = timedelta(seconds=30)

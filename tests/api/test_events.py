@@ -25,7 +25,7 @@ async def test_booking_an_interview_records_its_events(client: httpx.AsyncClient
     assert {e["action_id"] for e in created} == {a["id"] for a in stored}
     thank_you = one(stored, "send_thank_you", interviewer["id"])
     event = next(e for e in created if e["action_id"] == thank_you["id"])
-    assert event["data"]["action"]["due_by"] == "2027-01-14T10:00:00+00:00"  # type: ignore[index]
+    assert event["data"]["action"]["due_by"] == "2027-01-14T10:00:00Z"  # type: ignore[index]
     assert event["candidate_id"] == application["candidate_id"]
 
     # Nothing changed: nothing recorded.

@@ -1,7 +1,7 @@
 """Rewrite the action inside stored action events in the `ActionRead` shape
 
 Revision ID: 8d4e6a1c2b7f
-Revises: 5b8e1c2d4f60
+Revises: 8d41c7e2a9b3
 Create Date: 2026-11-29 17:00:00.000000
 
 Events used to carry a flat subset of the action (`interview_id`/`contact_id` at the top,
@@ -24,7 +24,7 @@ import app.db.base
 from app import domain
 
 revision: str = '8d4e6a1c2b7f'
-down_revision: str | None = '5b8e1c2d4f60'
+down_revision: str | None = '8d41c7e2a9b3'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

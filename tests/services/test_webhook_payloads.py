@@ -216,7 +216,7 @@ OLD_SHAPE_ACTION = {
 async def test_stored_events_of_the_old_shape_are_migrated(scratch_database_url: str) -> None:
     engine = create_engine(Settings(database_url=scratch_database_url))
     try:
-        await migrations.upgrade(engine, "5b8e1c2d4f60")
+        await migrations.upgrade(engine, "8d41c7e2a9b3")
         async with engine.begin() as connection:
             await connection.execute(
                 text("INSERT INTO tenants (id, name, created_at) VALUES ('ten_1', 'T', :at)"),
@@ -243,7 +243,7 @@ async def test_stored_events_of_the_old_shape_are_migrated(scratch_database_url:
         assert action.status == "done" and action.mark is not None and action.mark.kind == "done"
         assert action.as_of == datetime(2026, 12, 1, 18, tzinfo=UTC)
 
-        await migrations.downgrade(engine, "5b8e1c2d4f60")
+        await migrations.downgrade(engine, "8d41c7e2a9b3")
         async with engine.connect() as connection:
             stored = (await connection.execute(text("SELECT data FROM events"))).scalar_one()
         data = stored if isinstance(stored, dict) else json.loads(stored)

@@ -26,6 +26,7 @@ import redis.asyncio
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from app.api import rate_limits
 from app.api.errors import PROBLEM_JSON
 from app.api.rate_limits import MAX_LEASE_SIZE, REDIS_RETRY_SECONDS, Cost
 from app.main import create_app
@@ -357,7 +358,10 @@ async def test_a_busy_caller_is_counted_by_leases_and_its_headers_stay_exact(
     engine: AsyncEngine,
     sessionmaker: async_sessionmaker[AsyncSession],
     tenant: Tenant,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    # Leases that outlast the test, however slow the machine: none expires half used.
+    monkeypatch.setattr(rate_limits, "LEASE_SECONDS", 600.0)
     per_key = 10_000  # leases of up to 64 requests (a hundredth, capped)
     settings = limited.model_copy(
         update={"rate_limit_per_key": f"{per_key}/day", "rate_limit_per_tenant": "20000/day"}
@@ -382,8 +386,9 @@ async def test_a_busy_caller_is_counted_by_leases_and_its_headers_stay_exact(
 
 @pytest.mark.parametrize("limited", ["memory", "redis"], indirect=True)
 async def test_concurrent_requests_share_one_reservation_at_a_time(
-    limited: Settings, engine: AsyncEngine
+    limited: Settings, engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(rate_limits, "LEASE_SECONDS", 600.0)
     per_key = 10_000
     settings = limited.model_copy(
         update={"rate_limit_per_key": f"{per_key}/day", "rate_limit_per_tenant": "20000/day"}
@@ -409,6 +414,21 @@ async def test_concurrent_requests_share_one_reservation_at_a_time(
     assert len(set(left)) == len(left)
     # Reserved one at a time, the store never ran more than one lease ahead of 160.
     assert 160 <= per_key - stored.remaining <= 160 + largest_lease(per_key)
+
+
+def test_a_lease_doubles_when_used_up_in_time_and_halves_when_mostly_unused() -> None:
+    lease = rate_limits.Lease(granted=8, remaining=100, reset_at=0.0, size=8)
+    assert rate_limits.Lease.next_size(None, 64) == 1  # a caller starts counted one by one
+    while lease.take():
+        pass
+    assert lease.used == 8
+    assert rate_limits.Lease.next_size(lease, 64) == 16  # used up within its second
+    assert rate_limits.Lease.next_size(lease, 10) == 10  # never past the largest
+    # Expired (its second is over) with 7 of 8 unused.
+    quiet = rate_limits.Lease(granted=8, remaining=100, reset_at=0.0, size=8, expires=0.0)
+    assert not quiet.take()
+    assert rate_limits.Lease.next_size(quiet, 64) == 4
+    assert rate_limits.Lease.next_size(lease, 1) == 1  # limits under 200: always exact
 
 
 async def test_near_its_limit_a_caller_is_counted_request_by_request(

@@ -154,6 +154,7 @@ async def _feed(
 
 @feed_router.get(
     "/actions",
+    summary="List the tenant's follow-up actions",
     response_model=Page[schemas.ActionRead],
     tags=["actions"],
     responses=READ_ERRORS,
@@ -219,6 +220,7 @@ async def list_actions(
 
 @router.get(
     "/applications/{application_id}/actions",
+    summary="List one application's actions",
     response_model=Page[schemas.ActionRead],
     tags=["actions"],
     responses=READ_ERRORS,
@@ -245,6 +247,7 @@ async def list_application_actions(
 
 @router.get(
     "/actions/{action_id}",
+    summary="Get an action",
     response_model=schemas.ActionRead,
     tags=["actions"],
     responses={200: {"headers": ETAG_HEADER}, **READ_ERRORS},
@@ -264,6 +267,7 @@ async def get_action(
 
 @router.post(
     "/actions/{action_id}/complete",
+    summary="Mark an action done",
     response_model=schemas.ActionRead,
     tags=["actions"],
     responses=WRITE_ERRORS,
@@ -280,6 +284,7 @@ async def complete_action(
 
 @router.post(
     "/actions/{action_id}/dismiss",
+    summary="Dismiss an action on purpose",
     response_model=schemas.ActionRead,
     tags=["actions"],
     responses=WRITE_ERRORS,
@@ -301,6 +306,7 @@ async def dismiss_action(
 
 @router.post(
     "/actions/{action_id}/snooze",
+    summary="Snooze an action until a given time",
     response_model=schemas.ActionRead,
     tags=["actions"],
     responses=WRITE_ERRORS,
@@ -322,6 +328,7 @@ async def snooze_action(
 
 @router.delete(
     "/actions/{action_id}/mark",
+    summary="Reopen an action marked done, dismissed or snoozed",
     response_model=schemas.ActionRead,
     tags=["actions"],
     responses={200: {"headers": ETAG_HEADER}, **problem_responses(401, 403, 404, 412, 422)},
@@ -351,6 +358,7 @@ def _policy_body(policy: domain.Policy) -> Any:
 
 @router.get(
     "/policy",
+    summary="Get the tenant's timing policy",
     response_model=schemas.PolicyValues,
     tags=["policy"],
     responses={200: {"headers": ETAG_HEADER}, **problem_responses(401, 403)},
@@ -363,6 +371,7 @@ async def get_policy(principal: ReaderDep, session: SessionDep, response: Respon
 
 @router.put(
     "/policy",
+    summary="Replace the tenant's timing policy",
     response_model=schemas.PolicyValues,
     tags=["policy"],
     responses={200: {"headers": ETAG_HEADER}, **problem_responses(401, 403, 412, 422)},

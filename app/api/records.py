@@ -59,6 +59,7 @@ def interview_read(interview: models.Interview, panel: list[str]) -> schemas.Int
 
 @router.post(
     "/candidates",
+    summary="Start tracking a candidate",
     status_code=status.HTTP_201_CREATED,
     response_model=schemas.CandidateRead,
     tags=["candidates"],
@@ -76,6 +77,7 @@ async def create_candidate(
 
 @router.get(
     "/candidates",
+    summary="List candidates",
     response_model=Page[schemas.CandidateRead],
     tags=["candidates"],
     responses=LIST_ERRORS,
@@ -104,6 +106,7 @@ async def list_candidates(
 
 @router.get(
     "/candidates/{candidate_id}",
+    summary="Get a candidate",
     response_model=schemas.CandidateRead,
     tags=["candidates"],
     responses=SINGLE_READ,
@@ -119,6 +122,7 @@ async def get_candidate(
 
 @router.patch(
     "/candidates/{candidate_id}",
+    summary="Change a candidate",
     response_model=schemas.CandidateRead,
     tags=["candidates"],
     responses=SINGLE_WRITE,
@@ -141,6 +145,7 @@ async def update_candidate(
 
 @router.delete(
     "/candidates/{candidate_id}",
+    summary="Erase a candidate and everything about them",
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
     tags=["candidates"],
@@ -158,6 +163,7 @@ async def delete_candidate(
 
 @router.post(
     "/applications",
+    summary="Record a job application",
     status_code=status.HTTP_201_CREATED,
     response_model=schemas.ApplicationRead,
     tags=["applications"],
@@ -175,6 +181,7 @@ async def create_application(
 
 @router.get(
     "/applications",
+    summary="List applications",
     response_model=Page[schemas.ApplicationRead],
     tags=["applications"],
     responses=LIST_ERRORS,
@@ -207,6 +214,7 @@ async def list_applications(
 
 @router.get(
     "/applications/{application_id}",
+    summary="Get an application",
     response_model=schemas.ApplicationRead,
     tags=["applications"],
     responses=SINGLE_READ,
@@ -222,6 +230,7 @@ async def get_application(
 
 @router.patch(
     "/applications/{application_id}",
+    summary="Change an application",
     response_model=schemas.ApplicationRead,
     tags=["applications"],
     responses=SINGLE_WRITE,
@@ -245,6 +254,7 @@ async def update_application(
 
 @router.delete(
     "/applications/{application_id}",
+    summary="Delete an application and all its records",
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
     tags=["applications"],
@@ -264,6 +274,7 @@ async def delete_application(
 
 @router.post(
     "/applications/{application_id}/contacts",
+    summary="Add a person on the employer's side",
     status_code=status.HTTP_201_CREATED,
     response_model=schemas.ContactRead,
     tags=["contacts"],
@@ -285,6 +296,7 @@ async def create_contact(
 
 @router.get(
     "/applications/{application_id}/contacts",
+    summary="List an application's contacts",
     response_model=Page[schemas.ContactRead],
     tags=["contacts"],
     responses=LIST_ERRORS,
@@ -313,6 +325,7 @@ async def list_contacts(
 
 @router.get(
     "/contacts/{contact_id}",
+    summary="Get a contact",
     response_model=schemas.ContactRead,
     tags=["contacts"],
     responses=SINGLE_READ,
@@ -328,6 +341,7 @@ async def get_contact(
 
 @router.patch(
     "/contacts/{contact_id}",
+    summary="Change a contact",
     response_model=schemas.ContactRead,
     tags=["contacts"],
     responses=SINGLE_WRITE,
@@ -350,6 +364,7 @@ async def update_contact(
 
 @router.delete(
     "/contacts/{contact_id}",
+    summary="Delete a contact",
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
     tags=["contacts"],
@@ -367,6 +382,7 @@ async def delete_contact(
 
 @router.post(
     "/applications/{application_id}/interviews",
+    summary="Record an interview round",
     status_code=status.HTTP_201_CREATED,
     response_model=schemas.InterviewRead,
     tags=["interviews"],
@@ -390,6 +406,7 @@ async def create_interview(
 
 @router.get(
     "/applications/{application_id}/interviews",
+    summary="List an application's interview rounds",
     response_model=Page[schemas.InterviewRead],
     tags=["interviews"],
     responses=LIST_ERRORS,
@@ -409,6 +426,7 @@ async def list_interviews(
 
 @router.get(
     "/interviews/{interview_id}",
+    summary="Get an interview round",
     response_model=schemas.InterviewRead,
     tags=["interviews"],
     responses=SINGLE_READ,
@@ -424,6 +442,7 @@ async def get_interview(
 
 @router.patch(
     "/interviews/{interview_id}",
+    summary="Reschedule, cancel or change an interview round",
     response_model=schemas.InterviewRead,
     tags=["interviews"],
     responses=SINGLE_WRITE,
@@ -447,6 +466,7 @@ async def update_interview(
 
 @router.delete(
     "/interviews/{interview_id}",
+    summary="Delete an interview round recorded by mistake",
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
     tags=["interviews"],
@@ -464,6 +484,7 @@ async def delete_interview(
 
 @router.post(
     "/applications/{application_id}/replies",
+    summary="Record that the employer got back",
     status_code=status.HTTP_201_CREATED,
     response_model=schemas.ReplyRead,
     tags=["replies"],
@@ -486,6 +507,7 @@ async def create_reply(
 
 @router.get(
     "/applications/{application_id}/replies",
+    summary="List an application's replies",
     response_model=Page[schemas.ReplyRead],
     tags=["replies"],
     responses=LIST_ERRORS,
@@ -505,6 +527,7 @@ async def list_replies(
 
 @router.get(
     "/replies/{reply_id}",
+    summary="Get a reply",
     response_model=schemas.ReplyRead,
     tags=["replies"],
     responses=SINGLE_READ,
@@ -520,6 +543,7 @@ async def get_reply(
 
 @router.patch(
     "/replies/{reply_id}",
+    summary="Change a reply",
     response_model=schemas.ReplyRead,
     tags=["replies"],
     responses=SINGLE_WRITE,
@@ -542,6 +566,7 @@ async def update_reply(
 
 @router.delete(
     "/replies/{reply_id}",
+    summary="Delete a reply recorded by mistake",
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
     tags=["replies"],

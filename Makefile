@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run demo test lint typecheck pytest bench openapi openapi-check lock migration clean
+.PHONY: run demo test lint typecheck pytest contract-lint bench openapi openapi-check lock migration clean
 
 $(STAMP): requirements.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,7 +24,7 @@ demo: $(STAMP)
 	$(BIN)/followup demo
 
 ## Lint, type-check and run the whole test suite (FOLLOWUP_TEST_DATABASE_URL picks PostgreSQL).
-test: $(STAMP) lint typecheck pytest
+test: $(STAMP) lint typecheck contract-lint pytest
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -51,6 +51,27 @@ bench: $(STAMP)
 openapi: $(STAMP)
 	$(BIN)/followup openapi --output openapi/openapi.json
 
+## Lint openapi/openapi.json with Spectral's `spectral:oas` rules: any warning fails. The
+## linter is pinned in openapi/package-lock.json and installed once into openapi/node_modules
+## (again when the lock changes). Without Node.js and npm it says so and skips, unless
+## FOLLOWUP_REQUIRE_NODE=1 (as CI sets), which makes that a failure.
+NODE_STAMP := openapi/node_modules/.installed-stamp
+contract-lint:
+	@if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then \
+		if [ "$${FOLLOWUP_REQUIRE_NODE:-0}" = 1 ]; then \
+			echo "contract-lint: FAILED: Node.js and npm are required (FOLLOWUP_REQUIRE_NODE=1) but not on PATH"; \
+			exit 1; \
+		fi; \
+		echo "contract-lint: SKIPPED: Node.js and npm are not on PATH, so Spectral cannot lint openapi/openapi.json"; \
+		exit 0; \
+	fi; \
+	if [ ! -f $(NODE_STAMP) ] || [ openapi/package-lock.json -nt $(NODE_STAMP) ]; then \
+		(cd openapi && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error) || exit 1; \
+		touch $(NODE_STAMP); \
+	fi; \
+	openapi/node_modules/.bin/spectral lint openapi/openapi.json \
+		--ruleset openapi/.spectral.yaml --fail-severity=warn
+
 openapi-check: $(STAMP)
 	@$(BIN)/followup openapi | diff -u openapi/openapi.json - > /dev/null \
 		|| { echo "openapi/openapi.json is stale: run 'make openapi'"; exit 1; }
@@ -65,4 +86,4 @@ migration: $(STAMP)
 	$(BIN)/alembic -c pyproject.toml revision --autogenerate -m "$(m)"
 
 clean:
-	rm -rf $(VENV) var .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) var .mypy_cache .ruff_cache .hypothesis openapi/node_modules

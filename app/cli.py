@@ -251,9 +251,9 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def cmd_openapi(settings: Settings, args: argparse.Namespace) -> None:
-    from app.main import create_app
+    from app.main import contract_document
 
-    text = json.dumps(create_app(settings).openapi(), indent=2, sort_keys=False) + "\n"
+    text = json.dumps(contract_document(settings), indent=2, sort_keys=False) + "\n"
     if args.output == "-":
         sys.stdout.write(text)
     else:

@@ -63,6 +63,82 @@ Request bodies are JSON sent as `application/json` (415 otherwise). Times are RF
 strings with an offset, e.g. `2027-01-13T10:00:00+01:00`, from 1900-01-01 up to (not
 including) 2200-01-01 UTC; dates are `YYYY-MM-DD`; time zones are IANA names.
 """
+API_CONTACT = {"name": "Follow-Up", "url": "https://followup.dev"}
+API_LICENSE = {"name": "MIT", "identifier": "MIT"}
+# Every tag an operation uses, described, in the order a reader meets them: the records an
+# integrator keeps in step first, then what the API works out from them, then the plumbing.
+API_TAGS: list[dict[str, Any]] = [
+    {
+        "name": "candidates",
+        "description": "The job seekers being tracked. A candidate's time zone and country "
+        "decide which days are business days for their follow-ups.",
+    },
+    {
+        "name": "applications",
+        "description": "The jobs a candidate applied for. An application's status decides "
+        "whether check-ins are still owed.",
+    },
+    {
+        "name": "contacts",
+        "description": "The people on the employer's side of an application: interviewers, "
+        "recruiters, a firm's representatives. Thank-you notes go to them.",
+    },
+    {
+        "name": "interviews",
+        "description": "The interview rounds of an application and who sat on each panel. "
+        "Recording, rescheduling or cancelling a round re-plans its follow-ups.",
+    },
+    {
+        "name": "replies",
+        "description": "The times the employer got back. A reply makes a pending check-in "
+        "obsolete.",
+    },
+    {
+        "name": "sync",
+        "description": "Keep many records in step with your own system in one call, keyed by "
+        "your `external_id`.",
+    },
+    {
+        "name": "actions",
+        "description": "The follow-ups a candidate owes: what to do, for whom, by when, "
+        "through which channel and why. Mark them done, dismissed or snoozed.",
+    },
+    {
+        "name": "drafts",
+        "description": "Ready messages for actions, and a checker that holds any draft to the "
+        "etiquette.",
+    },
+    {
+        "name": "templates",
+        "description": "The templates drafts are written from: built-in ones, or the tenant's own.",
+    },
+    {
+        "name": "policy",
+        "description": "The tenant's timing rules: how long to wait before each kind of "
+        "follow-up, and how long it stays worth sending.",
+    },
+    {
+        "name": "events",
+        "description": "Everything that changed in the tenant, in order, to poll with a "
+        "cursor instead of (or besides) receiving webhooks.",
+    },
+    {
+        "name": "webhooks",
+        "description": "Endpoints that receive the tenant's events as signed HTTP POSTs, "
+        "their signing secrets and their delivery history.",
+    },
+    {
+        "name": "calendar",
+        "description": "A candidate's open follow-ups as an iCalendar feed that calendar apps "
+        "subscribe to by a secret URL.",
+    },
+    {
+        "name": "system",
+        "description": "Liveness and readiness probes, and a check of whom an API key belongs to.",
+    },
+]
+# The address the committed document names: relative, so it holds for every deployment.
+CONTRACT_SERVER_URL = "/"
 
 
 def attach_database(app: FastAPI, engine: AsyncEngine) -> None:
@@ -143,6 +219,24 @@ def _operation_id(route: APIRoute) -> str:
     return route.name
 
 
+def _server(settings: Settings) -> dict[str, str]:
+    """The API's address as this deployment configured it (`public_base_url`), else the
+    address the document itself was fetched from."""
+    if settings.public_base_url:
+        return {"url": settings.public_base_url, "description": "This deployment."}
+    return {
+        "url": CONTRACT_SERVER_URL,
+        "description": "The host that serves this document. A deployment that sets "
+        "`FOLLOWUP_PUBLIC_BASE_URL` names its own address here.",
+    }
+
+
+def contract_document(settings: Settings) -> dict[str, Any]:
+    """The document committed as openapi/openapi.json: what the app serves, less any
+    deployment's address, so it is the same whatever the environment configures."""
+    return create_app(settings.model_copy(update={"public_base_url": ""})).openapi()
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     app = FastAPI(
@@ -153,6 +247,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url=None,
         redoc_url=None,
         generate_unique_id_function=_operation_id,
+        openapi_tags=API_TAGS,
+        contact=API_CONTACT,
+        license_info=API_LICENSE,
+        servers=[_server(settings)],
     )
     app.state.settings = settings
     app.state.secret_key = settings.resolved_secret_key()
@@ -243,6 +341,10 @@ def _openapi_document(app: FastAPI) -> dict[str, Any]:
         description=app.description,
         routes=app.routes,
         webhooks=app.webhooks.routes,
+        tags=app.openapi_tags,
+        servers=app.servers,
+        contact=app.contact,
+        license_info=app.license_info,
     )
     schemas = document.setdefault("components", {}).setdefault("schemas", {})
     problem_schema = Problem.model_json_schema(ref_template="#/components/schemas/{model}")

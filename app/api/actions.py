@@ -113,6 +113,7 @@ async def _feed(
 
 @feed_router.get(
     "/actions",
+    summary="List the tenant's follow-up actions",
     response_model=Page[schemas.ActionRead],
     tags=["actions"],
     responses=READ_ERRORS,
@@ -178,6 +179,7 @@ async def list_actions(
 
 @router.get(
     "/applications/{application_id}/actions",
+    summary="List one application's actions",
     response_model=Page[schemas.ActionRead],
     tags=["actions"],
     responses=READ_ERRORS,
@@ -204,6 +206,7 @@ async def list_application_actions(
 
 @router.get(
     "/actions/{action_id}",
+    summary="Get an action",
     response_model=schemas.ActionRead,
     tags=["actions"],
     responses={200: {"headers": ETAG_HEADER}, **READ_ERRORS},
@@ -223,6 +226,7 @@ async def get_action(
 
 @router.post(
     "/actions/{action_id}/complete",
+    summary="Mark an action done",
     response_model=schemas.ActionRead,
     tags=["actions"],
     responses={200: {"headers": ETAG_HEADER}, **WRITE_ERRORS},
@@ -244,6 +248,7 @@ async def complete_action(
 
 @router.post(
     "/actions/{action_id}/dismiss",
+    summary="Dismiss an action on purpose",
     response_model=schemas.ActionRead,
     tags=["actions"],
     responses={200: {"headers": ETAG_HEADER}, **WRITE_ERRORS},
@@ -270,6 +275,7 @@ async def dismiss_action(
 
 @router.post(
     "/actions/{action_id}/snooze",
+    summary="Snooze an action until a given time",
     response_model=schemas.ActionRead,
     tags=["actions"],
     responses={200: {"headers": ETAG_HEADER}, **WRITE_ERRORS},
@@ -296,6 +302,7 @@ async def snooze_action(
 
 @router.delete(
     "/actions/{action_id}/mark",
+    summary="Reopen an action marked done, dismissed or snoozed",
     response_model=schemas.ActionRead,
     tags=["actions"],
     responses={200: {"headers": ETAG_HEADER}, **problem_responses(401, 403, 404, 412, 422)},
@@ -325,6 +332,7 @@ def _policy_body(policy: domain.Policy) -> Any:
 
 @router.get(
     "/policy",
+    summary="Get the tenant's timing policy",
     response_model=schemas.PolicyValues,
     tags=["policy"],
     responses={200: {"headers": ETAG_HEADER}, **problem_responses(401, 403)},
@@ -337,6 +345,7 @@ async def get_policy(principal: ReaderDep, session: SessionDep, response: Respon
 
 @router.put(
     "/policy",
+    summary="Replace the tenant's timing policy",
     response_model=schemas.PolicyValues,
     tags=["policy"],
     responses={200: {"headers": ETAG_HEADER}, **problem_responses(401, 403, 412, 422)},

@@ -17,6 +17,7 @@ ICS_MEDIA_TYPE = "text/calendar; charset=utf-8"
 
 @router.post(
     "/candidates/{candidate_id}/calendar-feed",
+    summary="Issue a candidate's calendar subscription URL",
     status_code=status.HTTP_201_CREATED,
     response_model=CalendarFeedCreated,
     responses={
@@ -48,6 +49,7 @@ async def create_calendar_feed(
 
 @router.delete(
     "/candidates/{candidate_id}/calendar-feed",
+    summary="Revoke a candidate's calendar subscription URL",
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
     responses=problem_responses(401, 403, 404, 409, 422),
@@ -61,6 +63,7 @@ async def revoke_calendar_feed(
 
 @router.get(
     "/calendar/{token}.ics",
+    summary="Subscribe to a candidate's follow-ups as iCalendar",
     response_class=Response,
     responses={
         200: {

@@ -44,6 +44,7 @@ def _findings(report: checker.Report) -> list[schemas.FindingRead]:
 
 @router.get(
     "/actions/{action_id}/draft",
+    summary="Get the ready message for an action",
     response_model=schemas.DraftRead,
     tags=["drafts"],
     responses=problem_responses(401, 403, 404, 422),
@@ -115,6 +116,7 @@ async def get_action_draft(
 
 @router.post(
     "/drafts/check",
+    summary="Check a draft against the etiquette",
     response_model=schemas.CheckReport,
     tags=["drafts"],
     responses=problem_responses(401, 403, 422),
@@ -208,6 +210,7 @@ def _template_read(pair: service.TemplatePair) -> schemas.TemplateRead:
 
 @router.get(
     "/templates",
+    summary="List the message templates in effect",
     response_model=Page[schemas.TemplateRead],
     tags=["templates"],
     responses=problem_responses(401, 403, 422),
@@ -225,6 +228,7 @@ async def list_templates(
 
 @router.get(
     "/templates/{kind}",
+    summary="Get the template for one kind of message",
     response_model=schemas.TemplateRead,
     tags=["templates"],
     responses=problem_responses(401, 403, 422),
@@ -243,6 +247,7 @@ async def get_template(
 
 @router.put(
     "/templates/{kind}",
+    summary="Replace a message template with your own",
     response_model=schemas.TemplateRead,
     tags=["templates"],
     responses=problem_responses(401, 403, 422),
@@ -278,6 +283,7 @@ async def put_template(
 
 @router.delete(
     "/templates/{kind}",
+    summary="Return to the built-in template",
     status_code=status.HTTP_204_NO_CONTENT,
     tags=["templates"],
     responses=problem_responses(401, 403, 404, 422),

@@ -19,6 +19,7 @@ router = APIRouter(prefix="/v1")
 
 @router.get(
     "/events",
+    summary="Poll the tenant's events",
     response_model=Page[EventRead],
     tags=["events"],
     responses=problem_responses(401, 403, 422),

@@ -55,6 +55,7 @@ def interview_read(interview: models.Interview, panel: list[str]) -> schemas.Int
 
 @router.post(
     "/candidates",
+    summary="Start tracking a candidate",
     status_code=status.HTTP_201_CREATED,
     response_model=schemas.CandidateRead,
     tags=["candidates"],
@@ -72,6 +73,7 @@ async def create_candidate(
 
 @router.get(
     "/candidates",
+    summary="List candidates",
     response_model=Page[schemas.CandidateRead],
     tags=["candidates"],
     responses=LIST_ERRORS,
@@ -100,6 +102,7 @@ async def list_candidates(
 
 @router.get(
     "/candidates/{candidate_id}",
+    summary="Get a candidate",
     response_model=schemas.CandidateRead,
     tags=["candidates"],
     responses=SINGLE_READ,
@@ -115,6 +118,7 @@ async def get_candidate(
 
 @router.patch(
     "/candidates/{candidate_id}",
+    summary="Change a candidate",
     response_model=schemas.CandidateRead,
     tags=["candidates"],
     responses=SINGLE_WRITE,
@@ -137,6 +141,7 @@ async def update_candidate(
 
 @router.delete(
     "/candidates/{candidate_id}",
+    summary="Erase a candidate and everything about them",
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
     tags=["candidates"],
@@ -154,6 +159,7 @@ async def delete_candidate(
 
 @router.post(
     "/applications",
+    summary="Record a job application",
     status_code=status.HTTP_201_CREATED,
     response_model=schemas.ApplicationRead,
     tags=["applications"],
@@ -171,6 +177,7 @@ async def create_application(
 
 @router.get(
     "/applications",
+    summary="List applications",
     response_model=Page[schemas.ApplicationRead],
     tags=["applications"],
     responses=LIST_ERRORS,
@@ -203,6 +210,7 @@ async def list_applications(
 
 @router.get(
     "/applications/{application_id}",
+    summary="Get an application",
     response_model=schemas.ApplicationRead,
     tags=["applications"],
     responses=SINGLE_READ,
@@ -218,6 +226,7 @@ async def get_application(
 
 @router.patch(
     "/applications/{application_id}",
+    summary="Change an application",
     response_model=schemas.ApplicationRead,
     tags=["applications"],
     responses=SINGLE_WRITE,
@@ -241,6 +250,7 @@ async def update_application(
 
 @router.delete(
     "/applications/{application_id}",
+    summary="Delete an application and all its records",
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
     tags=["applications"],
@@ -260,6 +270,7 @@ async def delete_application(
 
 @router.post(
     "/applications/{application_id}/contacts",
+    summary="Add a person on the employer's side",
     status_code=status.HTTP_201_CREATED,
     response_model=schemas.ContactRead,
     tags=["contacts"],
@@ -281,6 +292,7 @@ async def create_contact(
 
 @router.get(
     "/applications/{application_id}/contacts",
+    summary="List an application's contacts",
     response_model=Page[schemas.ContactRead],
     tags=["contacts"],
     responses=LIST_ERRORS,
@@ -309,6 +321,7 @@ async def list_contacts(
 
 @router.get(
     "/contacts/{contact_id}",
+    summary="Get a contact",
     response_model=schemas.ContactRead,
     tags=["contacts"],
     responses=SINGLE_READ,
@@ -324,6 +337,7 @@ async def get_contact(
 
 @router.patch(
     "/contacts/{contact_id}",
+    summary="Change a contact",
     response_model=schemas.ContactRead,
     tags=["contacts"],
     responses=SINGLE_WRITE,
@@ -346,6 +360,7 @@ async def update_contact(
 
 @router.delete(
     "/contacts/{contact_id}",
+    summary="Delete a contact",
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
     tags=["contacts"],
@@ -363,6 +378,7 @@ async def delete_contact(
 
 @router.post(
     "/applications/{application_id}/interviews",
+    summary="Record an interview round",
     status_code=status.HTTP_201_CREATED,
     response_model=schemas.InterviewRead,
     tags=["interviews"],
@@ -386,6 +402,7 @@ async def create_interview(
 
 @router.get(
     "/applications/{application_id}/interviews",
+    summary="List an application's interview rounds",
     response_model=Page[schemas.InterviewRead],
     tags=["interviews"],
     responses=LIST_ERRORS,
@@ -405,6 +422,7 @@ async def list_interviews(
 
 @router.get(
     "/interviews/{interview_id}",
+    summary="Get an interview round",
     response_model=schemas.InterviewRead,
     tags=["interviews"],
     responses=SINGLE_READ,
@@ -420,6 +438,7 @@ async def get_interview(
 
 @router.patch(
     "/interviews/{interview_id}",
+    summary="Reschedule, cancel or change an interview round",
     response_model=schemas.InterviewRead,
     tags=["interviews"],
     responses=SINGLE_WRITE,
@@ -443,6 +462,7 @@ async def update_interview(
 
 @router.delete(
     "/interviews/{interview_id}",
+    summary="Delete an interview round recorded by mistake",
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
     tags=["interviews"],
@@ -460,6 +480,7 @@ async def delete_interview(
 
 @router.post(
     "/applications/{application_id}/replies",
+    summary="Record that the employer got back",
     status_code=status.HTTP_201_CREATED,
     response_model=schemas.ReplyRead,
     tags=["replies"],
@@ -482,6 +503,7 @@ async def create_reply(
 
 @router.get(
     "/applications/{application_id}/replies",
+    summary="List an application's replies",
     response_model=Page[schemas.ReplyRead],
     tags=["replies"],
     responses=LIST_ERRORS,
@@ -501,6 +523,7 @@ async def list_replies(
 
 @router.get(
     "/replies/{reply_id}",
+    summary="Get a reply",
     response_model=schemas.ReplyRead,
     tags=["replies"],
     responses=SINGLE_READ,
@@ -516,6 +539,7 @@ async def get_reply(
 
 @router.patch(
     "/replies/{reply_id}",
+    summary="Change a reply",
     response_model=schemas.ReplyRead,
     tags=["replies"],
     responses=SINGLE_WRITE,
@@ -538,6 +562,7 @@ async def update_reply(
 
 @router.delete(
     "/replies/{reply_id}",
+    summary="Delete a reply recorded by mistake",
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
     tags=["replies"],

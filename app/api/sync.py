@@ -37,6 +37,7 @@ UPSERT_RESPONSES = {
 
 @router.post(
     "/sync",
+    summary="Upsert many records by external ID in one call",
     response_model=schemas.SyncResponse,
     tags=["sync"],
     responses=problem_responses(401, 403, 409, 422),
@@ -75,6 +76,7 @@ async def _upsert(
 
 @router.get(
     "/candidates/by-external-id/{external_id}",
+    summary="Get a candidate by your external ID",
     response_model=resource_schemas.CandidateRead,
     tags=["candidates"],
     responses=LOOKUP_RESPONSES,
@@ -92,6 +94,7 @@ async def get_candidate_by_external_id(
 
 @router.put(
     "/candidates/by-external-id/{external_id}",
+    summary="Create or replace a candidate by your external ID",
     response_model=resource_schemas.CandidateRead,
     tags=["candidates"],
     responses=UPSERT_RESPONSES,
@@ -119,6 +122,7 @@ async def upsert_candidate_by_external_id(
 
 @router.get(
     "/applications/by-external-id/{external_id}",
+    summary="Get an application by your external ID",
     response_model=resource_schemas.ApplicationRead,
     tags=["applications"],
     responses=LOOKUP_RESPONSES,
@@ -136,6 +140,7 @@ async def get_application_by_external_id(
 
 @router.put(
     "/applications/by-external-id/{external_id}",
+    summary="Create or replace an application by your external ID",
     response_model=resource_schemas.ApplicationRead,
     tags=["applications"],
     responses=UPSERT_RESPONSES,
@@ -163,6 +168,7 @@ async def upsert_application_by_external_id(
 
 @router.get(
     "/contacts/by-external-id/{external_id}",
+    summary="Get a contact by your external ID",
     response_model=resource_schemas.ContactRead,
     tags=["contacts"],
     responses=LOOKUP_RESPONSES,
@@ -180,6 +186,7 @@ async def get_contact_by_external_id(
 
 @router.put(
     "/contacts/by-external-id/{external_id}",
+    summary="Create or replace a contact by your external ID",
     response_model=resource_schemas.ContactRead,
     tags=["contacts"],
     responses=UPSERT_RESPONSES,
@@ -207,6 +214,7 @@ async def upsert_contact_by_external_id(
 
 @router.get(
     "/interviews/by-external-id/{external_id}",
+    summary="Get an interview round by your external ID",
     response_model=resource_schemas.InterviewRead,
     tags=["interviews"],
     responses=LOOKUP_RESPONSES,
@@ -224,6 +232,7 @@ async def get_interview_by_external_id(
 
 @router.put(
     "/interviews/by-external-id/{external_id}",
+    summary="Create or replace an interview round by your external ID",
     response_model=resource_schemas.InterviewRead,
     tags=["interviews"],
     responses=UPSERT_RESPONSES,

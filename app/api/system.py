@@ -18,7 +18,13 @@ from app.services.api_keys import get_tenant
 router = APIRouter()
 
 
-@router.get("/healthz", response_model=Health, tags=["system"], operation_id="get_health")
+@router.get(
+    "/healthz",
+    summary="Check the process is alive",
+    response_model=Health,
+    tags=["system"],
+    operation_id="get_health",
+)
 async def healthz() -> Health:
     """Liveness probe: answers 200 as long as the process serves requests."""
     return Health(status="ok")
@@ -26,6 +32,7 @@ async def healthz() -> Health:
 
 @router.get(
     "/readyz",
+    summary="Check the service is ready to serve",
     response_model=Readiness,
     tags=["system"],
     operation_id="get_readiness",
@@ -67,6 +74,7 @@ def _bearer_matches(request: Request, expected: str) -> bool:
 
 @router.get(
     "/v1/me",
+    summary="Show whom the API key belongs to",
     response_model=Me,
     tags=["system"],
     operation_id="get_me",

@@ -47,6 +47,7 @@ def _with_secret(created: service.EndpointWithSecret) -> schemas.WebhookEndpoint
 
 @router.post(
     "/webhook-endpoints",
+    summary="Register a webhook endpoint",
     status_code=status.HTTP_201_CREATED,
     response_model=schemas.WebhookEndpointWithSecret,
     description=CREATE_DOC,
@@ -82,6 +83,7 @@ async def create_webhook_endpoint(
 
 @router.get(
     "/webhook-endpoints",
+    summary="List webhook endpoints",
     response_model=Page[schemas.WebhookEndpointRead],
     responses=problem_responses(401, 403, 422),
 )
@@ -100,6 +102,7 @@ async def list_webhook_endpoints(
 
 @router.get(
     "/webhook-endpoints/{endpoint_id}",
+    summary="Get a webhook endpoint",
     response_model=schemas.WebhookEndpointRead,
     responses={200: {"headers": ETAG_HEADER}, **READ_ERRORS},
 )
@@ -114,6 +117,7 @@ async def get_webhook_endpoint(
 
 @router.patch(
     "/webhook-endpoints/{endpoint_id}",
+    summary="Change or disable a webhook endpoint",
     response_model=schemas.WebhookEndpointRead,
     responses={200: {"headers": ETAG_HEADER}, **WRITE_ERRORS},
 )
@@ -144,6 +148,7 @@ async def update_webhook_endpoint(
 
 @router.delete(
     "/webhook-endpoints/{endpoint_id}",
+    summary="Delete a webhook endpoint",
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
     responses=WRITE_ERRORS,
@@ -159,6 +164,7 @@ async def delete_webhook_endpoint(
 
 @router.post(
     "/webhook-endpoints/{endpoint_id}/rotate-secret",
+    summary="Rotate a webhook endpoint's signing secret",
     response_model=schemas.WebhookEndpointWithSecret,
     responses={
         200: {"headers": {**ETAG_HEADER, **location_header("the endpoint")}},
@@ -193,6 +199,7 @@ async def rotate_webhook_secret(
 
 @router.post(
     "/webhook-endpoints/{endpoint_id}/ping",
+    summary="Send a test delivery to a webhook endpoint",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=schemas.WebhookDeliveryRead,
     responses=WRITE_ERRORS,
@@ -208,6 +215,7 @@ async def ping_webhook_endpoint(
 
 @router.get(
     "/webhook-endpoints/{endpoint_id}/deliveries",
+    summary="List a webhook endpoint's deliveries",
     response_model=Page[schemas.WebhookDeliveryRead],
     responses=READ_ERRORS,
 )

@@ -18,9 +18,11 @@ Each is a pure ASGI middleware, so routes know nothing of them:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from email.utils import parsedate_to_datetime
 
+from fastapi.routing import iter_route_contexts
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.responses import Response
@@ -31,19 +33,21 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 _METHOD_ORDER = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
 
-def allowed_methods(routes: list[BaseRoute], scope: Scope) -> tuple[list[str], BaseRoute | None]:
+def allowed_methods(
+    routes: Sequence[BaseRoute], scope: Scope
+) -> tuple[list[str], BaseRoute | None]:
     """The methods the request's path takes across every route it matches (and the first
     such route), or no methods when no route has that path."""
     methods: set[str] = set()
     first: BaseRoute | None = None
-    for route in routes:
+    # Every route of every included router, each under the path it is served at.
+    for route in iter_route_contexts(routes):
         match, _ = route.matches(scope)
         if match is Match.NONE:
             continue
-        first = first or route
+        first = first or route.original_route
         # A mount (the docs' static assets) serves files: GET and HEAD.
-        route_methods = getattr(route, "methods", None) or {"GET"}
-        methods.update(route_methods)
+        methods.update(route.methods or {"GET"})
     if not methods:
         return [], None
     if "GET" in methods:

@@ -262,6 +262,10 @@ def _openapi_document(app: FastAPI) -> dict[str, Any]:
     return document
 
 
+# Written as FastAPI writes the optional headers it declares itself (If-Match).
+_OPTIONAL_HEADER = {"anyOf": [{"type": "string", "maxLength": 1000}, {"type": "null"}]}
+
+
 def _declare_conditional_gets(document: dict[str, Any]) -> None:
     """Declare If-None-Match and its 304 on every GET that answers an ETag: they are
     answered for all of them by app/api/http_conventions.py, not by the routes."""
@@ -280,7 +284,7 @@ def _declare_conditional_gets(document: dict[str, Any]) -> None:
                 "required": False,
                 "description": "The ETag(s) of a copy you hold: if one is current, the "
                 "answer is 304 with no body.",
-                "schema": {"type": "string"},
+                "schema": _OPTIONAL_HEADER,
             }
         )
         if "Last-Modified" in headers:
@@ -291,7 +295,7 @@ def _declare_conditional_gets(document: dict[str, Any]) -> None:
                     "required": False,
                     "description": "An HTTP date: if nothing changed since, the answer is "
                     "304 with no body. Ignored when If-None-Match is sent.",
-                    "schema": {"type": "string"},
+                    "schema": _OPTIONAL_HEADER,
                 }
             )
         operation["responses"]["304"] = {

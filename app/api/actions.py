@@ -264,7 +264,12 @@ async def get_action(
     response: Response,
     as_of: AsOf = None,
 ) -> schemas.ActionRead:
-    """One action with its status at `as_of`."""
+    """One action with its status at `as_of`.
+
+    Its `ETag` is the action's stored version: `If-None-Match` with it answers 304 while
+    nothing stored about the action changes, though `status` also follows the clock (a
+    window opens, a due time passes). Send `as_of`, or read statuses from the feed, whose
+    ETag covers them, when the status at this moment is what you need."""
     action = await service.get_action(session, principal.tenant_id, action_id)
     set_etag(response, action.version)
     return action_read(action, _as_of(as_of))

@@ -303,6 +303,8 @@ async def test_the_feed_has_an_etag_and_last_modified_answered_304(
     assert since.status_code == 304 and since.content == b""
     earlier = format_datetime(parsedate_to_datetime(last_modified) - timedelta(seconds=1), True)
     assert (await anonymous.get(feed["url"], headers={"If-Modified-Since": earlier})).content
+    # A date that is not one is ignored (RFC 9110 13.1.3).
+    assert (await anonymous.get(feed["url"], headers={"If-Modified-Since": "soon"})).content
     # If-None-Match decides when both are sent (RFC 9110 13.2.2).
     both = await anonymous.get(
         feed["url"], headers={"If-None-Match": '"other"', "If-Modified-Since": last_modified}

@@ -29,6 +29,11 @@ from app.api.contract_headers import IDEMPOTENT_REPLAYED, REQUEST_ID, RETRY_AFTE
 from app.api.docs import install_docs
 from app.api.errors import PROBLEM_JSON, Problem, install_error_handlers, problem_responses
 from app.api.feed_pages import FeedPageCache
+from app.api.http_conventions import (
+    CompressionMiddleware,
+    ConditionalGetMiddleware,
+    MethodsMiddleware,
+)
 from app.api.idempotency import IdempotencyMiddleware
 from app.api.json_body import JsonBodyMiddleware
 from app.api.middleware import (
@@ -305,6 +310,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.max_body_bytes)
     # Around everything that may wait on the database (the idempotency layer included).
     app.add_middleware(DeadlineMiddleware, seconds=settings.request_deadline_seconds)
+    # 304s replace whole answers, so this comes outside every layer that writes one.
+    app.add_middleware(ConditionalGetMiddleware)
+    # Outside the idempotency layer, which so stores and replays plain bodies, each
+    # compressed (or not) for the client asking this time.
+    app.add_middleware(CompressionMiddleware, minimum_size=settings.gzip_minimum_bytes)
+    # Outside compression (a HEAD's headers are its GET's), inside CORS (which answers
+    # preflight OPTIONS itself).
+    app.add_middleware(MethodsMiddleware, router=app.router)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -373,6 +386,51 @@ def _openapi_document(app: FastAPI) -> dict[str, Any]:
             operation["responses"].pop("422", None)
     schemas.pop("HTTPValidationError", None)
     schemas.pop("ValidationError", None)
+    _declare_conditional_gets(document)
     declare_headers(document)
     app.openapi_schema = document
     return document
+
+
+# Written as FastAPI writes the optional headers it declares itself (If-Match).
+_OPTIONAL_HEADER = {"anyOf": [{"type": "string", "maxLength": 1000}, {"type": "null"}]}
+
+
+def _declare_conditional_gets(document: dict[str, Any]) -> None:
+    """Declare If-None-Match and its 304 on every GET that answers an ETag: they are
+    answered for all of them by app/api/http_conventions.py, not by the routes."""
+    for path_item in document.get("paths", {}).values():
+        operation = path_item.get("get")
+        if operation is None:
+            continue
+        ok = operation.get("responses", {}).get("200", {})
+        headers = ok.get("headers", {})
+        if "ETag" not in headers:
+            continue
+        operation.setdefault("parameters", []).append(
+            {
+                "name": "If-None-Match",
+                "in": "header",
+                "required": False,
+                "description": "The ETag(s) of a copy you hold: if one is current, the "
+                "answer is 304 with no body.",
+                "schema": _OPTIONAL_HEADER,
+            }
+        )
+        if "Last-Modified" in headers:
+            operation["parameters"].append(
+                {
+                    "name": "If-Modified-Since",
+                    "in": "header",
+                    "required": False,
+                    "description": "An HTTP date: if nothing changed since, the answer is "
+                    "304 with no body. Ignored when If-None-Match is sent.",
+                    "schema": _OPTIONAL_HEADER,
+                }
+            )
+        operation["responses"]["304"] = {
+            "description": "Not Modified: the copy you hold is current.",
+            "headers": {
+                name: headers[name] for name in ("ETag", "Last-Modified") if name in headers
+            },
+        }

@@ -45,6 +45,13 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(
         default=1_048_576, ge=1024, le=64 * 1_048_576, description="Larger bodies get 413."
     )
+    gzip_minimum_bytes: int = Field(
+        default=1024,
+        ge=0,
+        le=1_048_576,
+        description="Responses of at least this many bytes are gzipped for clients that "
+        "accept it; smaller ones are not worth the work.",
+    )
     cors_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=list, description="Browser origins allowed to call, comma-separated."
     )

@@ -12,6 +12,7 @@ The one Core update of actions, the worker's note that it announced a window
 
 from __future__ import annotations
 
+import hashlib
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from datetime import datetime
@@ -78,3 +79,17 @@ def page_parts(
 def page_body(parts: list[bytes], as_of: datetime) -> bytes:
     """The page's body at ``as_of`` from its :func:`page_parts`."""
     return to_json(as_of).join(parts)
+
+
+def page_etag(parts: list[bytes]) -> str:
+    """The feed page's ETag: a hash of everything on it but ``as_of``.
+
+    Weak, since the bytes differ with ``as_of`` at every request; the same tag means the
+    same actions in the same order with the same statuses, and the same ``next_cursor``.
+    """
+    digest = hashlib.blake2b(digest_size=16)
+    for part in parts:
+        # NUL never occurs in JSON text, so it keeps the parts' boundaries apart.
+        digest.update(part)
+        digest.update(b"\0")
+    return f'W/"{digest.hexdigest()}"'

@@ -9,11 +9,17 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Query, Request, Response
 
 from app import domain
-from app.api.action_documents import ActionDocumentCache, page_body, page_parts, render_document
+from app.api.action_documents import ActionDocumentCache, page_etag, page_parts, render_document
 from app.api.deps import ReaderDep, SessionDep, WorkDep, WriterDep
 from app.api.errors import problem_responses
-from app.api.etags import ETAG_HEADER, IfMatch, check_if_match, set_etag
-from app.api.feed_pages import CachedFeedRoute, FeedPageCache, page_key, wants_fresh
+from app.api.etags import ETAG_HEADER, PAGE_ETAG_HEADER, IfMatch, check_if_match, set_etag
+from app.api.feed_pages import (
+    CachedFeedRoute,
+    FeedPageCache,
+    feed_response,
+    page_key,
+    wants_fresh,
+)
 from app.api.params import PageDep
 from app.db.base import utcnow
 from app.schemas import actions as schemas
@@ -28,6 +34,7 @@ router = APIRouter(prefix="/v1")
 feed_router = APIRouter(prefix="/v1", route_class=CachedFeedRoute)
 
 READ_ERRORS = problem_responses(401, 403, 404, 422)
+PAGE_READ = {200: {"headers": PAGE_ETAG_HEADER}, **READ_ERRORS}
 WRITE_ERRORS = problem_responses(401, 403, 404, 422)
 
 AsOf = Annotated[
@@ -103,12 +110,13 @@ async def _feed(
         (action_id, status) for action_id, status in statuses.items() if action_id in documents
     ]
     parts = page_parts(entries, documents, result.next_cursor)
+    etag = page_etag(parts)
     if store and not changed_meanwhile and len(entries) == len(result.items):
         valid_until = await service.next_status_change(session, tenant_id, criteria.as_of)
         key = page_key(tenant_id, request)
-        if pages.put(key, generation, criteria.as_of, valid_until, parts, time.monotonic()):
+        if pages.put(key, generation, criteria.as_of, valid_until, parts, time.monotonic(), etag):
             request.app.state.metrics.feed_pages_stored.inc()
-    return Response(page_body(parts, criteria.as_of), media_type="application/json")
+    return feed_response(parts, criteria.as_of, etag)
 
 
 @feed_router.get(
@@ -116,7 +124,7 @@ async def _feed(
     summary="List the tenant's follow-up actions",
     response_model=Page[schemas.ActionRead],
     tags=["actions"],
-    responses=READ_ERRORS,
+    responses=PAGE_READ,
 )
 async def list_actions(
     request: Request,
@@ -182,7 +190,7 @@ async def list_actions(
     summary="List one application's actions",
     response_model=Page[schemas.ActionRead],
     tags=["actions"],
-    responses=READ_ERRORS,
+    responses=PAGE_READ,
 )
 async def list_application_actions(
     request: Request,
@@ -218,7 +226,12 @@ async def get_action(
     response: Response,
     as_of: AsOf = None,
 ) -> schemas.ActionRead:
-    """One action with its status at `as_of`."""
+    """One action with its status at `as_of`.
+
+    Its `ETag` is the action's stored version: `If-None-Match` with it answers 304 while
+    nothing stored about the action changes, though `status` also follows the clock (a
+    window opens, a due time passes). Send `as_of`, or read statuses from the feed, whose
+    ETag covers them, when the status at this moment is what you need."""
     action = await service.get_action(session, principal.tenant_id, action_id)
     set_etag(response, action.version)
     return action_read(action, _as_of(as_of))

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
+from datetime import UTC
+from email.utils import format_datetime
+
 from fastapi import APIRouter, Request, Response, status
 
 from app.api.contract_headers import location_header, secret_not_kept_conflict
-from app.api.deps import SessionDep, WriterDep, public_url
+from app.api.deps import ReaderDep, SessionDep, WriterDep, public_url
 from app.api.errors import problem_responses
-from app.schemas.calendar import CalendarFeedCreated
+from app.schemas.calendar import CalendarFeedCreated, CalendarFeedRead
 from app.services import calendar_feeds as service
 
 router = APIRouter(prefix="/v1", tags=["calendar"])
@@ -41,10 +45,27 @@ async def create_calendar_feed(
     issued = await service.issue(session, principal.tenant_id, candidate_id)
     url = public_url(request, "get_calendar_feed", token=issued.token)
     response.headers["Cache-Control"] = "no-store"  # the URL is the credential
-    response.headers["Location"] = f"/v1/candidates/{candidate_id}/calendar-feed"
+    # Where the feed's metadata is read (get_calendar_feed_info), never the secret URL.
+    response.headers["Location"] = request.app.url_path_for(
+        "get_calendar_feed_info", candidate_id=candidate_id
+    )
     return CalendarFeedCreated(
         candidate_id=candidate_id, url=url, token=issued.token, created_at=issued.feed.created_at
     )
+
+
+@router.get(
+    "/candidates/{candidate_id}/calendar-feed",
+    response_model=CalendarFeedRead,
+    responses=problem_responses(401, 403, 404, 422),
+)
+async def get_calendar_feed_info(
+    candidate_id: str, principal: ReaderDep, session: SessionDep
+) -> CalendarFeedRead:
+    """Whether the candidate has a calendar feed, and since when its URL was issued. The
+    URL itself is shown only when issued; issue it again to get a new one."""
+    feed = await service.get_feed(session, principal.tenant_id, candidate_id)
+    return CalendarFeedRead(id=feed.id, candidate_id=feed.candidate_id, created_at=feed.created_at)
 
 
 @router.delete(
@@ -69,6 +90,18 @@ async def revoke_calendar_feed(
         200: {
             "description": "An iCalendar (RFC 5545) document.",
             "content": {"text/calendar": {"schema": {"type": "string"}}},
+            "headers": {
+                "ETag": {
+                    "description": "A hash of the document; send it back in `If-None-Match` "
+                    "to get 304 while it is unchanged.",
+                    "schema": {"type": "string"},
+                },
+                "Last-Modified": {
+                    "description": "The latest change to the candidate or their actions; "
+                    "send it back in `If-Modified-Since` to get 304 until the next.",
+                    "schema": {"type": "string"},
+                },
+            },
         },
         **problem_responses(404),
     },
@@ -77,9 +110,14 @@ async def get_calendar_feed(token: str, session: SessionDep) -> Response:
     """The candidate's open follow-ups as iCalendar, for calendar apps to subscribe to. The
     secret token in the path is the only credential; UIDs are stable (`<action id>@followup`)
     and SEQUENCE grows as an action changes, so events update in place."""
-    body = await service.render(session, token)
+    feed = await service.render(session, token)
     return Response(
-        content=body,
+        content=feed.body,
         media_type=ICS_MEDIA_TYPE,
-        headers={"Cache-Control": "private, max-age=300", "Referrer-Policy": "no-referrer"},
+        headers={
+            "Cache-Control": "private, max-age=300",
+            "Referrer-Policy": "no-referrer",
+            "ETag": f'"{hashlib.sha256(feed.body).hexdigest()[:32]}"',
+            "Last-Modified": format_datetime(feed.last_modified.astimezone(UTC), usegmt=True),
+        },
     )

@@ -13,7 +13,14 @@ from fastapi import Header, Response
 
 from app.services.preconditions import check_if_match, etag_of
 
-__all__ = ["ETAG_HEADER", "IfMatch", "check_if_match", "etag_of", "set_etag"]
+__all__ = [
+    "ETAG_HEADER",
+    "PAGE_ETAG_HEADER",
+    "IfMatch",
+    "check_if_match",
+    "etag_of",
+    "set_etag",
+]
 
 IfMatch = Annotated[
     str | None,
@@ -33,6 +40,15 @@ def set_etag(response: Response, version: int) -> None:
 ETAG_HEADER = {
     "ETag": {
         "description": "The resource's version; send it back in `If-Match` to update safely.",
+        "schema": {"type": "string"},
+    }
+}
+
+
+PAGE_ETAG_HEADER = {
+    "ETag": {
+        "description": "A weak tag of everything on the page but `as_of`; send it back in "
+        "`If-None-Match` to get 304 while the page is unchanged.",
         "schema": {"type": "string"},
     }
 }

@@ -38,7 +38,7 @@ from fastapi import Request, Response
 from fastapi.routing import APIRoute
 from fastapi.security.utils import get_authorization_scheme_param
 
-from app.api.action_documents import page_body
+from app.api.action_documents import page_body, page_etag
 from app.api.rate_limits import Cost, RateLimiter
 from app.db.base import utcnow
 from app.services.api_keys import Scope, recently_verified
@@ -55,6 +55,7 @@ class _Page:
     valid_until: datetime | None  # the tenant's next status change after that (None: never)
     expires: float  # time.monotonic() past which it is read again regardless
     parts: list[bytes]  # joined by as_of's JSON into the body (action_documents.page_parts)
+    etag: str  # action_documents.page_etag(parts), kept so a served page costs no hashing
 
 
 PageKey = tuple[str, str, bytes]  # tenant, path, raw query string
@@ -112,6 +113,11 @@ class FeedPageCache:
 
     def get(self, key: PageKey, now: datetime, clock: float) -> list[bytes] | None:
         """The parts of the page stored under ``key``, if it is still right at ``now``."""
+        page = self.entry(key, now, clock)
+        return None if page is None else page.parts
+
+    def entry(self, key: PageKey, now: datetime, clock: float) -> _Page | None:
+        """The page stored under ``key`` (its parts and ETag), if it is still right at ``now``."""
         if not self.live:
             return None
         page = self._pages.get(key)
@@ -126,7 +132,7 @@ class FeedPageCache:
             self._drop(key)
             return None
         self._pages.move_to_end(key)
-        return page.parts
+        return page
 
     def put(
         self,
@@ -136,13 +142,21 @@ class FeedPageCache:
         valid_until: datetime | None,
         parts: list[bytes],
         clock: float,
+        etag: str | None = None,
     ) -> bool:
         """Keep a page read at ``valid_from``, unless a change came since ``generation``;
         whether it was kept."""
         tenant_id = key[0]
         if not self.live or self.capacity <= 0 or generation != self.generation(tenant_id):
             return False
-        self._pages[key] = _Page(generation, valid_from, valid_until, clock + self.max_age, parts)
+        self._pages[key] = _Page(
+            generation,
+            valid_from,
+            valid_until,
+            clock + self.max_age,
+            parts,
+            etag if etag is not None else page_etag(parts),
+        )
         self._pages.move_to_end(key)
         self._keys_by_tenant.setdefault(tenant_id, set()).add(key)
         while len(self._pages) > self.capacity:
@@ -175,8 +189,8 @@ def wants_fresh(cache_control: str | None, pragma: str | None = None) -> bool:
     return bool(directives & {"no-cache", "no-store", "max-age=0"})
 
 
-async def stored_page(request: Request) -> bytes | None:
-    """The body of a stored page that answers this request right now, or None.
+async def stored_page(request: Request) -> Response | None:
+    """The stored page that answers this request right now, or None.
 
     A request that may be answered here is counted against the rate limits here too (the
     route's own dependency, should the page be missing, then does not count it again)."""
@@ -198,11 +212,17 @@ async def stored_page(request: Request) -> bytes | None:
     if limiter is not None:
         await limiter.enforce(request.scope, principal, Cost.DEFAULT)
     now = utcnow()
-    parts = pages.get(page_key(principal.tenant_id, request), now, time.monotonic())
-    if parts is None:
+    page = pages.entry(page_key(principal.tenant_id, request), now, time.monotonic())
+    if page is None:
         return None
     state.metrics.feed_pages_served.inc()
-    return page_body(parts, now)
+    return feed_response(page.parts, now, page.etag)
+
+
+def feed_response(parts: list[bytes], as_of: datetime, etag: str) -> Response:
+    """A feed page at ``as_of``, with its ETag (If-None-Match is answered in
+    app/api/http_conventions.py)."""
+    return Response(page_body(parts, as_of), media_type="application/json", headers={"ETag": etag})
 
 
 class CachedFeedRoute(APIRoute):
@@ -212,9 +232,9 @@ class CachedFeedRoute(APIRoute):
         handle = super().get_route_handler()
 
         async def handler(request: Request) -> Response:
-            body = await stored_page(request)
-            if body is not None:
-                return Response(body, media_type="application/json")
+            stored = await stored_page(request)
+            if stored is not None:
+                return stored
             return await handle(request)
 
         return handler

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from datetime import datetime
+
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models import Action, CalendarFeed, Candidate
@@ -37,3 +39,11 @@ async def open_actions(session: AsyncSession, candidate_id: str, limit: int) -> 
         .limit(limit)
     )
     return list((await session.scalars(query)).all())
+
+
+async def latest_action_change(session: AsyncSession, candidate_id: str) -> datetime | None:
+    """When any of the candidate's actions, open or not, last changed."""
+    latest: datetime | None = await session.scalar(
+        select(func.max(Action.updated_at)).where(Action.candidate_id == candidate_id)
+    )
+    return latest

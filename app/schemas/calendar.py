@@ -20,3 +20,13 @@ class CalendarFeedCreated(ReadModel):
     )
     token: str = Field(description="The secret part of `url`.")
     created_at: datetime = Field(description="When this URL was issued.")
+
+
+class CalendarFeedRead(ReadModel):
+    """A candidate's calendar feed; never its URL, which is shown only when issued."""
+
+    id: str = Field(description="The feed's ID; issuing the URL again keeps it.")
+    candidate_id: str = Field(description="Whose follow-ups the feed shows.")
+    created_at: datetime = Field(
+        description="When the current URL was issued (issuing it again resets this)."
+    )

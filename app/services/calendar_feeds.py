@@ -18,6 +18,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from icalendar import Alarm, Calendar, Event, vText
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -77,14 +78,35 @@ async def revoke(session: AsyncSession, tenant_id: str, candidate_id: str) -> No
     await session.flush()
 
 
-async def render(session: AsyncSession, token: str) -> bytes:
+async def get_feed(session: AsyncSession, tenant_id: str, candidate_id: str) -> models.CalendarFeed:
+    """The candidate's feed (its metadata; the token is never stored in clear)."""
+    await records.get_candidate(session, tenant_id, candidate_id)
+    feed = await repo.feed_of_candidate(session, candidate_id)
+    if feed is None:
+        raise NotFound(f"Candidate {candidate_id} has no calendar feed.")
+    return feed
+
+
+@dataclass(frozen=True)
+class RenderedFeed:
+    body: bytes
+    # The latest change to anything the feed is made of: the candidate, the URL's issue,
+    # any of the candidate's actions (open or not, so that one leaving the feed counts).
+    last_modified: datetime
+
+
+async def render(session: AsyncSession, token: str) -> RenderedFeed:
     """The feed behind ``token`` as iCalendar text; NotFound for an unknown or revoked one."""
     found = await repo.feed_by_token_hash(session, hash_token(token))
     if found is None:
         raise NotFound("No such calendar feed; it may have been revoked or replaced.")
-    _feed, candidate = found
+    feed, candidate = found
     actions = await repo.open_actions(session, candidate.id, limit=MAX_FEED_EVENTS)
-    return build_calendar(candidate, actions)
+    latest_action = await repo.latest_action_change(session, candidate.id)
+    changes = [candidate.updated_at, feed.created_at]
+    if latest_action is not None:
+        changes.append(latest_action)
+    return RenderedFeed(build_calendar(candidate, actions), max(changes))
 
 
 def build_calendar(candidate: models.Candidate, actions: list[models.Action]) -> bytes:
@@ -98,17 +120,19 @@ def build_calendar(candidate: models.Candidate, actions: list[models.Action]) ->
     # Hints for how often to refetch (RFC 7986 and the older Microsoft/Apple name).
     calendar.add("refresh-interval", timedelta(hours=1), parameters={"VALUE": "DURATION"})
     calendar.add("x-published-ttl", "PT1H")
+    zone = _zone(candidate.time_zone)
     for action in actions:
-        calendar.add_component(_event(action))
+        calendar.add_component(_event(action, zone))
     ical: bytes = calendar.to_ical()
     return ical
 
 
-def _event(action: models.Action) -> Event:
+def _event(action: models.Action, zone: ZoneInfo) -> Event:
     """One action as an event: half an hour ending at its due time, with a reminder.
 
-    Times are UTC; calendar apps show them in the viewer's zone. The event is marked
-    transparent so a follow-up never shows the candidate as busy.
+    Times are UTC; calendar apps show them in the viewer's zone, and the description
+    states them in the candidate's. The event is marked transparent so a follow-up never
+    shows the candidate as busy.
     """
     # Never empty: RFC 5545 wants DTEND after DTSTART, even when the window has no length.
     start = min(
@@ -121,7 +145,7 @@ def _event(action: models.Action) -> Event:
     event.add("last-modified", action.updated_at)
     event.add("sequence", max(action.version - 1, 0))
     event.add("summary", _one_line(action.title))
-    event.add("description", vText(plain_text.lines(_description(action))))
+    event.add("description", vText(plain_text.lines(_description(action, zone))))
     event.add("dtstart", start)
     event.add("dtend", action.due_by)
     event.add("transp", "TRANSPARENT")
@@ -138,9 +162,10 @@ def _one_line(text: str) -> vText:
     return vText(plain_text.one_line(text))
 
 
-def _description(action: models.Action) -> str:
+def _description(action: models.Action, zone: ZoneInfo) -> str:
     lines = [
-        f"Do it between {_when(action.available_from)} and {_when(action.due_by)}.",
+        f"Due {_when(action.due_by, zone)} ({zone.key}).",
+        f"Open from {_when(action.available_from, zone)}.",
         "",
         action.explanation,
         "",
@@ -151,5 +176,23 @@ def _description(action: models.Action) -> str:
     return "\n".join(lines)
 
 
-def _when(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M UTC")
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        # Zones are checked on input; one the system no longer knows reads as UTC.
+        return ZoneInfo("UTC")
+
+
+_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def _when(moment: datetime, zone: ZoneInfo) -> str:
+    """E.g. "Tue 12 Jan 2027, 10:00 CET": named here, not by strftime, whose names follow
+    the process's locale."""
+    local = moment.astimezone(zone)
+    return (
+        f"{_WEEKDAYS[local.weekday()]} {local.day} {_MONTHS[local.month - 1]} {local.year}, "
+        f"{local:%H:%M} {local.tzname()}"
+    )

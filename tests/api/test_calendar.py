@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime, parsedate_to_datetime
 from typing import Any
 
 import httpx
@@ -173,6 +174,8 @@ async def test_the_access_log_never_holds_the_feed_token(
 
 
 def test_an_action_with_an_empty_window_still_makes_a_valid_event() -> None:
+    from zoneinfo import ZoneInfo
+
     from app.services.calendar_feeds import _event
 
     due = datetime(2027, 1, 13, 10, 0, tzinfo=UTC)
@@ -188,7 +191,7 @@ def test_an_action_with_an_empty_window_still_makes_a_valid_event() -> None:
         updated_at=due,
         version=1,
     )
-    event = _event(action)
+    event = _event(action, ZoneInfo("Europe/Berlin"))
     assert event.decoded("dtstart") < event.decoded("dtend") == due
 
 
@@ -232,3 +235,113 @@ async def test_text_stored_before_it_was_checked_still_makes_a_valid_feed(
         assert "Why:\nbecause\nE3." in str(event["DESCRIPTION"])
         (alarm,) = event.walk("VALARM")
         assert str(alarm["DESCRIPTION"]) == "Thank Grace END:VCALENDAR"
+
+
+def test_descriptions_state_times_in_the_candidates_local_time_and_zone() -> None:
+    from zoneinfo import ZoneInfo
+
+    from app.services.calendar_feeds import _event
+
+    def described(available_from: datetime, due_by: datetime) -> str:
+        action = models.Action(
+            id="act_x",
+            key="E3:int_x",
+            title="Thank the panel",
+            explanation="E3",
+            guidance="Write.",
+            available_from=available_from,
+            due_by=due_by,
+            created_at=available_from,
+            updated_at=available_from,
+            version=1,
+        )
+        return str(_event(action, ZoneInfo("Europe/Berlin"))["DESCRIPTION"])
+
+    winter = described(
+        datetime(2027, 1, 11, 8, 0, tzinfo=UTC), datetime(2027, 1, 12, 9, 0, tzinfo=UTC)
+    )
+    assert "Due Tue 12 Jan 2027, 10:00 CET (Europe/Berlin)." in winter
+    assert "Open from Mon 11 Jan 2027, 09:00 CET." in winter
+    assert "UTC" not in winter
+    summer = described(
+        datetime(2027, 7, 1, 6, 0, tzinfo=UTC), datetime(2027, 7, 2, 16, 30, tzinfo=UTC)
+    )
+    assert "Due Fri 2 Jul 2027, 18:30 CEST (Europe/Berlin)." in summer
+
+
+async def test_a_served_feed_states_due_times_in_the_candidates_zone(
+    client: httpx.AsyncClient, anonymous: httpx.AsyncClient
+) -> None:
+    from zoneinfo import ZoneInfo
+
+    application, interviewer, _ = await interview_round(client)
+    actions = await all_pages(client, f"/v1/applications/{application['id']}/actions")
+    thank_you = one(actions, "send_thank_you", interviewer["id"])
+    feed = await _feed(client, application["candidate_id"])
+    event = _events(await _calendar(anonymous, feed["url"]))[f"{thank_you['id']}@followup"]
+    local_due = datetime.fromisoformat(thank_you["due_by"]).astimezone(ZoneInfo("Europe/Berlin"))
+    description = str(event["DESCRIPTION"])
+    assert f", {local_due:%H:%M} {local_due.tzname()} (Europe/Berlin)." in description
+    assert f"{local_due.day} {local_due:%b} {local_due.year}" in description
+
+
+async def test_the_feed_has_an_etag_and_last_modified_answered_304(
+    client: httpx.AsyncClient, anonymous: httpx.AsyncClient
+) -> None:
+    application, _, _ = await interview_round(client)
+    actions = await all_pages(client, f"/v1/applications/{application['id']}/actions")
+    feed = await _feed(client, application["candidate_id"])
+    first = await anonymous.get(feed["url"])
+    etag, last_modified = first.headers["etag"], first.headers["last-modified"]
+    assert etag.startswith('"') and parsedate_to_datetime(last_modified).tzinfo is not None
+
+    again = await anonymous.get(feed["url"], headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.content == b""
+    assert again.headers["etag"] == etag and again.headers["last-modified"] == last_modified
+    assert "content-type" not in again.headers
+    since = await anonymous.get(feed["url"], headers={"If-Modified-Since": last_modified})
+    assert since.status_code == 304 and since.content == b""
+    earlier = format_datetime(parsedate_to_datetime(last_modified) - timedelta(seconds=1), True)
+    assert (await anonymous.get(feed["url"], headers={"If-Modified-Since": earlier})).content
+    # A date that is not one is ignored (RFC 9110 13.1.3).
+    assert (await anonymous.get(feed["url"], headers={"If-Modified-Since": "soon"})).content
+    # If-None-Match decides when both are sent (RFC 9110 13.2.2).
+    both = await anonymous.get(
+        feed["url"], headers={"If-None-Match": '"other"', "If-Modified-Since": last_modified}
+    )
+    assert both.status_code == 200 and both.content == first.content
+
+    done = await client.post(f"/v1/actions/{actions[0]['id']}/complete", json={})
+    assert done.status_code == 200
+    changed = await anonymous.get(feed["url"], headers={"If-None-Match": etag})
+    assert changed.status_code == 200 and changed.headers["etag"] != etag
+    assert parsedate_to_datetime(changed.headers["last-modified"]) >= parsedate_to_datetime(
+        last_modified
+    )
+
+
+async def test_the_feeds_metadata_is_where_the_post_points_and_holds_no_secret(
+    client: httpx.AsyncClient,
+    app: object,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    settings: Settings,
+) -> None:
+    application, _, _ = await interview_round(client)
+    path = f"/v1/candidates/{application['candidate_id']}/calendar-feed"
+    assert_problem(await client.get(path), 404)  # none issued yet
+
+    created = await client.post(path)
+    assert created.status_code == 201 and created.headers["location"] == path
+    read = await client.get(created.headers["location"])
+    assert read.status_code == 200, read.text
+    body = read.json()
+    assert body["candidate_id"] == application["candidate_id"]
+    assert body["id"].startswith("cal") and body["created_at"] == created.json()["created_at"]
+    secret = created.json()["token"]
+    assert secret not in read.text and "url" not in body and "token" not in body
+
+    other = await make_tenant(sessionmaker, settings, "Other")
+    async with client_for(app, other.key) as stranger:
+        assert_problem(await stranger.get(path), 404)
+    assert (await client.delete(path)).status_code == 204
+    assert_problem(await client.get(path), 404)

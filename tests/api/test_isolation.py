@@ -231,6 +231,8 @@ async def build_victim(http: httpx.AsyncClient) -> Victim:
     assert feed.status_code == 200, feed.text
     actions = feed.json()["data"]
     assert actions, "the victim's interview should call for actions"
+    calendar = await http.post(f"/v1/candidates/{candidate_id}/calendar-feed")
+    assert calendar.status_code == 201, calendar.text
     endpoint = await http.post(
         "/v1/webhook-endpoints",
         json={"url": f"https://{VICTIM_WEBHOOK_HOST}/followup", "event_types": ["action.due"]},

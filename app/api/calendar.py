@@ -11,6 +11,7 @@ from fastapi import APIRouter, Request, Response, status
 from app.api.contract_headers import location_header, secret_not_kept_conflict
 from app.api.deps import ReaderDep, SessionDep, WriterDep, public_url
 from app.api.errors import problem_responses
+from app.api.etags import IfMatch
 from app.schemas.calendar import CalendarFeedCreated, CalendarFeedRead
 from app.services import calendar_feeds as service
 
@@ -56,15 +57,29 @@ async def create_calendar_feed(
 
 @router.get(
     "/candidates/{candidate_id}/calendar-feed",
+    summary="Get a candidate's calendar feed, without its URL",
     response_model=CalendarFeedRead,
-    responses=problem_responses(401, 403, 404, 422),
+    responses={
+        200: {
+            "headers": {
+                "ETag": {
+                    "description": "Changes when the URL is issued again; send it back in "
+                    "`If-None-Match` to get 304 until then.",
+                    "schema": {"type": "string"},
+                }
+            }
+        },
+        **problem_responses(401, 403, 404, 422),
+    },
 )
 async def get_calendar_feed_info(
-    candidate_id: str, principal: ReaderDep, session: SessionDep
+    candidate_id: str, principal: ReaderDep, session: SessionDep, response: Response
 ) -> CalendarFeedRead:
     """Whether the candidate has a calendar feed, and since when its URL was issued. The
     URL itself is shown only when issued; issue it again to get a new one."""
     feed = await service.get_feed(session, principal.tenant_id, candidate_id)
+    # The metadata changes only when the URL is issued again, which sets a new created_at.
+    response.headers["ETag"] = service.feed_etag(feed)
     return CalendarFeedRead(id=feed.id, candidate_id=feed.candidate_id, created_at=feed.created_at)
 
 
@@ -73,13 +88,13 @@ async def get_calendar_feed_info(
     summary="Revoke a candidate's calendar subscription URL",
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
-    responses=problem_responses(401, 403, 404, 409, 422),
+    responses=problem_responses(401, 403, 404, 409, 412, 422),
 )
 async def revoke_calendar_feed(
-    candidate_id: str, principal: WriterDep, session: SessionDep
+    candidate_id: str, principal: WriterDep, session: SessionDep, if_match: IfMatch = None
 ) -> None:
     """Revoke the candidate's calendar URL; subscribed calendars stop updating (404)."""
-    await service.revoke(session, principal.tenant_id, candidate_id)
+    await service.revoke(session, principal.tenant_id, candidate_id, if_match)
 
 
 @router.get(

@@ -74,7 +74,7 @@ IDEMPOTENCY_KEY_PARAMETER: dict[str, Any] = {
     "409 `idempotency-key-in-use` if it is still running. Answers saying to retry (409, 429, "
     "5xx) are not kept, so a retry under the same key runs again; an answer holding a secret "
     "shown once is replayed as a 409 pointing at the resource's `Location`. Keys are honoured "
-    "for API keys with the `write` scope; a malformed key answers 400.",
+    "for API keys with the `write` scope; a malformed key answers 422 naming `header.Idempotency-Key`.",
     "schema": {
         "type": "string",
         "minLength": 1,

@@ -74,9 +74,9 @@ class IdempotencyMiddleware:
                 scope,
                 receive,
                 send,
-                400,
-                "bad-request",
-                "Bad request",
+                422,
+                "validation-error",
+                "Invalid input",
                 f"Idempotency-Key must be 1-{MAX_KEY_LENGTH} visible ASCII characters (spaces "
                 "allowed inside).",
             )

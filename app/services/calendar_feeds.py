@@ -29,6 +29,7 @@ from app.domain import plain_text
 from app.errors import NotFound
 from app.repositories import calendar_feeds as repo
 from app.services import records
+from app.services.preconditions import check_if_match
 
 TOKEN_PREFIX = "cal_"  # noqa: S105 (a prefix, not a secret)
 MINIMUM_LENGTH = timedelta(minutes=1)
@@ -69,11 +70,16 @@ async def issue(session: AsyncSession, tenant_id: str, candidate_id: str) -> Iss
 MAX_FEED_EVENTS = 500
 
 
-async def revoke(session: AsyncSession, tenant_id: str, candidate_id: str) -> None:
-    await records.get_candidate(session, tenant_id, candidate_id)
-    feed = await repo.feed_of_candidate(session, candidate_id)
-    if feed is None:
-        raise NotFound(f"Candidate {candidate_id} has no calendar feed.")
+def feed_etag(feed: models.CalendarFeed) -> str:
+    """The feed's metadata changes only when its URL is issued again (a new created_at)."""
+    return f'"{feed.id}.{feed.created_at.timestamp():.6f}"'
+
+
+async def revoke(
+    session: AsyncSession, tenant_id: str, candidate_id: str, if_match: str | None = None
+) -> None:
+    feed = await get_feed(session, tenant_id, candidate_id)
+    check_if_match(if_match, feed_etag(feed))
     await session.delete(feed)
     await session.flush()
 

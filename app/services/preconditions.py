@@ -9,14 +9,16 @@ def etag_of(version: int) -> str:
     return f'"{version}"'
 
 
-def check_if_match(if_match: str | None, version: int) -> None:
-    """Raise 412 unless ``If-Match`` is absent, ``*``, or names the current version."""
+def check_if_match(if_match: str | None, version: int | str) -> None:
+    """Raise 412 unless ``If-Match`` is absent, ``*``, or names the current version (an
+    integer version, or an entity tag given as it is sent)."""
     if if_match is None:
         return
+    current = etag_of(version) if isinstance(version, int) else version
     candidates = {tag.strip() for tag in if_match.split(",")}
     # If-Match uses strong comparison (RFC 9110 13.1.1): a weak tag never matches.
-    if "*" in candidates or etag_of(version) in candidates:
+    if "*" in candidates or current in candidates:
         return
     raise PreconditionFailed(
-        f"The resource changed: its ETag is now {etag_of(version)}. Fetch it and retry."
+        f"The resource changed: its ETag is now {current}. Fetch it and retry."
     )

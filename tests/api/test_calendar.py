@@ -345,3 +345,22 @@ async def test_the_feeds_metadata_is_where_the_post_points_and_holds_no_secret(
         assert_problem(await stranger.get(path), 404)
     assert (await client.delete(path)).status_code == 204
     assert_problem(await client.get(path), 404)
+
+
+async def test_revoking_a_feed_honours_if_match_against_its_metadata_etag(
+    client: httpx.AsyncClient,
+) -> None:
+    candidate = (
+        await client.post(
+            "/v1/candidates", json={"name": "Ada", "time_zone": "UTC", "country": "GB"}
+        )
+    ).json()
+    path = f"/v1/candidates/{candidate['id']}/calendar-feed"
+    await _feed(client, candidate["id"])
+    first = (await client.get(path)).headers["ETag"]
+    await _feed(client, candidate["id"])  # issued again: a new URL, a new ETag
+    second = (await client.get(path)).headers["ETag"]
+    assert first != second
+    assert_problem(await client.delete(path, headers={"If-Match": first}), 412)
+    assert (await client.delete(path, headers={"If-Match": second})).status_code == 204
+    assert (await client.get(path)).status_code == 404

@@ -337,9 +337,9 @@ async def test_a_retried_upsert_is_replayed_instead_of_failing_its_precondition(
     [
         (b"a" * MAX_KEY_LENGTH, 201),
         (b"order 42 retry", 201),
-        (b"a" * (MAX_KEY_LENGTH + 1), 400),
-        ("caf\u00e9".encode("latin-1"), 400),
-        (b"tab\there", 400),
+        (b"a" * (MAX_KEY_LENGTH + 1), 422),
+        ("caf\u00e9".encode("latin-1"), 422),
+        (b"tab\there", 422),
     ],
 )
 async def test_keys_are_checked_as_the_document_declares(
@@ -348,8 +348,8 @@ async def test_keys_are_checked_as_the_document_declares(
     headers = [(b"Idempotency-Key", key)]
     response = await client.post("/v1/candidates", json=CANDIDATE, headers=headers)
     assert response.status_code == status, response.text
-    if status == 400:
-        assert assert_problem(response, 400)["errors"][0]["field"] == "header.Idempotency-Key"
+    if status == 422:
+        assert assert_problem(response, 422)["errors"][0]["field"] == "header.Idempotency-Key"
 
 
 @pytest.fixture

@@ -126,11 +126,14 @@ async def test_expired_keys_are_forgotten(
     assert second.json()["id"] != first.json()["id"]
 
 
-async def test_malformed_key_is_a_400_problem(client: httpx.AsyncClient) -> None:
+async def test_malformed_key_is_a_422_problem_naming_the_header(
+    client: httpx.AsyncClient,
+) -> None:
     response = await client.post(
         "/v1/candidates", json=CANDIDATE, headers={"Idempotency-Key": "x" * 300}
     )
-    assert_problem(response, 400)
+    problem: Any = assert_problem(response, 422)
+    assert problem["errors"][0]["field"] == "header.Idempotency-Key"
 
 
 async def test_twenty_concurrent_posts_give_one_record_and_identical_answers(

@@ -123,10 +123,17 @@ class InProcessApi:
         content: bytes | str | None = kwargs.get("data")
         if "json" in kwargs:
             content = json.dumps(kwargs["json"])
+        # Negative cases put any text in a header; on the wire a header is bytes (RFC 9110
+        # keeps them to visible ASCII, and servers see others as obs-text), so send what
+        # httpx would refuse to encode as UTF-8 bytes, as a hostile client could.
+        headers = {
+            name: value if not isinstance(value, str) or value.isascii() else value.encode()
+            for name, value in kwargs["headers"].items()
+        }
         request = self.http.request(
             kwargs["method"],
             kwargs["url"],
-            headers=kwargs["headers"],
+            headers=headers,
             params=kwargs.get("params"),
             content=content,
         )

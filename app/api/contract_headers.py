@@ -39,15 +39,15 @@ HEADERS: dict[str, dict[str, Any]] = {
         "description": "What is left of each rate limit this request counted against "
         "(draft-ietf-httpapi-ratelimit-headers), e.g. "
         '`"key";r=598;t=1, "tenant";r=2990;t=1`: `r` requests left, `t` seconds until the '
-        "count next drops. Sent when rate limiting is on; not on a replayed answer, which "
-        "is not counted.",
+        "count next drops. Sent when rate limiting is on; a replayed answer is counted as an "
+        "ordinary request.",
         "schema": {"type": "string"},
     },
     POLICY_HEADER: {
         "description": "The rate limits this request counted against, e.g. "
         '`"key";q=600;w=60, "tenant";q=3000;w=60`: `q` requests per `w` seconds. Expensive '
         'requests add `"key-expensive"` and `"tenant-expensive"`. Sent when rate limiting is '
-        "on; not on a replayed answer, which is not counted.",
+        "on.",
         "schema": {"type": "string"},
     },
     RETRY_AFTER: {
@@ -74,7 +74,8 @@ IDEMPOTENCY_KEY_PARAMETER: dict[str, Any] = {
     "409 `idempotency-key-in-use` if it is still running. Answers saying to retry (409, 429, "
     "5xx) are not kept, so a retry under the same key runs again; an answer holding a secret "
     "shown once is replayed as a 409 pointing at the resource's `Location`. Keys are honoured "
-    "for API keys with the `write` scope; a malformed key answers 422 naming `header.Idempotency-Key`.",
+    "for API keys with the `write` scope; a malformed key answers 422 naming "
+    "`header.Idempotency-Key`.",
     "schema": {
         "type": "string",
         "minLength": 1,

@@ -28,9 +28,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.api.errors import PROBLEM_JSON, PROBLEM_TYPE_BASE, problem_response
 from app.api.json_body import read_body, replay_body
+from app.api.rate_limits import Cost, RateLimiter
 from app.db.base import utcnow
 from app.db.faults import classify, first_line
-from app.errors import FieldError
+from app.errors import FieldError, RateLimited
 from app.repositories import idempotency as repo
 from app.services.api_keys import Principal, PrincipalCache, authenticate_cached
 from app.services.api_keys import Scope as KeyScope
@@ -92,8 +93,27 @@ class IdempotencyMiddleware:
         fingerprint = _fingerprint(scope, body)
         outcome = await self._claim(sessions, principal.tenant_id, key, fingerprint)
         if outcome == "run":
+            # The route counts it against the rate limits, at its own cost.
             await self._run(scope, body, receive, send, sessions, principal.tenant_id, key)
-        elif outcome == "mismatch":
+            return
+        # Answered here without reaching the route: counted here, as an ordinary request,
+        # so replaying a stored answer over and over is limited like anything else.
+        limiter: RateLimiter | None = state.rate_limiter
+        if limiter is not None:
+            try:
+                await limiter.enforce(scope, principal, Cost.DEFAULT)
+            except RateLimited as refused:
+                response = problem_response(
+                    Request(scope),
+                    refused.status,
+                    slug=refused.slug,
+                    title=refused.title,
+                    detail=refused.detail,
+                    headers=refused.headers,
+                )
+                await response(scope, receive, send)
+                return
+        if outcome == "mismatch":
             await _problem(
                 scope,
                 receive,

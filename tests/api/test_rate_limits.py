@@ -219,6 +219,22 @@ async def test_past_the_key_limit_the_answer_is_429_with_retry_after(
     assert 'followup_rate_limited_total{policy="key"} 2.0' in metrics
 
 
+async def test_replays_of_a_stored_answer_are_counted_like_any_request(
+    app: Any, tenant: Tenant
+) -> None:
+    headers = {"Idempotency-Key": "replay-me"}
+    body = {"name": "Ada Lovelace", "time_zone": "Europe/Berlin", "country": "DE"}
+    async with client_for(app, tenant.key) as client:
+        answers = [
+            await client.post("/v1/candidates", json=body, headers=headers)
+            for _ in range(PER_KEY + 1)
+        ]
+    assert [a.status_code for a in answers] == [201] * PER_KEY + [429]
+    assert all(a.headers["Idempotent-Replayed"] == "true" for a in answers[1:PER_KEY])
+    assert [remaining(a)["key"] for a in answers[:PER_KEY]] == list(range(PER_KEY - 1, -1, -1))
+    assert_rate_limited(answers[-1], "key")
+
+
 async def httpx_get_metrics(app: Any) -> httpx.Response:
     async with client_for(app) as anonymous:
         return await anonymous.get("/metrics")

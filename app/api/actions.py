@@ -228,13 +228,11 @@ async def get_action(
 ) -> schemas.ActionRead:
     """One action with its status at `as_of`.
 
-    Its `ETag` is the action's stored version: `If-None-Match` with it answers 304 while
-    nothing stored about the action changes, though `status` also follows the clock (a
-    window opens, a due time passes). Send `as_of`, or read statuses from the feed, whose
-    ETag covers them, when the status at this moment is what you need."""
+    Its `ETag` names the action's stored version and its status at `as_of`, so it changes
+    when the clock alone moves the status (a window opens, a due time passes): an
+    `If-None-Match` answered 304 means the action as shown is still current."""
     action = await service.get_action(session, principal.tenant_id, action_id)
-    set_etag(response, action.version)
-    return action_read(action, _as_of(as_of))
+    return _with_etag(response, action, _as_of(as_of))
 
 
 @router.post(
@@ -255,8 +253,7 @@ async def complete_action(
     action = await service.mark_action(
         session, principal.tenant_id, action_id, domain.MarkKind.DONE, at=body.at
     )
-    set_etag(response, action.version)
-    return action_read(action, utcnow())
+    return _with_etag(response, action, utcnow())
 
 
 @router.post(
@@ -282,8 +279,7 @@ async def dismiss_action(
         at=body.at,
         reason=body.reason,
     )
-    set_etag(response, action.version)
-    return action_read(action, utcnow())
+    return _with_etag(response, action, utcnow())
 
 
 @router.post(
@@ -309,8 +305,7 @@ async def snooze_action(
         at=body.at,
         snoozed_until=body.until,
     )
-    set_etag(response, action.version)
-    return action_read(action, utcnow())
+    return _with_etag(response, action, utcnow())
 
 
 @router.delete(
@@ -328,12 +323,22 @@ async def undo_action_mark(
     if_match: IfMatch = None,
 ) -> schemas.ActionRead:
     """Undo the user's mark (done, dismissed or snoozed); the action is open again."""
-    check_if_match(
-        if_match, (await service.get_action(session, principal.tenant_id, action_id)).version
-    )
+    current = await service.get_action(session, principal.tenant_id, action_id)
+    check_if_match(if_match, action_etag(current.version, action_read(current, utcnow()).status))
     action = await service.mark_action(session, principal.tenant_id, action_id, None)
-    set_etag(response, action.version)
-    return action_read(action, utcnow())
+    return _with_etag(response, action, utcnow())
+
+
+def action_etag(version: int, status: str) -> str:
+    """An action's ETag: its stored version and the status it is shown with, which the
+    clock can change while the version stays."""
+    return f'"{version}-{status}"'
+
+
+def _with_etag(response: Response, action: Any, as_of: datetime) -> schemas.ActionRead:
+    shown = action_read(action, as_of)
+    response.headers["ETag"] = action_etag(action.version, shown.status)
+    return shown
 
 
 # --- policy -----------------------------------------------------------------------------

@@ -396,3 +396,37 @@ async def test_another_tenants_action_is_not_found(
     assert await all_pages(client, "/v1/actions", {"application_id": their_application["id"]}) == []
     async with client_for(app, other.key) as other_client:
         assert (await other_client.get(path)).json()["mark"] is None
+
+
+async def test_an_actions_etag_follows_its_status_so_a_304_is_never_stale(
+    client: httpx.AsyncClient,
+) -> None:
+    application, interviewer, _ = await interview_round(client)
+    thank_you = one(
+        await actions_of(client, application["id"]), "send_thank_you", interviewer["id"]
+    )
+    path = f"/v1/actions/{thank_you['id']}"
+    before = await client.get(path, params={"as_of": "2027-01-12T08:00:00Z"})  # upcoming
+    after = await client.get(path, params={"as_of": thank_you["due_by"]})  # due now... or past
+    assert before.json()["status"] != after.json()["status"]
+    assert before.headers["ETag"] != after.headers["ETag"]
+    # The clock alone changed the status: the old ETag no longer earns a 304.
+    stale = await client.get(
+        path,
+        params={"as_of": thank_you["due_by"]},
+        headers={"If-None-Match": before.headers["ETag"]},
+    )
+    assert stale.status_code == 200
+    fresh = await client.get(
+        path,
+        params={"as_of": thank_you["due_by"]},
+        headers={"If-None-Match": after.headers["ETag"]},
+    )
+    assert fresh.status_code == 304
+
+    done = await client.post(f"{path}/complete", json={})
+    assert_problem(
+        await client.delete(f"{path}/mark", headers={"If-Match": before.headers["ETag"]}), 412
+    )
+    reopened = await client.delete(f"{path}/mark", headers={"If-Match": done.headers["ETag"]})
+    assert reopened.status_code == 200, reopened.text

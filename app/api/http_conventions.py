@@ -127,7 +127,10 @@ class CompressionMiddleware:
     """Starlette's GZipMiddleware, plus ``Vary: Accept-Encoding`` on every response."""
 
     def __init__(self, app: ASGIApp, minimum_size: int) -> None:
-        self.app = GZipMiddleware(app, minimum_size=minimum_size, compresslevel=6)
+        # Level 1: compression runs on the event loop for every answer, and a feed page
+        # (about 60 KiB) costs about 0.4 ms at level 1 against about 2 ms at level 6, for
+        # an answer a third larger.
+        self.app = GZipMiddleware(app, minimum_size=minimum_size, compresslevel=1)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

@@ -73,10 +73,6 @@ class WorkBudget:
         if self.spent > self.limit or self._clock() > self._deadline:
             raise WorkTooLarge(self.field, self.what)
 
-    def exceeded(self) -> WorkTooLarge:
-        """The error this budget raises, for callers that detect the excess themselves."""
-        return WorkTooLarge(self.field, self.what)
-
 
 def unlimited(field: str = "body", what: str = "the work") -> WorkBudget:
     """A budget that never runs out, for callers with trusted input (built-in templates,

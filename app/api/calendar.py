@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
 from datetime import UTC
 from email.utils import format_datetime
 
 from fastapi import APIRouter, Request, Response, status
 
 from app.api.contract_headers import location_header, secret_not_kept_conflict
-from app.api.deps import ReaderDep, SessionDep, WriterDep, public_url
+from app.api.deps import ReaderDep, SessionDep, WorkDep, WriterDep, public_url
 from app.api.errors import problem_responses
 from app.api.etags import IfMatch
 from app.schemas.calendar import CalendarFeedCreated, CalendarFeedRead
@@ -121,18 +120,18 @@ async def revoke_calendar_feed(
         **problem_responses(404),
     },
 )
-async def get_calendar_feed(token: str, session: SessionDep) -> Response:
+async def get_calendar_feed(token: str, session: SessionDep, work: WorkDep) -> Response:
     """The candidate's open follow-ups as iCalendar, for calendar apps to subscribe to. The
     secret token in the path is the only credential; UIDs are stable (`<action id>@followup`)
     and SEQUENCE grows as an action changes, so events update in place."""
-    feed = await service.render(session, token)
+    feed = await service.render(session, token, work)
     return Response(
         content=feed.body,
         media_type=ICS_MEDIA_TYPE,
         headers={
             "Cache-Control": "private, max-age=300",
             "Referrer-Policy": "no-referrer",
-            "ETag": f'"{hashlib.sha256(feed.body).hexdigest()[:32]}"',
+            "ETag": feed.etag,
             "Last-Modified": format_datetime(feed.last_modified.astimezone(UTC), usegmt=True),
         },
     )

@@ -314,6 +314,11 @@ class RateLimiter:
                 usage.append((policy, window.remaining, _reset_in(policy, window)))
         if len(leases) > MAX_LEASES:
             _forget_spent(leases)
+            if len(leases) > MAX_LEASES:
+                # All still live: drop them rather than scan again on every request. A
+                # lease is an advance on counts already kept in the store, so dropping one
+                # costs its holder at most what it had counted ahead.
+                leases.clear()
         return Decision(self._policy_headers[cost], tuple(usage), refused)
 
     async def _lease(

@@ -7,6 +7,7 @@ from email.utils import format_datetime, parsedate_to_datetime
 from typing import Any
 
 import httpx
+import pytest
 from icalendar import Calendar
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -364,3 +365,25 @@ async def test_revoking_a_feed_honours_if_match_against_its_metadata_etag(
     assert_problem(await client.delete(path, headers={"If-Match": first}), 412)
     assert (await client.delete(path, headers={"If-Match": second})).status_code == 204
     assert (await client.get(path)).status_code == 404
+
+
+async def test_the_feed_is_written_in_a_worker_thread_not_on_the_event_loop(
+    client: httpx.AsyncClient, anonymous: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    from app.services import calendar_feeds
+
+    application, _, _ = await interview_round(client)
+    feed = await _feed(client, application["candidate_id"])
+    threads: list[str] = []
+    write = calendar_feeds.build_calendar
+
+    def recording(*args: Any) -> bytes:
+        threads.append(threading.current_thread().name)
+        return write(*args)
+
+    monkeypatch.setattr(calendar_feeds, "build_calendar", recording)
+    calendar = await _calendar(anonymous, feed["url"])
+    assert calendar.walk("VEVENT")
+    assert threads and threading.current_thread().name not in threads

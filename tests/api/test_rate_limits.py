@@ -447,6 +447,21 @@ def test_a_lease_doubles_when_used_up_in_time_and_halves_when_mostly_unused() ->
     assert rate_limits.Lease.next_size(lease, 1) == 1  # limits under 200: always exact
 
 
+async def test_the_lease_table_stays_bounded_and_counting_goes_on_past_it(
+    app: Any, tenant: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(rate_limits, "MAX_LEASES", 1)  # each request holds two
+    limiter = app.state.rate_limiter
+    async with client_for(app, tenant.key) as client:
+        answers = []
+        for _ in range(3):
+            answers.append(await client.get("/v1/me"))
+            assert sum(len(table) for table in limiter._leases.values()) <= 2
+    assert [remaining(a) for a in answers] == [
+        {"key": PER_KEY - n, "tenant": PER_TENANT - n} for n in (1, 2, 3)
+    ]
+
+
 async def test_near_its_limit_a_caller_is_counted_request_by_request(
     settings: Settings,
     engine: AsyncEngine,

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
 
 import httpx
 import pytest
@@ -33,10 +34,10 @@ INTERVIEWERS = {"Grace Hopper": "grace@globex.example", "Alan Turing": "alan@glo
 
 
 async def mint_front_end_token(client: httpx.AsyncClient, candidate_id: str) -> str:
-    """The credential a back end hands the page for ``candidate_id``. Until this branch has
-    candidate-scoped tokens it is the tenant's own API key (which a real front end must
-    never hold); the lead swaps the line below for the token
-    ``POST /v1/candidates/{candidate_id}/access-tokens`` returns once they exist."""
+    """The credential the tenant's back end (``client``) hands the page for
+    ``candidate_id``. For now it is the tenant's own API key, which a real front end must
+    never hold; when candidate-scoped tokens merge, the lead swaps the line below for the
+    token ``POST /v1/candidates/{candidate_id}/access-tokens`` answers."""
     return client.headers["Authorization"].removeprefix("Bearer ")
 
 
@@ -83,6 +84,12 @@ async def front_end(settings: Settings, engine: AsyncEngine) -> AsyncIterator[Fr
                 yield FrontEnd(page_origin, api, client, candidate_id, seen)
 
 
+@pytest.fixture
+async def front_end_credential(front_end: FrontEnd) -> str:
+    """What the page is given to call the API with, for the seeded candidate."""
+    return await mint_front_end_token(front_end.client, front_end.candidate_id)
+
+
 async def _interviewed_an_hour_ago(client: httpx.AsyncClient) -> str:
     """A candidate whose interview with two interviewers ended an hour ago, so a thank-you
     to each is due now; returns the candidate's ID."""
@@ -111,12 +118,13 @@ async def _due_titles(client: httpx.AsyncClient) -> list[str]:
 
 async def _open(browser: Browser, front_end: FrontEnd, token: str) -> Page:
     page = await browser.new_page()
-    await page.goto(f"{front_end.page_origin}/index.html#api={front_end.api}&token={token}")
+    fragment = urlencode({"api": front_end.api, "token": token})
+    await page.goto(f"{front_end.page_origin}/index.html#{fragment}")
     return page
 
 
 async def test_the_page_lists_the_due_follow_ups_and_marks_one_done(
-    browser: Browser, front_end: FrontEnd
+    browser: Browser, front_end: FrontEnd, front_end_credential: str
 ) -> None:
     from playwright.async_api import expect
 
@@ -125,8 +133,7 @@ async def test_the_page_lists_the_due_follow_ups_and_marks_one_done(
     # A thank-you to each interviewer, and nothing else.
     assert len(titles) == 2
     assert all(any(name in title for title in titles) for name in INTERVIEWERS)
-    token = await mint_front_end_token(client, front_end.candidate_id)
-    page = await _open(browser, front_end, token)
+    page = await _open(browser, front_end, front_end_credential)
 
     await expect(page.locator("body")).to_have_attribute("data-state", "ready")
     due = page.locator("#due li")

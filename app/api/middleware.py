@@ -1,5 +1,5 @@
 """Pure ASGI middleware: request IDs, rate-limit headers, access logs and metrics, the
-body size limit and the request deadline."""
+answer to errors nothing else answered, the body size limit and the request deadline."""
 
 from __future__ import annotations
 
@@ -48,14 +48,13 @@ class RequestContextMiddleware:
         in_progress = self.metrics.in_progress.labels(method)
         in_progress.inc()
         started = time.perf_counter()
+        # What is logged if nothing was answered at all (UnhandledErrorMiddleware answers
+        # every error raised before a response began).
         status_code = 500
 
-        response_started = False
-
         async def send_with_id(message: Message) -> None:
-            nonlocal status_code, response_started
+            nonlocal status_code
             if message["type"] == "http.response.start":
-                response_started = True
                 status_code = message["status"]
                 headers = list(message.get("headers", []))
                 headers.append((REQUEST_ID_HEADER, request_id.encode()))
@@ -69,32 +68,6 @@ class RequestContextMiddleware:
 
         try:
             await self.app(scope, receive, send_with_id)
-        except Exception as exc:
-            # Answered here, not by Starlette's outermost handler, so the 500 still carries
-            # the request ID (in the body, the header and the log line).
-            if response_started:
-                raise
-            fault = classify(exc)
-            if fault is not None:
-                # The database failed outside any route (in the idempotency layer, say):
-                # the same retryable 503 a route would have answered.
-                await database_fault_response(Request(scope), fault, exc)(
-                    scope, receive, send_with_id
-                )
-                return
-            error_logger.exception(
-                "unhandled error serving %s %s",
-                scope["method"],
-                _loggable_path(scope["path"], getattr(scope.get("route"), "path", "")),
-            )
-            await problem_response(
-                Request(scope),
-                500,
-                slug="internal-error",
-                title="Internal server error",
-                detail="The server failed to handle this request; it has been logged with its "
-                "request ID.",
-            )(scope, receive, send_with_id)
         finally:
             elapsed = time.perf_counter() - started
             in_progress.dec()
@@ -112,6 +85,54 @@ class RequestContextMiddleware:
                 extra={"status": status_code, "duration_ms": round(elapsed * 1000, 2)},
             )
             request_id_var.reset(token)
+
+
+class UnhandledErrorMiddleware:
+    """Answers an error no handler answered, if no response has begun: a database fault as
+    the same retryable 503 a route would have answered (it can fail outside any route, in
+    the idempotency layer, say), anything else as a logged 500.
+
+    Answered here, not by Starlette's outermost handler, so the answer still carries the
+    request ID (in the body, the header and the log line), and inside the CORS layer, so a
+    browser page's script can read it like any other answer.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        response_started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal response_started
+            response_started = response_started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception as exc:
+            if response_started:
+                raise
+            fault = classify(exc)
+            if fault is not None:
+                await database_fault_response(Request(scope), fault, exc)(scope, receive, send)
+                return
+            error_logger.exception(
+                "unhandled error serving %s %s",
+                scope["method"],
+                _loggable_path(scope["path"], getattr(scope.get("route"), "path", "")),
+            )
+            await problem_response(
+                Request(scope),
+                500,
+                slug="internal-error",
+                title="Internal server error",
+                detail="The server failed to handle this request; it has been logged with its "
+                "request ID.",
+            )(scope, receive, send)
 
 
 def route_template(scope: Scope) -> str:

@@ -68,8 +68,11 @@ async def test_requests_within_their_deadline_are_untouched_and_the_queue_drains
     app = DeadlineMiddleware(quick, seconds=0.2)
     answers = await asyncio.gather(*(_call(app) for _ in range(500)))
     assert {sent[0]["status"] for sent in answers} == {200}
-    assert app.watched() > 0  # finished, and still queued until the timer next runs
-    await asyncio.sleep(0.2 + 2 * app.resolution)
+    # Finished requests leave the queue when the timer next runs, however busy the machine.
+    for _ in range(200):
+        if app.watched() == 0:
+            break
+        await asyncio.sleep(app.resolution)
     assert app.watched() == 0
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.services import api_keys
-from app.services.api_keys import Principal, PrincipalCache
+from app.services import api_keys, credentials
+from app.services.credentials import Principal, PrincipalCache
 from app.settings import Settings
 from tests.conftest import make_tenant
 
@@ -32,11 +32,11 @@ async def test_a_revoked_key_works_until_its_cached_verification_expires(
     secret = settings.resolved_secret_key()
     cache = PrincipalCache(ttl=3600)
     async with sessionmaker() as session, session.begin():
-        first = await api_keys.authenticate_cached(session, tenant.key, secret, cache)
+        first = await credentials.authenticate_cached(session, tenant.key, secret, cache)
         assert first is not None and first.tenant_id == tenant.id
         await api_keys.revoke(session, tenant.key_id)
         # Within the TTL the verification is reused; without a cache it fails at once.
-        assert await api_keys.authenticate_cached(session, tenant.key, secret, cache) == first
-        assert await api_keys.authenticate(session, tenant.key, secret) is None
+        assert await credentials.authenticate_cached(session, tenant.key, secret, cache) == first
+        assert await credentials.authenticate(session, tenant.key, secret) is None
         fresh = PrincipalCache(ttl=3600)
-        assert await api_keys.authenticate_cached(session, tenant.key, secret, fresh) is None
+        assert await credentials.authenticate_cached(session, tenant.key, secret, fresh) is None

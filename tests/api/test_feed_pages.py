@@ -30,8 +30,8 @@ from app.api.feed_pages import FeedPageCache
 from app.db import migrations
 from app.db.engine import create_engine
 from app.db.models import Action
-from app.db.notifications import APPLICATION_NAME, CHANNEL, ActionChangeListener
-from app.main import listen_for_action_changes
+from app.db.notifications import APPLICATION_NAME, CHANNEL, ChangeListener
+from app.main import listen_for_changes
 from app.services import api_keys
 from app.settings import Settings
 from tests import conftest
@@ -70,7 +70,7 @@ async def cached_app(
     async with committing_app(cache_settings(settings), engine) as application:
         listener = None
         if listen:
-            listener = await listen_for_action_changes(application)
+            listener = await listen_for_changes(application)
             assert listener is not None and application.state.feed_pages.live
         else:
             application.state.feed_pages.listening_started()
@@ -136,7 +136,7 @@ async def test_the_app_listens_for_changes_on_postgresql_and_keeps_the_cache_off
     settings: Settings, engine: AsyncEngine, test_database: conftest.TestDatabase
 ) -> None:
     async with committing_app(cache_settings(settings), engine) as application:
-        listener = await listen_for_action_changes(application)
+        listener = await listen_for_changes(application)
         try:
             assert (listener is not None) is test_database.is_postgres
             assert application.state.feed_pages.live is test_database.is_postgres
@@ -368,7 +368,7 @@ async def test_the_listener_connects_as_the_engine_does_whatever_the_url_carries
     engine = create_engine(settings.model_copy(update={"database_url": url}))
     try:
         async with committing_app(cache_settings(settings), engine) as application:
-            listener = await listen_for_action_changes(application)
+            listener = await listen_for_changes(application)
             assert listener is not None
             try:
                 assert listener.listening.is_set() and application.state.feed_pages.live
@@ -389,7 +389,7 @@ async def test_without_the_triggers_nothing_counts_as_listening(
             await connection.execute(text("DROP TRIGGER actions_notify_update ON actions"))
         async with committing_app(cache_settings(settings), engine) as application:
             application.state.feed_pages.listening_started()  # as if it had listened before
-            listener = await listen_for_action_changes(application)
+            listener = await listen_for_changes(application)
             assert listener is not None
             try:
                 assert not listener.listening.is_set()
@@ -406,7 +406,7 @@ def test_a_failure_handling_a_notification_forgets_every_page() -> None:
     def failing(_tenant_id: str) -> None:
         raise RuntimeError("boom")
 
-    listener = ActionChangeListener(
+    listener = ChangeListener(
         {},
         on_change=failing,
         on_everything=lambda: forgotten.append("everything"),

@@ -10,7 +10,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.routing import APIRoute
+from fastapi.routing import APIRoute, iter_route_contexts
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.api import (
@@ -425,8 +425,8 @@ def _openapi_document(app: FastAPI) -> dict[str, Any]:
 
 CREDENTIALS_EXTENSION = "x-credentials"
 _CREDENTIALS_SENTENCES = {
-    (CredentialType.API_KEY,): "**Credentials:** an API key. A candidate token is refused "
-    "(403): this operation is not limited to one candidate.",
+    (CredentialType.API_KEY,): "**Credentials:** an API key; a candidate token is refused "
+    "(403).",
     (CredentialType.API_KEY, CredentialType.CANDIDATE_TOKEN): "**Credentials:** an API key, "
     "or a candidate token, which reaches its own candidate's records alone: another "
     "candidate's IDs answer 404, exactly as IDs that do not exist, and lists hold the "
@@ -438,14 +438,16 @@ def _declare_credentials(document: dict[str, Any], app: FastAPI) -> None:
     """Say on every authenticated operation which credentials it accepts: in the
     `x-credentials` extension (`api_key`, `candidate_token`) and in a sentence of its
     description, as the route's credential check decides (app/api/deps.py)."""
-    for route in app.routes:
+    # Every route of every included router, each under the path it is served at.
+    for context in iter_route_contexts(app.routes):
+        route = context.original_route
         if not isinstance(route, APIRoute) or not route.include_in_schema:
             continue
         credentials = accepted_credentials(route)
         if credentials is None:
             continue
-        path_item = document["paths"][route.path_format]
-        for method in route.methods or ():
+        path_item = document["paths"][context.path_format]
+        for method in context.methods or ():
             operation = path_item.get(method.lower())
             if operation is None:
                 continue

@@ -425,8 +425,7 @@ def _openapi_document(app: FastAPI) -> dict[str, Any]:
 
 CREDENTIALS_EXTENSION = "x-credentials"
 _CREDENTIALS_SENTENCES = {
-    (CredentialType.API_KEY,): "**Credentials:** an API key; a candidate token is refused "
-    "(403).",
+    (CredentialType.API_KEY,): "**Credentials:** an API key; a candidate token is refused (403).",
     (CredentialType.API_KEY, CredentialType.CANDIDATE_TOKEN): "**Credentials:** an API key, "
     "or a candidate token, which reaches its own candidate's records alone: another "
     "candidate's IDs answer 404, exactly as IDs that do not exist, and lists hold the "

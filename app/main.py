@@ -9,7 +9,6 @@ from datetime import timedelta
 from typing import Any
 
 from fastapi import FastAPI
-from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import APIRoute, iter_route_contexts
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -26,7 +25,8 @@ from app.api import (
     webhooks,
 )
 from app.api.action_documents import ActionDocumentCache
-from app.api.contract_headers import IDEMPOTENT_REPLAYED, REQUEST_ID, RETRY_AFTER, declare_headers
+from app.api.contract_headers import declare_headers
+from app.api.cors import add_cors
 from app.api.deps import accepted_credentials
 from app.api.docs import install_docs
 from app.api.errors import PROBLEM_JSON, Problem, install_error_handlers, problem_responses
@@ -42,12 +42,9 @@ from app.api.middleware import (
     BodySizeLimitMiddleware,
     DeadlineMiddleware,
     RequestContextMiddleware,
+    UnhandledErrorMiddleware,
 )
-from app.api.rate_limits import (
-    POLICY_HEADER,
-    STATE_HEADER,
-    RateLimiter,
-)
+from app.api.rate_limits import RateLimiter
 from app.db.engine import create_engine, create_sessionmaker
 from app.db.migrations import ensure_at_head
 from app.db.notifications import ChangeListener, connect_arguments
@@ -348,24 +345,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Outside compression (a HEAD's headers are its GET's), inside CORS (which answers
     # preflight OPTIONS itself).
     app.add_middleware(MethodsMiddleware, router=app.router)
-    if settings.cors_origins:
-        app.add_middleware(
-            CORSMiddleware,
-            allow_origins=settings.cors_origins,
-            allow_methods=["*"],
-            allow_headers=["*"],
-            # What a browser's script may read: versions, new resources' URLs, request IDs,
-            # replays, and when and how much it may still ask.
-            expose_headers=[
-                "ETag",
-                "Location",
-                REQUEST_ID,
-                IDEMPOTENT_REPLAYED,
-                RETRY_AFTER,
-                STATE_HEADER,
-                POLICY_HEADER,
-            ],
-        )
+    # Inside CORS, so a browser's script can read even a 500.
+    app.add_middleware(UnhandledErrorMiddleware)
+    add_cors(app, settings)
     app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics)
 
     app.openapi = lambda: _openapi_document(app)  # type: ignore[method-assign]

@@ -53,7 +53,17 @@ class Settings(BaseSettings):
         "accept it; smaller ones are not worth the work.",
     )
     cors_origins: Annotated[list[str], NoDecode] = Field(
-        default_factory=list, description="Browser origins allowed to call, comma-separated."
+        default_factory=list,
+        description="Browser origins allowed to call, comma-separated, each written as "
+        "browsers send it: `https://app.example.com` (scheme, host and any port; no path).",
+    )
+    cors_max_age_seconds: int = Field(
+        default=7200,
+        ge=0,
+        le=86_400,
+        description="How long a browser may reuse a preflight's answer before asking again "
+        "(Access-Control-Max-Age); browsers cap it (Chromium at 7200, Firefox at 86400), and "
+        "0 makes them ask before every request that needs one.",
     )
     secret_key: str = Field(
         default="",
@@ -274,6 +284,11 @@ class Settings(BaseSettings):
             return [origin.strip() for origin in value.split(",") if origin.strip()]
         return value
 
+    @field_validator("cors_origins")
+    @classmethod
+    def _browser_origins(cls, value: list[str]) -> list[str]:
+        return [check_origin(origin) for origin in value]
+
     @field_validator("public_base_url")
     @classmethod
     def _absolute_http_url(cls, value: str) -> str:
@@ -356,6 +371,26 @@ def check_public_base_url(url: str) -> str:
     except ValueError as exc:
         raise ValueError("has an invalid port") from exc
     return url.rstrip("/")
+
+
+def check_origin(origin: str) -> str:
+    """``origin`` as a browser sends it in ``Origin`` (lower-case scheme and host, no default
+    port, no trailing slash), if it names an http(s) scheme, a host and at most a port, or
+    is ``*``; else ValueError. The CORS layer compares origins as exact strings, so one
+    written any other way would match no request and fail without a word."""
+    if origin == "*":
+        return origin
+    try:
+        url = check_public_base_url(origin)
+    except ValueError as exc:
+        raise ValueError(f"{origin!r} {exc}") from None
+    parts = urlsplit(url.lower())
+    if parts.path:
+        raise ValueError(f"{origin!r} must be only a scheme, a host and a port, with no path")
+    default_port = {"http": 80, "https": 443}[parts.scheme]
+    if parts.port == default_port:
+        return f"{parts.scheme}://{parts.netloc.rsplit(':', 1)[0]}"
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 REDIS_SCHEMES = ("redis://", "rediss://", "redis+unix://")

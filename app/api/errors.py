@@ -217,7 +217,7 @@ async def _on_database_error(request: Request, exc: Exception) -> JSONResponse:
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AppError, _on_app_error)
     # Raised inside a route (its session dependency and authentication included); what the
-    # middleware raises itself is classified by RequestContextMiddleware the same way.
+    # middleware raises itself is classified by UnhandledErrorMiddleware the same way.
     app.add_exception_handler(SQLAlchemyError, _on_database_error)
     app.add_exception_handler(OSError, _on_database_error)
     for driver_error in DRIVER_ERRORS:

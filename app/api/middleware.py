@@ -1,5 +1,5 @@
 """Pure ASGI middleware: request IDs, rate-limit headers, access logs and metrics, the
-body size limit and the request deadline."""
+answer to errors nothing else answered, the body size limit and the request deadline."""
 
 from __future__ import annotations
 
@@ -8,6 +8,9 @@ import logging
 import re
 import secrets
 import time
+from collections import deque
+from dataclasses import dataclass
+from typing import Any
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -16,7 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.api.errors import database_fault_response, problem_response
 from app.api.rate_limits import SCOPE_KEY as RATE_LIMIT_SCOPE_KEY
-from app.api.rate_limits import Decision
+from app.api.rate_limits import Outcome
 from app.db.faults import classify
 from app.observability import Metrics, request_id_var, status_class
 
@@ -45,20 +48,19 @@ class RequestContextMiddleware:
         in_progress = self.metrics.in_progress.labels(method)
         in_progress.inc()
         started = time.perf_counter()
+        # What is logged if nothing was answered at all (UnhandledErrorMiddleware answers
+        # every error raised before a response began).
         status_code = 500
 
-        response_started = False
-
         async def send_with_id(message: Message) -> None:
-            nonlocal status_code, response_started
+            nonlocal status_code
             if message["type"] == "http.response.start":
-                response_started = True
                 status_code = message["status"]
                 headers = list(message.get("headers", []))
                 headers.append((REQUEST_ID_HEADER, request_id.encode()))
                 # Written here, outermost, so a response the idempotency layer replays
                 # carries this request's counts, never the first one's.
-                rate_limit: Decision | None = scope.get(RATE_LIMIT_SCOPE_KEY)
+                rate_limit: Outcome | None = scope.get(RATE_LIMIT_SCOPE_KEY)
                 if rate_limit is not None:
                     headers.extend(rate_limit.headers())
                 message["headers"] = headers
@@ -66,32 +68,6 @@ class RequestContextMiddleware:
 
         try:
             await self.app(scope, receive, send_with_id)
-        except Exception as exc:
-            # Answered here, not by Starlette's outermost handler, so the 500 still carries
-            # the request ID (in the body, the header and the log line).
-            if response_started:
-                raise
-            fault = classify(exc)
-            if fault is not None:
-                # The database failed outside any route (in the idempotency layer, say):
-                # the same retryable 503 a route would have answered.
-                await database_fault_response(Request(scope), fault, exc)(
-                    scope, receive, send_with_id
-                )
-                return
-            error_logger.exception(
-                "unhandled error serving %s %s",
-                scope["method"],
-                _loggable_path(scope["path"], getattr(scope.get("route"), "path", "")),
-            )
-            await problem_response(
-                Request(scope),
-                500,
-                slug="internal-error",
-                title="Internal server error",
-                detail="The server failed to handle this request; it has been logged with its "
-                "request ID.",
-            )(scope, receive, send_with_id)
         finally:
             elapsed = time.perf_counter() - started
             in_progress.dec()
@@ -109,6 +85,54 @@ class RequestContextMiddleware:
                 extra={"status": status_code, "duration_ms": round(elapsed * 1000, 2)},
             )
             request_id_var.reset(token)
+
+
+class UnhandledErrorMiddleware:
+    """Answers an error no handler answered, if no response has begun: a database fault as
+    the same retryable 503 a route would have answered (it can fail outside any route, in
+    the idempotency layer, say), anything else as a logged 500.
+
+    Answered here, not by Starlette's outermost handler, so the answer still carries the
+    request ID (in the body, the header and the log line), and inside the CORS layer, so a
+    browser page's script can read it like any other answer.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        response_started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal response_started
+            response_started = response_started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception as exc:
+            if response_started:
+                raise
+            fault = classify(exc)
+            if fault is not None:
+                await database_fault_response(Request(scope), fault, exc)(scope, receive, send)
+                return
+            error_logger.exception(
+                "unhandled error serving %s %s",
+                scope["method"],
+                _loggable_path(scope["path"], getattr(scope.get("route"), "path", "")),
+            )
+            await problem_response(
+                Request(scope),
+                500,
+                slug="internal-error",
+                title="Internal server error",
+                detail="The server failed to handle this request; it has been logged with its "
+                "request ID.",
+            )(scope, receive, send)
 
 
 def route_template(scope: Scope) -> str:
@@ -146,24 +170,60 @@ def _incoming_request_id(scope: Scope) -> str | None:
     return None
 
 
+@dataclass(slots=True, eq=False)
+class _Watch:
+    """One request under its deadline: the task to stop, and when."""
+
+    task: asyncio.Task[Any]
+    due: float  # on the event loop's clock
+    running: bool = True
+    expired: bool = False  # set once, when the watch stopped the task
+
+
 class DeadlineMiddleware:
     """Stops a request that runs past ``seconds`` and answers 504, if nothing was sent yet.
 
     The request's task is cancelled once, where it waits: a write transaction in progress
     is rolled back as its session unwinds, never half-committed (a commit the deadline
     interrupts has either reached PostgreSQL whole or not at all), and the idempotency
-    layer frees the request's key on the way out. Work already handed to a thread finishes there
-    unobserved.
+    layer frees the request's key on the way out. Work already handed to a thread finishes
+    there unobserved.
+
+    One timer per process watches every request, rather than a timer per request
+    (``asyncio.timeout`` schedules and cancels one each time: about 5 µs, a few percent of
+    a cached feed page). Every request has the same allowance, so requests fall due in the
+    order they started, and a queue in that order is a queue by deadline: while requests
+    run, a timer checks the queue's head every ``resolution`` seconds and stops what is
+    past due. A request is so stopped at most ``resolution`` late. The queue holds the
+    requests of the last ``seconds`` at most, finished ones dropped as they reach its head.
     """
 
     def __init__(self, app: ASGIApp, seconds: float) -> None:
         self.app = app
         self.seconds = seconds
+        self.resolution = min(max(seconds / 20, 0.01), 0.25)
+        self._watches: deque[_Watch] = deque()
+        # The loop whose timer is armed (None: no timer): tests run one app in several.
+        self._armed_on: asyncio.AbstractEventLoop | None = None
+
+    def watched(self) -> int:
+        """How many requests the queue still holds (running, or finished behind one that runs)."""
+        return len(self._watches)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or self.seconds <= 0:
             await self.app(scope, receive, send)
             return
+        loop = asyncio.get_running_loop()
+        task = asyncio.current_task()
+        assert task is not None
+        watch = _Watch(task, loop.time() + self.seconds)
+        # Cancellations already requested of this task are someone else's (see except).
+        cancelling = task.cancelling()
+        self._watches.append(watch)
+        if self._armed_on is not loop:
+            self._armed_on = loop
+            loop.call_later(self.resolution, self._stop_overdue, loop)
         started = False
 
         async def tracking_send(message: Message) -> None:
@@ -171,15 +231,15 @@ class DeadlineMiddleware:
             started = started or message["type"] == "http.response.start"
             await send(message)
 
-        # asyncio's timeout cancels once (anyio's would cancel every later await too), so
-        # the cleanup on the way out (rollback, freeing an Idempotency-Key) still runs.
-        deadline = asyncio.timeout(self.seconds)
         try:
-            async with deadline:
-                await self.app(scope, receive, tracking_send)
-        except TimeoutError:
-            if not deadline.expired() or started:
-                raise  # another timeout than ours, or too late to answer anything else
+            await self.app(scope, receive, tracking_send)
+        except asyncio.CancelledError as exc:
+            # Ours only if the watch fired and no one else asked to cancel the task too
+            # (a server shutting down, say): as asyncio.timeout decides it.
+            if not watch.expired or task.uncancel() > cancelling:
+                raise
+            if started:
+                raise TimeoutError("request deadline exceeded") from exc
             error_logger.warning(
                 "deadline of %gs exceeded serving %s %s",
                 self.seconds,
@@ -195,6 +255,23 @@ class DeadlineMiddleware:
                 "stopped; what it was writing was rolled back, unless its commit had begun.",
             )
             await response(scope, receive, send)
+        finally:
+            watch.running = False
+
+    def _stop_overdue(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Cancel the requests past their deadline; re-arm while any request runs."""
+        now = loop.time()
+        watches = self._watches
+        while watches and (not watches[0].running or watches[0].due <= now):
+            watch = watches.popleft()
+            # A request of a loop that has since closed can no longer be cancelled.
+            if watch.running and watch.task.get_loop() is loop:
+                watch.expired = True
+                watch.task.cancel()
+        if watches:
+            loop.call_later(self.resolution, self._stop_overdue, loop)
+        else:
+            self._armed_on = None
 
 
 class BodySizeLimitMiddleware:

@@ -7,8 +7,8 @@ which decides here, for every route, whether the request may go on.
 
 Each request counts against its key's limit and its tenant's (a candidate token counts as
 a key of its own: its limit is the key's, and its requests count towards its tenant's);
-an expensive one (a draft
-check or render, a sync batch, a template write) also against the lower expensive limits.
+an expensive one (a draft check or render, a sync batch, a template write) also against
+the lower expensive limits.
 Limits are counted with the ``limits`` library's sliding window counter: two counters per
 limit, in Redis when ``redis_url`` is set (shared by every process and host), else in this
 process's memory. Keys are checked before tenants and expensive limits before ordinary
@@ -119,7 +119,7 @@ class Policy:
         return principal.key_id if self.counted is Counted.KEY else principal.tenant_id
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Decision:
     """What counting one request found: each policy's requests left and seconds to the
     next drop, and the policy that refused it, if one did."""
@@ -132,6 +132,26 @@ class Decision:
         state = ", ".join(f'"{p.name}";r={left};t={reset}' for p, left, reset in self.usage)
         return [(b"ratelimit-policy", self.policy_header), (b"ratelimit", state.encode())]
 
+
+@dataclass(slots=True)
+class LeasedDecision:
+    """A request handed out by leases already held (the fast path): the same headers as a
+    :class:`Decision`, formatted from numbers taken when it was counted."""
+
+    policy_header: bytes
+    state_format: str  # e.g. '"key";r={};t={}, "tenant";r={};t={}'
+    state: tuple[int, ...]  # requests left and seconds to reset, policy after policy
+    refused: None = None
+
+    def headers(self) -> list[tuple[bytes, bytes]]:
+        return [
+            (b"ratelimit-policy", self.policy_header),
+            (b"ratelimit", self.state_format.format(*self.state).encode()),
+        ]
+
+
+# What the headers middleware finds in a request's scope.
+Outcome = Decision | LeasedDecision
 
 # How long a lease of counted requests lasts; what it did not use by then stays counted.
 LEASE_SECONDS = 1.0
@@ -174,7 +194,10 @@ class Lease:
         return self.remaining + self.granted - self.used
 
     def reset_in(self) -> int:
-        return max(1, math.ceil(self.reset_at - time.time()))
+        return self.reset_in_from(time.time())
+
+    def reset_in_from(self, wall_clock: float) -> int:
+        return max(1, math.ceil(self.reset_at - wall_clock))
 
     @staticmethod
     def next_size(previous: Lease | None, largest: int) -> int:
@@ -224,6 +247,10 @@ class RateLimiter:
             cost: ", ".join(p.description for p in policies).encode()
             for cost, policies in self.policies.items()
         }
+        self._state_formats = {
+            cost: ", ".join(f'"{p.name}";r={{}};t={{}}' for p in policies)
+            for cost, policies in self.policies.items()
+        }
         self._memory = SlidingWindowCounterRateLimiter(MemoryStorage())
         self._redis_storage: Storage | None = None
         self._redis: SlidingWindowCounterRateLimiter | None = None
@@ -240,6 +267,9 @@ class RateLimiter:
         self._redis_down_until = 0.0
         # Leases by (policy, key or tenant ID), one table per store: memory, then Redis.
         self._leases: dict[bool, dict[tuple[str, str], Lease]] = {False: {}, True: {}}
+        # The leases each key last held for each cost, by (Redis or memory, cost, key ID):
+        # the fast path checks these objects without looking each one up.
+        self._held: dict[tuple[bool, Cost, str], tuple[Lease, ...]] = {}
         # Reservations in flight, by (policy, key or tenant ID): see _lease.
         self._reserving: dict[tuple[str, str], asyncio.Future[None]] = {}
 
@@ -253,7 +283,11 @@ class RateLimiter:
         :class:`RateLimited` when a limit refuses it."""
         if SCOPE_KEY in scope:
             return
-        decision = self._from_leases(principal, cost) or await self._decide(principal, cost)
+        leased = self._from_leases(principal, cost)
+        if leased is not None:
+            scope[SCOPE_KEY] = leased
+            return
+        decision = await self._decide(principal, cost)
         scope[SCOPE_KEY] = decision
         refused = decision.refused
         if refused is not None:
@@ -264,25 +298,28 @@ class RateLimiter:
                 retry_after_seconds=retry_after,
             )
 
-    def _from_leases(self, principal: Principal, cost: Cost) -> Decision | None:
+    def _from_leases(self, principal: Principal, cost: Cost) -> LeasedDecision | None:
         """The request handed out by the leases it already holds, with no store call and
-        nothing awaited: the common case of a busy caller. None when any lease is spent."""
-        policies = self.policies[cost]
-        leases = self._leases[self.shared]
-        held = []
+        nothing awaited: the common case of a busy caller. None when any lease is spent.
+
+        This runs on every request of a busy caller, so it does as little as it can: the
+        leases come from one lookup of what the key last held, and the headers' numbers
+        are taken as integers, to be formatted once the response is written.
+        """
         now = time.monotonic()
-        for policy in policies:
-            lease = leases.get((policy.name, policy.who(principal)))
-            if lease is None or lease.used >= lease.granted or now >= lease.expires:
+        shared = self._redis is not None and now >= self._redis_down_until
+        held = self._held.get((shared, cost, principal.key_id))
+        if held is None:
+            return None
+        for lease in held:
+            if lease.used >= lease.granted or now >= lease.expires:
                 return None
-            held.append(lease)
         wall_clock = time.time()
-        usage = []
-        for policy, lease in zip(policies, held, strict=True):
+        state: list[int] = []
+        for lease in held:
             lease.used += 1
-            reset = max(1, math.ceil(lease.reset_at - wall_clock))
-            usage.append((policy, lease.left(), reset))
-        return Decision(self._policy_headers[cost], tuple(usage), None)
+            state += (lease.remaining + lease.granted - lease.used, lease.reset_in_from(wall_clock))
+        return LeasedDecision(self._policy_headers[cost], self._state_formats[cost], tuple(state))
 
     async def _decide(self, principal: Principal, cost: Cost) -> Decision:
         if self.shared:
@@ -306,13 +343,17 @@ class RateLimiter:
         policies = self.policies[cost]
         leases = self._leases[limiter is self._redis]
         usage = []
+        held = []
         refused: Policy | None = None
         for policy in policies:  # in order, stopping at the first refusal
             lease = await self._lease(limiter, leases, policy, policy.who(principal))
             if lease is None:
                 refused = policy
                 break
+            held.append(lease)
             usage.append((policy, lease.left(), lease.reset_in()))
+        if refused is None:
+            self._held[(limiter is self._redis, cost, principal.key_id)] = tuple(held)
         if refused is not None:
             # Every policy is reported, the refusing one (and those after it, uncounted)
             # read afresh.
@@ -328,6 +369,9 @@ class RateLimiter:
                 # lease is an advance on counts already kept in the store, so dropping one
                 # costs its holder at most what it had counted ahead.
                 leases.clear()
+        if len(self._held) > MAX_LEASES:
+            # Held leases are only a shortcut to leases: dropping them costs a lookup.
+            self._held.clear()
         return Decision(self._policy_headers[cost], tuple(usage), refused)
 
     async def _lease(

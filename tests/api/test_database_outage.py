@@ -16,19 +16,15 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
-import socket
 import threading
 import time
 from collections import Counter
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -42,6 +38,7 @@ from app.settings import Settings
 from tests import conftest
 from tests.api.builders import all_pages, interview_round, one
 from tests.conftest import TEST_DATABASE_URL_VARIABLE, client_for, committing_app, make_tenant
+from tests.live_server import serving
 from tests.services.test_worker import Clock, Receiver, at
 from tests.tcp_proxy import TcpProxy
 
@@ -87,27 +84,6 @@ class Tally:
                 after_recovery,
             )
         )
-
-
-@asynccontextmanager
-async def serving(app: Any) -> AsyncIterator[str]:
-    """The app behind a real uvicorn server on a free port of 127.0.0.1; yields its URL."""
-    listening = socket.socket()
-    listening.bind(("127.0.0.1", 0))
-    port = listening.getsockname()[1]
-    config = uvicorn.Config(app, log_config=None, access_log=False, lifespan="on")
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve(sockets=[listening]))
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert not task.done() and time.monotonic() < deadline, "the server did not start"
-        await asyncio.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
-        listening.close()
 
 
 async def test_an_outage_answers_503_then_recovers_losing_nothing(

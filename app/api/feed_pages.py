@@ -20,10 +20,10 @@ candidate token's never past its expiry, nor once revoked: see
 app/services/credentials.py), be of a kind the route accepts, and carry the read scope.
 A page read for a candidate token holds that candidate's actions only, and is kept under
 that candidate: it is never served to another candidate's token nor to an API key, nor
-an API key's page to a token. Everything else goes the normal way,
-which answers and stores the page for next time: a key not verified lately, a query not
-answered yet, an explicit ``as_of``, ``Cache-Control: no-cache``, a page past its time,
-and every request while the listening connection is down.
+an API key's page to a token. Everything else goes the normal way, which answers and
+stores the page for next time: a credential not verified lately, a query not answered
+yet, an explicit ``as_of``, ``Cache-Control: no-cache``, a page past its time, and every
+request while the listening connection is down.
 
 A write made through another process reaches this cache when PostgreSQL delivers its
 notification, normally well within a millisecond of the commit. A client that must read

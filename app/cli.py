@@ -18,6 +18,7 @@ from app.db import migrations
 from app.db.engine import create_engine, create_sessionmaker
 from app.repositories import tenants as tenant_repo
 from app.services import api_keys
+from app.services.credentials import Scope
 from app.settings import Settings, get_settings
 
 BOOTSTRAP_TENANT_NAME = "Local workspace"
@@ -289,7 +290,7 @@ def build_parser() -> argparse.ArgumentParser:
     key_create = keys.add_parser("create", help="issue a new key (shown once)")
     key_create.add_argument("--tenant", required=True)
     key_create.add_argument("--name", default="default")
-    key_create.add_argument("--scope", action="append", choices=[s.value for s in api_keys.Scope])
+    key_create.add_argument("--scope", action="append", choices=[s.value for s in Scope])
     key_create.set_defaults(handler=cmd_keys_create)
     key_list = keys.add_parser("list", help="list keys (never their secrets)")
     key_list.add_argument("--tenant")

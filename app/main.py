@@ -9,10 +9,11 @@ from datetime import timedelta
 from typing import Any
 
 from fastapi import FastAPI
-from fastapi.routing import APIRoute
+from fastapi.routing import APIRoute, iter_route_contexts
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.api import (
+    access_tokens,
     actions,
     calendar,
     drafts,
@@ -26,6 +27,7 @@ from app.api import (
 from app.api.action_documents import ActionDocumentCache
 from app.api.contract_headers import declare_headers
 from app.api.cors import add_cors
+from app.api.deps import accepted_credentials
 from app.api.docs import install_docs
 from app.api.errors import PROBLEM_JSON, Problem, install_error_handlers, problem_responses
 from app.api.feed_pages import FeedPageCache
@@ -45,9 +47,9 @@ from app.api.middleware import (
 from app.api.rate_limits import RateLimiter
 from app.db.engine import create_engine, create_sessionmaker
 from app.db.migrations import ensure_at_head
-from app.db.notifications import ActionChangeListener, connect_arguments
+from app.db.notifications import ChangeListener, connect_arguments
 from app.observability import Metrics
-from app.services.api_keys import PrincipalCache
+from app.services.credentials import CredentialType, PrincipalCache
 from app.services.work import CpuPool, Work
 from app.settings import Settings, get_settings
 
@@ -58,7 +60,11 @@ Follow-Up tracks job applications and their interview rounds and tells you, at a
 moment, which follow-up actions a candidate owes after an interview: what to do, for
 whom, by when, through which channel, why, and with a ready draft.
 
-Authenticate with `Authorization: Bearer <api key>`. Errors are RFC 9457
+Authenticate with `Authorization: Bearer <credential>`: an API key (`fu_live_…`), which
+acts for the whole tenant and belongs on the tenant's own servers, or a candidate token
+(`fu_cand_…`), which a back end mints with `POST /v1/candidates/{candidate_id}/access-tokens`
+for a front end: it acts for that one candidate until it expires. Each operation says
+which credentials it accepts (`x-credentials`). Errors are RFC 9457
 `application/problem+json` documents naming the field that failed.
 
 Request bodies are JSON sent as `application/json` (415 otherwise). Times are RFC 3339
@@ -94,6 +100,12 @@ API_TAGS: list[dict[str, Any]] = [
         "name": "replies",
         "description": "The times the employer got back. A reply makes a pending check-in "
         "obsolete.",
+    },
+    {
+        "name": "access-tokens",
+        "description": "Short-lived bearer tokens limited to one candidate, which a back end "
+        "mints with its API key and hands to a front end (a mobile app, a web page), so "
+        "that no API key ever ships to a device.",
     },
     {
         "name": "sync",
@@ -136,7 +148,8 @@ API_TAGS: list[dict[str, Any]] = [
     },
     {
         "name": "system",
-        "description": "Liveness and readiness probes, and a check of whom an API key belongs to.",
+        "description": "Liveness and readiness probes, and a check of whom a credential "
+        "belongs to.",
     },
 ]
 # The address the committed document names: relative, so it holds for every deployment.
@@ -169,7 +182,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     try:
         await ensure_at_head(engine)
         attach_database(app, engine)
-        listener = await listen_for_action_changes(app)
+        listener = await listen_for_changes(app)
         _settle_garbage_collector()
         yield
     finally:
@@ -180,23 +193,39 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         await engine.dispose()
 
 
-async def listen_for_action_changes(app: FastAPI) -> ActionChangeListener | None:
-    """On PostgreSQL, keep the feed page cache told of every tenant whose actions change.
+async def listen_for_changes(app: FastAPI) -> ChangeListener | None:
+    """On PostgreSQL, keep the feed page cache told of every tenant whose actions change,
+    and the cache of verified credentials of every candidate token revoked elsewhere.
 
-    SQLite has no way to hear another process's writes, so there the cache stays off. So
-    it does when keys are verified on every request (``auth_cache_seconds`` 0): a stored
-    page is only ever served to a key verified lately, so none would be.
+    SQLite has no way to hear another process's writes, so there the page cache stays off,
+    and a token revoked through another process stops working here within
+    ``auth_cache_seconds``; so it does with the page cache turned off (size 0, as behind a
+    pooler where LISTEN does not work). Nothing is listened to when credentials are
+    verified on every request (``auth_cache_seconds`` 0): no revocation can then go unseen,
+    and a stored page is only ever served to a credential verified lately, so none would be.
     """
     settings: Settings = app.state.settings
     pages: FeedPageCache = app.state.feed_pages
+    credentials: PrincipalCache = app.state.principal_cache
     if settings.is_sqlite or pages.capacity <= 0 or settings.auth_cache_seconds <= 0:
         return None
-    listener = ActionChangeListener(
+
+    def listening_started() -> None:
+        # Revocations made while nobody listened went unheard: verify every token again.
+        credentials.evict_candidate_tokens()
+        pages.listening_started()
+
+    def listening_lost() -> None:
+        credentials.evict_candidate_tokens()
+        pages.listening_lost()
+
+    listener = ChangeListener(
         connect_arguments(app.state.engine),
         on_change=pages.tenant_changed,
         on_everything=pages.everything_changed,
-        on_listening=pages.listening_started,
-        on_lost=pages.listening_lost,
+        on_listening=listening_started,
+        on_lost=listening_lost,
+        on_credential_revoked=credentials.evict,
         check_every=settings.feed_page_cache_seconds,
     )
     await listener.start()
@@ -285,6 +314,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         actions.feed_router,
         actions.router,
         records.router,
+        access_tokens.router,
         sync.router,
         events.router,
         drafts.router,
@@ -369,9 +399,43 @@ def _openapi_document(app: FastAPI) -> dict[str, Any]:
     schemas.pop("HTTPValidationError", None)
     schemas.pop("ValidationError", None)
     _declare_conditional_gets(document)
+    _declare_credentials(document, app)
     declare_headers(document)
     app.openapi_schema = document
     return document
+
+
+CREDENTIALS_EXTENSION = "x-credentials"
+_CREDENTIALS_SENTENCES = {
+    (CredentialType.API_KEY,): "**Credentials:** an API key; a candidate token is refused (403).",
+    (CredentialType.API_KEY, CredentialType.CANDIDATE_TOKEN): "**Credentials:** an API key, "
+    "or a candidate token, which reaches its own candidate's records alone: another "
+    "candidate's IDs answer 404, exactly as IDs that do not exist, and lists hold the "
+    "candidate's records only.",
+}
+
+
+def _declare_credentials(document: dict[str, Any], app: FastAPI) -> None:
+    """Say on every authenticated operation which credentials it accepts: in the
+    `x-credentials` extension (`api_key`, `candidate_token`) and in a sentence of its
+    description, as the route's credential check decides (app/api/deps.py)."""
+    # Every route of every included router, each under the path it is served at.
+    for context in iter_route_contexts(app.routes):
+        route = context.original_route
+        if not isinstance(route, APIRoute) or not route.include_in_schema:
+            continue
+        credentials = accepted_credentials(route)
+        if credentials is None:
+            continue
+        path_item = document["paths"][context.path_format]
+        for method in context.methods or ():
+            operation = path_item.get(method.lower())
+            if operation is None:
+                continue
+            operation[CREDENTIALS_EXTENSION] = [credential.value for credential in credentials]
+            sentence = _CREDENTIALS_SENTENCES[credentials]
+            description = operation.get("description")
+            operation["description"] = f"{description}\n\n{sentence}" if description else sentence
 
 
 # Written as FastAPI writes the optional headers it declares itself (If-Match).

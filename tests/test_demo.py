@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.db.models import Tenant
 from app.domain import ActionStatus
 from app.repositories.actions import ActionFilter, by_ids, feed
+from app.repositories.owners import Owner
 from app.services.actions import action_status
 from app.services.demo import load_demo
 
@@ -25,8 +26,9 @@ async def test_demo_has_due_actions_of_every_kind(
         await session.flush()
         counts = await load_demo(session, "ten_demo", now)
         now = datetime.now(UTC)  # the moment a newcomer looks, right after loading
-        page = await feed(session, "ten_demo", ActionFilter(as_of=now), cursor=None, limit=200)
-        actions = await by_ids(session, "ten_demo", [item.id for item in page.items])
+        owner = Owner("ten_demo")
+        page = await feed(session, owner, ActionFilter(as_of=now), cursor=None, limit=200)
+        actions = await by_ids(session, owner, [item.id for item in page.items])
 
     assert counts == {"candidates": 4, "applications": 5, "interviews": 6}
     assert len(actions) == len(page.items)

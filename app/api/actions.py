@@ -10,7 +10,14 @@ from fastapi import APIRouter, Header, Query, Request, Response
 
 from app import domain
 from app.api.action_documents import ActionDocumentCache, page_etag, page_parts, render_document
-from app.api.deps import ReaderDep, SessionDep, WorkDep, WriterDep
+from app.api.deps import (
+    CandidateReaderDep,
+    CandidateWriterDep,
+    ReaderDep,
+    SessionDep,
+    WorkDep,
+    WriterDep,
+)
 from app.api.errors import problem_responses
 from app.api.etags import ETAG_HEADER, PAGE_ETAG_HEADER, IfMatch, check_if_match, set_etag
 from app.api.feed_pages import (
@@ -22,6 +29,7 @@ from app.api.feed_pages import (
 )
 from app.api.params import PageDep
 from app.db.base import utcnow
+from app.repositories.owners import Owner
 from app.schemas import actions as schemas
 from app.schemas.common import Page, Timestamp
 from app.services import actions as service
@@ -57,7 +65,7 @@ def action_read(action: Any, as_of: datetime) -> schemas.ActionRead:
 async def _feed(
     request: Request,
     session: SessionDep,
-    tenant_id: str,
+    owner: Owner,
     criteria: service.ActionFilter,
     page: Any,
     *,
@@ -76,8 +84,8 @@ async def _feed(
     pages: FeedPageCache = request.app.state.feed_pages
     store = store and pages.live
     # Read before the queries: a change announced while they run makes the page unfit.
-    generation = pages.generation(tenant_id)
-    result = await service.feed(session, tenant_id, criteria, cursor=page.cursor, limit=page.limit)
+    generation = pages.generation(owner.tenant_id)
+    result = await service.feed(session, owner, criteria, cursor=page.cursor, limit=page.limit)
     documents: dict[str, bytes] = {}
     statuses: dict[str, str] = {}  # in the page's order
     missing = {}
@@ -91,7 +99,7 @@ async def _feed(
             documents[action_id] = document
     changed_meanwhile = False
     if missing:
-        for row in await service.actions_by_ids(session, tenant_id, list(missing)):
+        for row in await service.actions_by_ids(session, owner, list(missing)):
             document = render_document(action_fields(row))
             cache.put(row.id, row.version, document)
             documents[row.id] = document
@@ -112,8 +120,9 @@ async def _feed(
     parts = page_parts(entries, documents, result.next_cursor)
     etag = page_etag(parts)
     if store and not changed_meanwhile and len(entries) == len(result.items):
-        valid_until = await service.next_status_change(session, tenant_id, criteria.as_of)
-        key = page_key(tenant_id, request)
+        # The tenant's next status change: for a candidate's page, no later than its own.
+        valid_until = await service.next_status_change(session, owner.tenant_id, criteria.as_of)
+        key = page_key(owner, request)
         if pages.put(key, generation, criteria.as_of, valid_until, parts, time.monotonic(), etag):
             request.app.state.metrics.feed_pages_stored.inc()
     return feed_response(parts, criteria.as_of, etag)
@@ -128,7 +137,7 @@ async def _feed(
 )
 async def list_actions(
     request: Request,
-    principal: ReaderDep,
+    principal: CandidateReaderDep,
     session: SessionDep,
     page: PageDep,
     as_of: AsOf = None,
@@ -160,6 +169,7 @@ async def list_actions(
     ] = None,
 ) -> Response:
     """Every action across the tenant, soonest due first, with its status at `as_of`.
+    With a candidate token, the candidate's own actions: their feed.
 
     An indexed query on stored windows and marks: asking costs the same however many
     candidates the tenant has, and never re-plans.
@@ -182,7 +192,7 @@ async def list_actions(
     )
     # A no-cache request is not stored either: storing costs a query it did not ask for.
     store = as_of is None and not wants_fresh(cache_control, request.headers.get("pragma"))
-    return await _feed(request, session, principal.tenant_id, criteria, page, store=store)
+    return await _feed(request, session, principal.owner, criteria, page, store=store)
 
 
 @router.get(
@@ -195,7 +205,7 @@ async def list_actions(
 async def list_application_actions(
     request: Request,
     application_id: str,
-    principal: ReaderDep,
+    principal: CandidateReaderDep,
     session: SessionDep,
     page: PageDep,
     as_of: AsOf = None,
@@ -205,11 +215,11 @@ async def list_application_actions(
     ] = None,
 ) -> Response:
     """One application's actions, soonest due first, obsolete ones included as history."""
-    await record_service.get_application(session, principal.tenant_id, application_id)
+    await record_service.get_application(session, principal.owner, application_id)
     criteria = service.ActionFilter(
         as_of=_as_of(as_of), statuses=status_ or (), application_id=application_id
     )
-    return await _feed(request, session, principal.tenant_id, criteria, page)
+    return await _feed(request, session, principal.owner, criteria, page)
 
 
 @router.get(
@@ -221,7 +231,7 @@ async def list_application_actions(
 )
 async def get_action(
     action_id: str,
-    principal: ReaderDep,
+    principal: CandidateReaderDep,
     session: SessionDep,
     response: Response,
     as_of: AsOf = None,
@@ -231,7 +241,7 @@ async def get_action(
     Its `ETag` names the action's stored version and its status at `as_of`, so it changes
     when the clock alone moves the status (a window opens, a due time passes): an
     `If-None-Match` answered 304 means the action as shown is still current."""
-    action = await service.get_action(session, principal.tenant_id, action_id)
+    action = await service.get_action(session, principal.owner, action_id)
     return _with_etag(response, action, _as_of(as_of))
 
 
@@ -245,13 +255,13 @@ async def get_action(
 async def complete_action(
     action_id: str,
     body: schemas.CompleteAction,
-    principal: WriterDep,
+    principal: CandidateWriterDep,
     session: SessionDep,
     response: Response,
 ) -> schemas.ActionRead:
     """Mark an action done, now or at the time it really happened (`at`)."""
     action = await service.mark_action(
-        session, principal.tenant_id, action_id, domain.MarkKind.DONE, at=body.at
+        session, principal.owner, action_id, domain.MarkKind.DONE, at=body.at
     )
     return _with_etag(response, action, utcnow())
 
@@ -266,14 +276,14 @@ async def complete_action(
 async def dismiss_action(
     action_id: str,
     body: schemas.DismissAction,
-    principal: WriterDep,
+    principal: CandidateWriterDep,
     session: SessionDep,
     response: Response,
 ) -> schemas.ActionRead:
     """Skip an action on purpose, saying why."""
     action = await service.mark_action(
         session,
-        principal.tenant_id,
+        principal.owner,
         action_id,
         domain.MarkKind.DISMISSED,
         at=body.at,
@@ -292,14 +302,14 @@ async def dismiss_action(
 async def snooze_action(
     action_id: str,
     body: schemas.SnoozeAction,
-    principal: WriterDep,
+    principal: CandidateWriterDep,
     session: SessionDep,
     response: Response,
 ) -> schemas.ActionRead:
     """Hide an action until `until`; it comes back with the status its window gives."""
     action = await service.mark_action(
         session,
-        principal.tenant_id,
+        principal.owner,
         action_id,
         domain.MarkKind.SNOOZED,
         at=body.at,
@@ -317,15 +327,15 @@ async def snooze_action(
 )
 async def undo_action_mark(
     action_id: str,
-    principal: WriterDep,
+    principal: CandidateWriterDep,
     session: SessionDep,
     response: Response,
     if_match: IfMatch = None,
 ) -> schemas.ActionRead:
     """Undo the user's mark (done, dismissed or snoozed); the action is open again."""
-    current = await service.get_action(session, principal.tenant_id, action_id)
+    current = await service.get_action(session, principal.owner, action_id)
     check_if_match(if_match, action_etag(current.version, action_read(current, utcnow()).status))
-    action = await service.mark_action(session, principal.tenant_id, action_id, None)
+    action = await service.mark_action(session, principal.owner, action_id, None)
     return _with_etag(response, action, utcnow())
 
 

@@ -8,7 +8,13 @@ from email.utils import format_datetime
 from fastapi import APIRouter, Request, Response, status
 
 from app.api.contract_headers import location_header, secret_not_kept_conflict
-from app.api.deps import ReaderDep, SessionDep, WorkDep, WriterDep, public_url
+from app.api.deps import (
+    CandidateReaderDep,
+    CandidateWriterDep,
+    SessionDep,
+    WorkDep,
+    public_url,
+)
 from app.api.errors import problem_responses
 from app.api.etags import IfMatch
 from app.schemas.calendar import CalendarFeedCreated, CalendarFeedRead
@@ -32,7 +38,7 @@ ICS_MEDIA_TYPE = "text/calendar; charset=utf-8"
 )
 async def create_calendar_feed(
     candidate_id: str,
-    principal: WriterDep,
+    principal: CandidateWriterDep,
     session: SessionDep,
     request: Request,
     response: Response,
@@ -42,7 +48,7 @@ async def create_calendar_feed(
     replaces the URL (the old one stops working): that is how a leaked URL is rotated.
     The feed holds one event per open action, ending at its due time, with a reminder an
     hour before; it needs no API key, since calendar apps cannot send one."""
-    issued = await service.issue(session, principal.tenant_id, candidate_id)
+    issued = await service.issue(session, principal.owner, candidate_id)
     url = public_url(request, "get_calendar_feed", token=issued.token)
     response.headers["Cache-Control"] = "no-store"  # the URL is the credential
     # Where the feed's metadata is read (get_calendar_feed_info), never the secret URL.
@@ -72,11 +78,11 @@ async def create_calendar_feed(
     },
 )
 async def get_calendar_feed_info(
-    candidate_id: str, principal: ReaderDep, session: SessionDep, response: Response
+    candidate_id: str, principal: CandidateReaderDep, session: SessionDep, response: Response
 ) -> CalendarFeedRead:
     """Whether the candidate has a calendar feed, and since when its URL was issued. The
     URL itself is shown only when issued; issue it again to get a new one."""
-    feed = await service.get_feed(session, principal.tenant_id, candidate_id)
+    feed = await service.get_feed(session, principal.owner, candidate_id)
     # The metadata changes only when the URL is issued again, which sets a new created_at.
     response.headers["ETag"] = service.feed_etag(feed)
     return CalendarFeedRead(id=feed.id, candidate_id=feed.candidate_id, created_at=feed.created_at)
@@ -90,10 +96,10 @@ async def get_calendar_feed_info(
     responses=problem_responses(401, 403, 404, 409, 412, 422),
 )
 async def revoke_calendar_feed(
-    candidate_id: str, principal: WriterDep, session: SessionDep, if_match: IfMatch = None
+    candidate_id: str, principal: CandidateWriterDep, session: SessionDep, if_match: IfMatch = None
 ) -> None:
     """Revoke the candidate's calendar URL; subscribed calendars stop updating (404)."""
-    await service.revoke(session, principal.tenant_id, candidate_id, if_match)
+    await service.revoke(session, principal.owner, candidate_id, if_match)
 
 
 @router.get(

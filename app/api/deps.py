@@ -6,6 +6,8 @@ from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,7 +16,14 @@ from sqlalchemy.orm.exc import StaleDataError
 from app.api.rate_limits import Cost, RateLimiter
 from app.domain import plain_text
 from app.errors import Conflict, Forbidden, InvalidInput, PreconditionFailed, Unauthorized
-from app.services.api_keys import Principal, Scope, authenticate_cached
+from app.services.credentials import (
+    CredentialType,
+    Principal,
+    Scope,
+    authenticate_cached,
+    parse,
+    revoked_in,
+)
 from app.services.work import Work
 from app.settings import Settings
 
@@ -67,6 +76,10 @@ async def _session(request: Request) -> AsyncIterator[AsyncSession]:
             tenant_id = session.info.get(TENANT_ID)
             if tenant_id is not None:
                 state.feed_pages.tenant_changed(tenant_id)
+            # Likewise revoked credentials stop working here at once (other processes drop
+            # them when PostgreSQL announces it, see app/db/notifications.py).
+            for credential_id in revoked_in(session):
+                state.principal_cache.evict(credential_id)
         else:
             async with state.read_sessionmaker() as session:
                 yield session
@@ -98,7 +111,12 @@ SessionDep = Annotated[AsyncSession, Depends(_session, scope="function")]
 
 _bearer = HTTPBearer(
     auto_error=False,
-    description="An API key such as `fu_live_…`, sent as `Authorization: Bearer <key>`.",
+    description="Sent as `Authorization: Bearer <credential>`: an API key (`fu_live_…`), "
+    "which acts for the whole tenant and belongs on the tenant's own servers, or a candidate "
+    "token (`fu_cand_…`), which acts for one candidate until it expires (an hour by "
+    "default, a day at most) and is what a front end holds; a back end mints one with "
+    "`POST /v1/candidates/{candidate_id}/access-tokens`. Each operation says which of the "
+    "two it accepts, in its description and in `x-credentials`.",
 )
 
 
@@ -108,39 +126,106 @@ async def _principal(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
     if credentials is None:
-        raise Unauthorized("Send an API key as `Authorization: Bearer <key>`.")
+        raise Unauthorized(
+            "Send an API key or a candidate token as `Authorization: Bearer <credential>`."
+        )
     state = request.app.state
     principal = await authenticate_cached(
         session, credentials.credentials, state.secret_key, state.principal_cache
     )
     if principal is None:
+        parsed = parse(credentials.credentials)
+        if parsed is not None and parsed[0] is CredentialType.CANDIDATE_TOKEN:
+            raise Unauthorized(
+                "The candidate token is unknown, expired or revoked; get a new one from the "
+                "back end that issued it."
+            )
         raise Unauthorized("The API key is malformed, unknown or revoked.")
     session.info[TENANT_ID] = principal.tenant_id
     return principal
 
 
-def _requires(scope: Scope, cost: Cost = Cost.DEFAULT) -> object:
-    async def check(
-        request: Request, principal: Annotated[Principal, Depends(_principal)]
+_CREDENTIAL_NOUNS = {
+    CredentialType.API_KEY: "API key",
+    CredentialType.CANDIDATE_TOKEN: "candidate token",
+}
+
+
+class CredentialCheck:
+    """The dependency that admits a route's callers: which credentials it accepts, the
+    scope it needs, and how heavily it counts against the rate limits.
+
+    Routes admit API keys only unless they say otherwise: a candidate token may call a route
+    only when it was written for one, with every query on it narrowed to the token's
+    candidate (``principal.owner``). The OpenAPI document and the feed's page cache read the
+    accepted credentials from here (:func:`accepted_credentials`).
+    """
+
+    def __init__(self, scope: Scope, cost: Cost, *, candidate_tokens: bool) -> None:
+        self.scope = scope
+        self.cost = cost
+        self.credentials = (
+            (CredentialType.API_KEY, CredentialType.CANDIDATE_TOKEN)
+            if candidate_tokens
+            else (CredentialType.API_KEY,)
+        )
+
+    async def __call__(
+        self, request: Request, principal: Annotated[Principal, Depends(_principal)]
     ) -> Principal:
         # Every authenticated request is counted, before anything else refuses it.
         limiter: RateLimiter | None = request.app.state.rate_limiter
         if limiter is not None:
-            await limiter.enforce(request.scope, principal, cost)
-        if scope not in principal.scopes:
-            raise Forbidden(f"This API key lacks the `{scope}` scope.")
+            await limiter.enforce(request.scope, principal, self.cost)
+        if principal.credential_type not in self.credentials:
+            raise Forbidden(
+                "A candidate token may not call this operation: it reaches one candidate's "
+                "records, and this operation is for the tenant's API keys."
+            )
+        if self.scope not in principal.scopes:
+            noun = _CREDENTIAL_NOUNS[principal.credential_type]
+            raise Forbidden(f"This {noun} lacks the `{self.scope}` scope.")
         return principal
 
-    return check
+
+def _requires(
+    scope: Scope, cost: Cost = Cost.DEFAULT, *, candidate_tokens: bool = False
+) -> CredentialCheck:
+    return CredentialCheck(scope, cost, candidate_tokens=candidate_tokens)
 
 
-# The caller, who may read (or write), counted against the rate limits of ordinary requests.
+def accepted_credentials(route: APIRoute) -> tuple[CredentialType, ...] | None:
+    """The credentials a route accepts, or None for a route that needs none."""
+
+    def find(dependant: Dependant) -> CredentialCheck | None:
+        for dependency in dependant.dependencies:
+            if isinstance(dependency.call, CredentialCheck):
+                return dependency.call
+            found = find(dependency)
+            if found is not None:
+                return found
+        return None
+
+    check = find(route.dependant)
+    return None if check is None else check.credentials
+
+
+# The caller, holding an API key that may read (or write), counted against the rate limits
+# of ordinary requests. A candidate token is refused (403): these are tenant-wide.
 ReaderDep = Annotated[Principal, Depends(_requires(Scope.READ))]
 WriterDep = Annotated[Principal, Depends(_requires(Scope.WRITE))]
 # The same for routes whose work is heavy (draft checks and renders, sync batches, template
 # writes): counted against the lower expensive limits as well.
 ExpensiveReaderDep = Annotated[Principal, Depends(_requires(Scope.READ, Cost.EXPENSIVE))]
 ExpensiveWriterDep = Annotated[Principal, Depends(_requires(Scope.WRITE, Cost.EXPENSIVE))]
+# Routes a candidate token may call as well as an API key: everything they load goes
+# through ``principal.owner``, so a token reaches its own candidate's records and nothing
+# else (another candidate's answer 404, exactly as records that do not exist).
+CandidateReaderDep = Annotated[Principal, Depends(_requires(Scope.READ, candidate_tokens=True))]
+CandidateWriterDep = Annotated[Principal, Depends(_requires(Scope.WRITE, candidate_tokens=True))]
+CandidateExpensiveReaderDep = Annotated[
+    Principal, Depends(_requires(Scope.READ, Cost.EXPENSIVE, candidate_tokens=True))
+]
 
 
 def _work(request: Request) -> Work:

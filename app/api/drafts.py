@@ -6,7 +6,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
-from app.api.deps import ExpensiveReaderDep, ExpensiveWriterDep, ReaderDep, SessionDep, WorkDep
+from app.api.deps import (
+    CandidateExpensiveReaderDep,
+    ExpensiveWriterDep,
+    ReaderDep,
+    SessionDep,
+    WorkDep,
+)
 from app.api.errors import problem_responses
 from app.domain import ActionType
 from app.errors import InvalidInput
@@ -51,7 +57,7 @@ def _findings(report: checker.Report) -> list[schemas.FindingRead]:
 )
 async def get_action_draft(
     action_id: str,
-    principal: ExpensiveReaderDep,
+    principal: CandidateExpensiveReaderDep,
     session: SessionDep,
     work: WorkDep,
     language: Language = checker.DEFAULT_LANGUAGE,
@@ -79,7 +85,7 @@ async def get_action_draft(
     request may on this action's data answers 422 (`work-budget-exceeded`, naming
     `template.body` or `template.subject`)."""
     service.check_language(language, "query.language")
-    job = await service.prepare_draft(session, principal.tenant_id, action_id, language)
+    job = await service.prepare_draft(session, principal.owner, action_id, language)
     budget = work.budget("template.body", "the draft's template")
     draft = await work.run(service.render_draft, job, budget)
     action, contact, report = draft.action, draft.recipient, draft.report
@@ -122,15 +128,19 @@ async def get_action_draft(
     responses=problem_responses(401, 403, 422),
 )
 async def check_draft(
-    body: schemas.DraftCheck, principal: ExpensiveReaderDep, session: SessionDep, work: WorkDep
+    body: schemas.DraftCheck,
+    principal: CandidateExpensiveReaderDep,
+    session: SessionDep,
+    work: WorkDep,
 ) -> schemas.CheckReport:
     """Hold any draft to the etiquette and say what breaks it, where, and how to fix it.
 
     Say what the draft is with `kind`, `action_type`, or `action_id` (the action's type
     then decides). With `action_id`, the greeting and `recipient` are compared with the
     action's person and `send_at` with its due time. An `action_id` this tenant does not
-    have is a 422 naming `body.action_id` (the request is understood, but its reference is
-    not valid), as is a `kind` or `action_type` that does not fit the action.
+    have (with a candidate token: that its candidate does not have) is a 422 naming
+    `body.action_id` (the request is understood, but its reference is not valid), as is
+    a `kind` or `action_type` that does not fit the action.
 
     Sentences are counted with a segmenter that knows abbreviations, initials and
     decimals; the greeting line and the sign-off are not counted. Checking only reads:
@@ -155,7 +165,7 @@ async def check_draft(
                 "mismatch",
             )
     if body.action_id is not None:
-        found = await service.expectations_for(session, principal.tenant_id, body.action_id)
+        found = await service.expectations_for(session, principal.owner, body.action_id)
         if found is None:
             raise InvalidInput.on_field("body.action_id", "no such action", "not_found")
         action, expectations = found

@@ -231,15 +231,17 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI declarations of the problem+json errors a route may answer."""
     descriptions = {
         400: "The request is malformed.",
-        401: "No API key, a malformed one, or a revoked one.",
-        403: "The API key lacks the scope this operation needs.",
-        404: "No such resource in this tenant.",
+        401: "No credential, or a malformed, unknown, revoked or expired one.",
+        403: "The credential lacks the scope this operation needs, or is a candidate token "
+        "and the operation is not one a candidate token may call.",
+        404: "No such resource in this tenant (for a candidate token: of its candidate).",
         409: "The request conflicts with the resource's current state.",
         412: "The `If-Match` ETag no longer matches the resource.",
         413: "The request body is larger than the configured limit.",
         415: "The body is not declared `application/json` (or `application/*+json`) in UTF-8.",
         422: "A field failed validation; `errors` names each one.",
-        429: "The API key or its tenant made more requests than its rate limit allows; "
+        429: "The credential (API key or candidate token) or its tenant made more requests "
+        "than its rate limit allows; "
         "`Retry-After` says in how many seconds to try again, and the `RateLimit` header "
         "which limit ran out.",
         503: "The database is unreachable, restarting, busy (every connection in use) or "

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from app.api.deps import ReaderDep, SessionDep
+from app.api.deps import CandidateReaderDep, SessionDep
 from app.api.errors import problem_responses
 from app.api.params import PageDep
 from app.schemas.common import Page, Timestamp
@@ -25,7 +25,7 @@ router = APIRouter(prefix="/v1")
     responses=problem_responses(401, 403, 422),
 )
 async def list_events(
-    principal: ReaderDep,
+    principal: CandidateReaderDep,
     session: SessionDep,
     page: PageDep,
     type_: Annotated[
@@ -38,10 +38,13 @@ async def list_events(
     occurred_before: Annotated[Timestamp | None, Query(description="Strictly before.")] = None,
 ) -> Page[EventRead]:
     """The tenant's events, oldest first. Poll with the last page's `next_cursor` to get
-    what happened since; each event's `id` is stable, so duplicates are easy to drop."""
+    what happened since; each event's `id` is stable, so duplicates are easy to drop.
+
+    With a candidate token, the events about its candidate alone (tenant-wide events, such
+    as a webhook endpoint being disabled, are not among them)."""
     result = await service.list_events(
         session,
-        principal.tenant_id,
+        principal.owner,
         types=[t.value for t in type_ or ()],
         occurred_after=occurred_after,
         occurred_before=occurred_before,

@@ -12,13 +12,18 @@ A page of the feed depends on the tenant's actions and on the moment asked about
 - for ``feed_page_cache_seconds`` at most, in case a notification was lost while the
   connection still seemed up.
 
-Within those bounds the same request (same tenant, same query string, no ``as_of``) is
-answered with the stored page at the current ``as_of``, before FastAPI resolves the route's
-dependencies and without a query: the key must be one verified in the last few seconds,
-as every route accepts, and carry the read scope. Everything else goes the normal way,
-which answers and stores the page for next time: a key not verified lately, a query not
-answered yet, an explicit ``as_of``, ``Cache-Control: no-cache``, a page past its time,
-and every request while the listening connection is down.
+Within those bounds the same request (same tenant, same candidate for a candidate token,
+same query string, no ``as_of``) is answered with the stored page at the current
+``as_of``, before FastAPI resolves the route's dependencies and without a query: the
+credential must be one verified in the last few seconds, as every route accepts (a
+candidate token's never past its expiry, nor once revoked: see
+app/services/credentials.py), be of a kind the route accepts, and carry the read scope.
+A page read for a candidate token holds that candidate's actions only, and is kept under
+that candidate: it is never served to another candidate's token nor to an API key, nor
+an API key's page to a token. Everything else goes the normal way, which answers and
+stores the page for next time: a credential not verified lately, a query not answered
+yet, an explicit ``as_of``, ``Cache-Control: no-cache``, a page past its time, and every
+request while the listening connection is down.
 
 A write made through another process reaches this cache when PostgreSQL delivers its
 notification, normally well within a millisecond of the commit. A client that must read
@@ -39,9 +44,11 @@ from fastapi.routing import APIRoute
 from fastapi.security.utils import get_authorization_scheme_param
 
 from app.api.action_documents import page_body, page_etag
+from app.api.deps import accepted_credentials
 from app.api.rate_limits import Cost, RateLimiter
 from app.db.base import utcnow
-from app.services.api_keys import Scope, recently_verified
+from app.repositories.owners import Owner
+from app.services.credentials import CredentialType, Scope, recently_verified
 
 # (epoch, count of the tenant's changes): the epoch moves whenever changes may have been
 # missed (the listening connection lost or restarted), which drops every stored page.
@@ -58,12 +65,14 @@ class _Page:
     etag: str  # action_documents.page_etag(parts), kept so a served page costs no hashing
 
 
-PageKey = tuple[str, str, bytes]  # tenant, path, raw query string
+# Tenant, the candidate a candidate token's page is narrowed to ("" for an API key's page,
+# which holds the whole tenant's), path, raw query string.
+PageKey = tuple[str, str, str, bytes]
 
 
 class FeedPageCache:
-    """Feed pages by (tenant, path, query string), valid for one generation and a span of
-    time, least recently used first out."""
+    """Feed pages by (tenant, candidate, path, query string), valid for one generation and a
+    span of time, least recently used first out."""
 
     def __init__(self, capacity: int, max_age: float) -> None:
         self.capacity = capacity
@@ -172,9 +181,15 @@ class FeedPageCache:
                 del self._keys_by_tenant[key[0]]
 
 
-def page_key(tenant_id: str, request: Request) -> PageKey:
-    """Where a request's page is kept: its tenant, path and exact query string."""
-    return (tenant_id, request.scope["path"], request.scope["query_string"])
+def page_key(owner: Owner, request: Request) -> PageKey:
+    """Where a request's page is kept: its tenant, the candidate a candidate token is
+    narrowed to, and the request's path and exact query string."""
+    return (
+        owner.tenant_id,
+        owner.candidate_id or "",
+        request.scope["path"],
+        request.scope["query_string"],
+    )
 
 
 def wants_fresh(cache_control: str | None, pragma: str | None = None) -> bool:
@@ -189,8 +204,13 @@ def wants_fresh(cache_control: str | None, pragma: str | None = None) -> bool:
     return bool(directives & {"no-cache", "no-store", "max-age=0"})
 
 
-async def stored_page(request: Request) -> Response | None:
+async def stored_page(
+    request: Request, credentials: tuple[CredentialType, ...] = (CredentialType.API_KEY,)
+) -> Response | None:
     """The stored page that answers this request right now, or None.
+
+    ``credentials`` are those the route accepts: a credential of another kind is left to
+    the route, which refuses it.
 
     A request that may be answered here is counted against the rate limits here too (the
     route's own dependency, should the page be missing, then does not count it again)."""
@@ -206,13 +226,17 @@ async def stored_page(request: Request) -> Response | None:
     if scheme.lower() != "bearer" or not token:
         return None
     principal = recently_verified(token, state.secret_key, state.principal_cache)
-    if principal is None or Scope.READ not in principal.scopes:
+    if (
+        principal is None
+        or principal.credential_type not in credentials
+        or Scope.READ not in principal.scopes
+    ):
         return None
     limiter: RateLimiter | None = state.rate_limiter
     if limiter is not None:
         await limiter.enforce(request.scope, principal, Cost.DEFAULT)
     now = utcnow()
-    page = pages.entry(page_key(principal.tenant_id, request), now, time.monotonic())
+    page = pages.entry(page_key(principal.owner, request), now, time.monotonic())
     if page is None:
         return None
     state.metrics.feed_pages_served.inc()
@@ -230,9 +254,12 @@ class CachedFeedRoute(APIRoute):
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handle = super().get_route_handler()
+        credentials = accepted_credentials(self)
+        if credentials is None:
+            raise TypeError(f"{self.path}: a cached feed route must authenticate its callers")
 
         async def handler(request: Request) -> Response:
-            stored = await stored_page(request)
+            stored = await stored_page(request, credentials)
             if stored is not None:
                 return stored
             return await handle(request)

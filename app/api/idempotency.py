@@ -3,8 +3,13 @@
 The same key and body replay the stored status and response; the same key with another
 body answers 422; a retry that arrives while the first request still runs waits for it
 (up to ``wait``) and then replays, or answers 409 if it is still running. Keys are
-remembered for ``ttl`` and pruned afterwards. The (tenant, key) primary key decides which
-of several concurrent requests runs: exactly one does.
+remembered for ``ttl`` and pruned afterwards. The (tenant, credential scope, key) primary
+key decides which of several concurrent requests runs: exactly one does.
+
+Keys are shared by a tenant's API keys (the processes of one integration retry each
+other's requests), but a candidate token's are its own: a token never replays an answer
+stored for another credential (another candidate's, or the tenant's), and no other
+credential replays one stored for it.
 
 The response is stored in its own short transaction after the request's transaction has
 committed. Should the process die between the two, the key stays "running" until
@@ -19,6 +24,7 @@ import json
 import logging
 import re
 import time
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -33,8 +39,8 @@ from app.db.base import utcnow
 from app.db.faults import classify, first_line
 from app.errors import FieldError, RateLimited
 from app.repositories import idempotency as repo
-from app.services.api_keys import Principal, PrincipalCache, authenticate_cached
-from app.services.api_keys import Scope as KeyScope
+from app.services.credentials import Principal, PrincipalCache, authenticate_cached
+from app.services.credentials import Scope as KeyScope
 
 HEADER = b"idempotency-key"
 REPLAYED_HEADER = "idempotent-replayed"
@@ -55,6 +61,21 @@ _POLL_SECONDS = 0.05
 _NOT_REPLAYED = {b"date", b"server", b"x-request-id", b"content-length"}
 
 logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class _KeyOwner:
+    """An Idempotency-Key as stored: whose it is, and the key itself."""
+
+    tenant_id: str
+    credential_scope: str
+    key: str
+
+
+def credential_scope(principal: Principal) -> str:
+    """Whose requests share Idempotency-Keys: "" for all the tenant's API keys, a candidate
+    token's own ID for that token alone."""
+    return principal.key_id if principal.candidate_id is not None else ""
 
 
 class IdempotencyMiddleware:
@@ -91,10 +112,11 @@ class IdempotencyMiddleware:
             await self.app(scope, replay_body(body, receive), send)
             return
         fingerprint = _fingerprint(scope, body)
-        outcome = await self._claim(sessions, principal.tenant_id, key, fingerprint)
+        owner = _KeyOwner(principal.tenant_id, credential_scope(principal), key)
+        outcome = await self._claim(sessions, owner, fingerprint)
         if outcome == "run":
             # The route counts it against the rate limits, at its own cost.
-            await self._run(scope, body, receive, send, sessions, principal.tenant_id, key)
+            await self._run(scope, body, receive, send, sessions, owner)
             return
         # Answered here without reaching the route: counted here, as an ordinary request,
         # so replaying a stored answer over and over is limited like anything else.
@@ -137,24 +159,27 @@ class IdempotencyMiddleware:
             await _replay(send, outcome)
 
     async def _claim(
-        self, sessions: async_sessionmaker[AsyncSession], tenant_id: str, key: str, fingerprint: str
+        self, sessions: async_sessionmaker[AsyncSession], owner: _KeyOwner, fingerprint: str
     ) -> Any:
         """ "run", "mismatch", "running", or the finished record to replay."""
         deadline = time.monotonic() + self.wait_seconds
         while True:
             now = utcnow()
             async with sessions() as session, session.begin():
-                await repo.prune(session, now, tenant_id)
+                await repo.prune(session, now, owner.tenant_id)
                 if await repo.claim(
                     session,
-                    tenant_id=tenant_id,
-                    key=key,
+                    tenant_id=owner.tenant_id,
+                    credential_scope=owner.credential_scope,
+                    key=owner.key,
                     fingerprint=fingerprint,
                     now=now,
                     expires_at=now + self.ttl,
                 ):
                     return "run"
-                record = await repo.find(session, tenant_id, key)
+                record = await repo.find(
+                    session, owner.tenant_id, owner.credential_scope, owner.key
+                )
                 if record is None:
                     continue  # expired and pruned between the two statements
                 if record.fingerprint != fingerprint:
@@ -174,8 +199,7 @@ class IdempotencyMiddleware:
         receive: Receive,
         send: Send,
         sessions: async_sessionmaker[AsyncSession],
-        tenant_id: str,
-        key: str,
+        owner: _KeyOwner,
     ) -> None:
         status_code = 500
         headers: list[list[str]] = []
@@ -198,9 +222,7 @@ class IdempotencyMiddleware:
             await self.app(scope, replay_body(body, receive), recording_send)
         finally:
             try:
-                await _record_outcome(
-                    sessions, tenant_id, key, status_code, headers, b"".join(chunks)
-                )
+                await _record_outcome(sessions, owner, status_code, headers, b"".join(chunks))
             except Exception as exc:
                 if classify(exc) is None:
                     raise
@@ -214,8 +236,7 @@ class IdempotencyMiddleware:
 
 async def _record_outcome(
     sessions: async_sessionmaker[AsyncSession],
-    tenant_id: str,
-    key: str,
+    owner: _KeyOwner,
     status_code: int,
     headers: list[list[str]],
     body: bytes,
@@ -226,14 +247,15 @@ async def _record_outcome(
             stored_status, stored_headers, stored_body = _keepable(status_code, headers, body)
             await repo.complete(
                 session,
-                tenant_id=tenant_id,
-                key=key,
+                tenant_id=owner.tenant_id,
+                credential_scope=owner.credential_scope,
+                key=owner.key,
                 status_code=stored_status,
                 headers=stored_headers,
                 body=stored_body,
             )
         else:
-            await repo.release(session, tenant_id, key)
+            await repo.release(session, owner.tenant_id, owner.credential_scope, owner.key)
 
 
 def _keepable(

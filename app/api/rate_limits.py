@@ -1,12 +1,14 @@
-"""Rate limits per API key and per tenant, and the RateLimit headers that report them.
+"""Rate limits per credential and per tenant, and the RateLimit headers that report them.
 
 Every authenticated request is counted once, right after its key is known: by the auth
 dependency (app/api/deps.py) for routes, and by the feed's page cache (app/api/feed_pages.py)
 for the pages it answers before dependencies run. Both call :meth:`RateLimiter.enforce`,
 which decides here, for every route, whether the request may go on.
 
-Each request counts against its key's limit and its tenant's; an expensive one (a draft
-check or render, a sync batch, a template write) also against the lower expensive limits.
+Each request counts against its key's limit and its tenant's (a candidate token counts as
+a key of its own: its limit is the key's, and its requests count towards its tenant's);
+an expensive one (a draft check or render, a sync batch, a template write) also against
+the lower expensive limits.
 Limits are counted with the ``limits`` library's sliding window counter: two counters per
 limit, in Redis when ``redis_url`` is set (shared by every process and host), else in this
 process's memory. Keys are checked before tenants and expensive limits before ordinary
@@ -47,7 +49,7 @@ from starlette.types import Scope
 
 from app.errors import RateLimited
 from app.observability import Metrics
-from app.services.api_keys import Principal
+from app.services.credentials import Principal
 from app.settings import Settings, parse_rate_limit
 
 logger = logging.getLogger(__name__)
@@ -97,16 +99,23 @@ class Policy:
         max_lease = max(1, min(item.amount // 100, MAX_LEASE_SIZE))
         return cls(name, counted, cost, item, description, max_lease)
 
-    def summary(self) -> str:
+    def summary(self, principal: Principal) -> str:
         """The limit in words, e.g. "the tenant's limit of 300 expensive requests per minute"."""
-        whose = "API key" if self.counted is Counted.KEY else "tenant"
+        if self.counted is Counted.TENANT:
+            whose = "tenant's"
+        elif principal.candidate_id is not None:
+            whose = "candidate token's"
+        else:
+            whose = "API key's"
         what = "requests" if self.cost is Cost.DEFAULT else EXPENSIVE_REQUESTS
         return (
-            f"the {whose}'s limit (`{self.name}`) of {self.item.amount} {what} per "
+            f"the {whose} limit (`{self.name}`) of {self.item.amount} {what} per "
             f"{_window(self.item)}"
         )
 
     def who(self, principal: Principal) -> str:
+        """Whose count a request adds to: its credential's (an API key's or a candidate
+        token's own ID) or its tenant's."""
         return principal.key_id if self.counted is Counted.KEY else principal.tenant_id
 
 
@@ -285,7 +294,7 @@ class RateLimiter:
             self.metrics.rate_limited.labels(refused.name).inc()
             retry_after = next(reset for p, _, reset in decision.usage if p is refused)
             raise RateLimited(
-                f"This request is over {refused.summary()}; retry after {retry_after} s.",
+                f"This request is over {refused.summary(principal)}; retry after {retry_after} s.",
                 retry_after_seconds=retry_after,
             )
 

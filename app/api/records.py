@@ -7,7 +7,13 @@ from typing import Annotated, TypeVar
 from fastapi import APIRouter, Query, Response, status
 
 from app.api.contract_headers import location_header
-from app.api.deps import ReaderDep, SessionDep, WriterDep
+from app.api.deps import (
+    CandidateReaderDep,
+    CandidateWriterDep,
+    ReaderDep,
+    SessionDep,
+    WriterDep,
+)
 from app.api.errors import problem_responses
 from app.api.etags import ETAG_HEADER, IfMatch, set_etag
 from app.api.params import PageDep
@@ -108,10 +114,10 @@ async def list_candidates(
     responses=SINGLE_READ,
 )
 async def get_candidate(
-    candidate_id: str, principal: ReaderDep, session: SessionDep, response: Response
+    candidate_id: str, principal: CandidateReaderDep, session: SessionDep, response: Response
 ) -> models.Candidate:
     """One candidate."""
-    record = await service.get_candidate(session, principal.tenant_id, candidate_id)
+    record = await service.get_candidate(session, principal.owner, candidate_id)
     set_etag(response, record.version)
     return record
 
@@ -133,7 +139,7 @@ async def update_candidate(
 ) -> models.Candidate:
     """Change a candidate; a new time zone or country re-plans all their applications."""
     record = await service.update_candidate(
-        session, principal.tenant_id, candidate_id, body, if_match=if_match
+        session, principal.owner, candidate_id, body, if_match=if_match
     )
     set_etag(response, record.version)
     return record
@@ -151,7 +157,7 @@ async def delete_candidate(
     candidate_id: str, principal: WriterDep, session: SessionDep, if_match: IfMatch = None
 ) -> None:
     """Erase the candidate and everything about them, as a privacy request requires."""
-    await service.delete_candidate(session, principal.tenant_id, candidate_id, if_match=if_match)
+    await service.delete_candidate(session, principal.owner, candidate_id, if_match=if_match)
 
 
 # --- applications -----------------------------------------------------------------------
@@ -166,10 +172,17 @@ async def delete_candidate(
     responses=CREATED,
 )
 async def create_application(
-    body: schemas.ApplicationCreate, principal: WriterDep, session: SessionDep, response: Response
+    body: schemas.ApplicationCreate,
+    principal: CandidateWriterDep,
+    session: SessionDep,
+    response: Response,
 ) -> models.Application:
-    """Record a job the candidate applied for."""
-    record = await service.create_application(session, principal.tenant_id, body)
+    """Record a job the candidate applied for.
+
+    With a candidate token, only for the token's own candidate: any other `candidate_id`
+    answers 422 naming `body.candidate_id`, exactly as an unknown one does; nor may a
+    candidate token set `external_id`, which belongs to the tenant's integration."""
+    record = await service.create_application(session, principal.owner, body)
     set_etag(response, record.version)
     response.headers["Location"] = f"/v1/applications/{record.id}"
     return record
@@ -183,7 +196,7 @@ async def create_application(
     responses=LIST_ERRORS,
 )
 async def list_applications(
-    principal: ReaderDep,
+    principal: CandidateReaderDep,
     session: SessionDep,
     page: PageDep,
     candidate_id: Annotated[
@@ -193,10 +206,10 @@ async def list_applications(
         ApplicationStatus | None, Query(alias="status", description="Only in this status.")
     ] = None,
 ) -> Page[schemas.ApplicationRead]:
-    """The tenant's applications, oldest first."""
+    """The tenant's applications, oldest first; with a candidate token, its candidate's."""
     result = await service.list_applications(
         session,
-        principal.tenant_id,
+        principal.owner,
         candidate_id=candidate_id,
         status=status_.value if status_ else None,
         cursor=page.cursor,
@@ -216,10 +229,10 @@ async def list_applications(
     responses=SINGLE_READ,
 )
 async def get_application(
-    application_id: str, principal: ReaderDep, session: SessionDep, response: Response
+    application_id: str, principal: CandidateReaderDep, session: SessionDep, response: Response
 ) -> models.Application:
     """One application."""
-    record = await service.get_application(session, principal.tenant_id, application_id)
+    record = await service.get_application(session, principal.owner, application_id)
     set_etag(response, record.version)
     return record
 
@@ -234,7 +247,7 @@ async def get_application(
 async def update_application(
     application_id: str,
     body: schemas.ApplicationUpdate,
-    principal: WriterDep,
+    principal: CandidateWriterDep,
     session: SessionDep,
     response: Response,
     if_match: IfMatch = None,
@@ -242,7 +255,7 @@ async def update_application(
     """Change an application; a final status (accepted, rejected, withdrawn) ends check-ins
     and opens the `connect_on_network` actions."""
     record = await service.update_application(
-        session, principal.tenant_id, application_id, body, if_match=if_match
+        session, principal.owner, application_id, body, if_match=if_match
     )
     set_etag(response, record.version)
     return record
@@ -257,12 +270,16 @@ async def update_application(
     responses=problem_responses(401, 403, 404, 409, 412, 422),
 )
 async def delete_application(
-    application_id: str, principal: WriterDep, session: SessionDep, if_match: IfMatch = None
+    application_id: str,
+    principal: CandidateWriterDep,
+    session: SessionDep,
+    if_match: IfMatch = None,
 ) -> None:
-    """Delete the application with its contacts, interviews, replies and actions."""
-    await service.delete_application(
-        session, principal.tenant_id, application_id, if_match=if_match
-    )
+    """Delete the application with its contacts, interviews, replies and actions.
+
+    A candidate token with the `write` scope may delete its own candidate's applications,
+    as it may record them."""
+    await service.delete_application(session, principal.owner, application_id, if_match=if_match)
 
 
 # --- contacts ---------------------------------------------------------------------------
@@ -279,12 +296,12 @@ async def delete_application(
 async def create_contact(
     application_id: str,
     body: schemas.ContactCreate,
-    principal: WriterDep,
+    principal: CandidateWriterDep,
     session: SessionDep,
     response: Response,
 ) -> models.Contact:
     """Add a person on the employer's side: interviewer, recruiter, firm representative."""
-    record = await service.create_contact(session, principal.tenant_id, application_id, body)
+    record = await service.create_contact(session, principal.owner, application_id, body)
     set_etag(response, record.version)
     response.headers["Location"] = f"/v1/contacts/{record.id}"
     return record
@@ -299,7 +316,7 @@ async def create_contact(
 )
 async def list_contacts(
     application_id: str,
-    principal: ReaderDep,
+    principal: CandidateReaderDep,
     session: SessionDep,
     page: PageDep,
     role: Annotated[schemas.ContactRole | None, Query(description="Only this role.")] = None,
@@ -307,7 +324,7 @@ async def list_contacts(
     """The application's people, oldest first."""
     result = await service.list_contacts(
         session,
-        principal.tenant_id,
+        principal.owner,
         application_id,
         role=role.value if role else None,
         cursor=page.cursor,
@@ -327,10 +344,10 @@ async def list_contacts(
     responses=SINGLE_READ,
 )
 async def get_contact(
-    contact_id: str, principal: ReaderDep, session: SessionDep, response: Response
+    contact_id: str, principal: CandidateReaderDep, session: SessionDep, response: Response
 ) -> models.Contact:
     """One contact."""
-    record = await service.get_contact(session, principal.tenant_id, contact_id)
+    record = await service.get_contact(session, principal.owner, contact_id)
     set_etag(response, record.version)
     return record
 
@@ -345,14 +362,14 @@ async def get_contact(
 async def update_contact(
     contact_id: str,
     body: schemas.ContactUpdate,
-    principal: WriterDep,
+    principal: CandidateWriterDep,
     session: SessionDep,
     response: Response,
     if_match: IfMatch = None,
 ) -> models.Contact:
     """Change a contact; a new email unblocks a thank-you, a title can complete E1."""
     record = await service.update_contact(
-        session, principal.tenant_id, contact_id, body, if_match=if_match
+        session, principal.owner, contact_id, body, if_match=if_match
     )
     set_etag(response, record.version)
     return record
@@ -367,10 +384,10 @@ async def update_contact(
     responses=problem_responses(401, 403, 404, 409, 412, 422),
 )
 async def delete_contact(
-    contact_id: str, principal: WriterDep, session: SessionDep, if_match: IfMatch = None
+    contact_id: str, principal: CandidateWriterDep, session: SessionDep, if_match: IfMatch = None
 ) -> None:
     """Delete a contact; refused (409) while they sit on a panel or gave a reply."""
-    await service.delete_contact(session, principal.tenant_id, contact_id, if_match=if_match)
+    await service.delete_contact(session, principal.owner, contact_id, if_match=if_match)
 
 
 # --- interviews -------------------------------------------------------------------------
@@ -387,13 +404,13 @@ async def delete_contact(
 async def create_interview(
     application_id: str,
     body: schemas.InterviewCreate,
-    principal: WriterDep,
+    principal: CandidateWriterDep,
     session: SessionDep,
     response: Response,
 ) -> schemas.InterviewRead:
     """Record an interview round; its panel lists contacts of the same application."""
     interview, panel = await service.create_interview(
-        session, principal.tenant_id, application_id, body
+        session, principal.owner, application_id, body
     )
     set_etag(response, interview.version)
     response.headers["Location"] = f"/v1/interviews/{interview.id}"
@@ -408,11 +425,11 @@ async def create_interview(
     responses=LIST_ERRORS,
 )
 async def list_interviews(
-    application_id: str, principal: ReaderDep, session: SessionDep, page: PageDep
+    application_id: str, principal: CandidateReaderDep, session: SessionDep, page: PageDep
 ) -> Page[schemas.InterviewRead]:
     """The application's interview rounds, in the order they were recorded."""
     result, panels = await service.list_interviews(
-        session, principal.tenant_id, application_id, cursor=page.cursor, limit=page.limit
+        session, principal.owner, application_id, cursor=page.cursor, limit=page.limit
     )
     return Page(
         data=[interview_read(i, panels[i.id]) for i in result.items],
@@ -428,10 +445,10 @@ async def list_interviews(
     responses=SINGLE_READ,
 )
 async def get_interview(
-    interview_id: str, principal: ReaderDep, session: SessionDep, response: Response
+    interview_id: str, principal: CandidateReaderDep, session: SessionDep, response: Response
 ) -> schemas.InterviewRead:
     """One interview round."""
-    interview = await service.get_interview(session, principal.tenant_id, interview_id)
+    interview = await service.get_interview(session, principal.owner, interview_id)
     set_etag(response, interview.version)
     return interview_read(interview, await service.panel_of(session, interview.id))
 
@@ -446,7 +463,7 @@ async def get_interview(
 async def update_interview(
     interview_id: str,
     body: schemas.InterviewUpdate,
-    principal: WriterDep,
+    principal: CandidateWriterDep,
     session: SessionDep,
     response: Response,
     if_match: IfMatch = None,
@@ -454,7 +471,7 @@ async def update_interview(
     """Change a round: reschedule it (its actions move, same keys), cancel it (they become
     obsolete), record the next step and reply date, or confirm the panel."""
     interview, panel = await service.update_interview(
-        session, principal.tenant_id, interview_id, body, if_match=if_match
+        session, principal.owner, interview_id, body, if_match=if_match
     )
     set_etag(response, interview.version)
     return interview_read(interview, panel)
@@ -469,10 +486,10 @@ async def update_interview(
     responses=problem_responses(401, 403, 404, 409, 412, 422),
 )
 async def delete_interview(
-    interview_id: str, principal: WriterDep, session: SessionDep, if_match: IfMatch = None
+    interview_id: str, principal: CandidateWriterDep, session: SessionDep, if_match: IfMatch = None
 ) -> None:
     """Delete a round recorded by mistake (to call one off, set `status: cancelled`)."""
-    await service.delete_interview(session, principal.tenant_id, interview_id, if_match=if_match)
+    await service.delete_interview(session, principal.owner, interview_id, if_match=if_match)
 
 
 # --- replies ----------------------------------------------------------------------------
@@ -489,13 +506,13 @@ async def delete_interview(
 async def create_reply(
     application_id: str,
     body: schemas.ReplyCreate,
-    principal: WriterDep,
+    principal: CandidateWriterDep,
     session: SessionDep,
     response: Response,
 ) -> models.Reply:
     """Record that the employer got back; a pending check-in becomes obsolete, or waits for
     the new date they promised."""
-    record = await service.create_reply(session, principal.tenant_id, application_id, body)
+    record = await service.create_reply(session, principal.owner, application_id, body)
     set_etag(response, record.version)
     response.headers["Location"] = f"/v1/replies/{record.id}"
     return record
@@ -509,11 +526,11 @@ async def create_reply(
     responses=LIST_ERRORS,
 )
 async def list_replies(
-    application_id: str, principal: ReaderDep, session: SessionDep, page: PageDep
+    application_id: str, principal: CandidateReaderDep, session: SessionDep, page: PageDep
 ) -> Page[schemas.ReplyRead]:
     """The application's replies, in the order they were recorded."""
     result = await service.list_replies(
-        session, principal.tenant_id, application_id, cursor=page.cursor, limit=page.limit
+        session, principal.owner, application_id, cursor=page.cursor, limit=page.limit
     )
     return Page(
         data=[schemas.ReplyRead.model_validate(r) for r in result.items],
@@ -529,10 +546,10 @@ async def list_replies(
     responses=SINGLE_READ,
 )
 async def get_reply(
-    reply_id: str, principal: ReaderDep, session: SessionDep, response: Response
+    reply_id: str, principal: CandidateReaderDep, session: SessionDep, response: Response
 ) -> models.Reply:
     """One reply."""
-    record = await service.get_reply(session, principal.tenant_id, reply_id)
+    record = await service.get_reply(session, principal.owner, reply_id)
     set_etag(response, record.version)
     return record
 
@@ -547,15 +564,13 @@ async def get_reply(
 async def update_reply(
     reply_id: str,
     body: schemas.ReplyUpdate,
-    principal: WriterDep,
+    principal: CandidateWriterDep,
     session: SessionDep,
     response: Response,
     if_match: IfMatch = None,
 ) -> models.Reply:
     """Change a reply."""
-    record = await service.update_reply(
-        session, principal.tenant_id, reply_id, body, if_match=if_match
-    )
+    record = await service.update_reply(session, principal.owner, reply_id, body, if_match=if_match)
     set_etag(response, record.version)
     return record
 
@@ -569,7 +584,7 @@ async def update_reply(
     responses=problem_responses(401, 403, 404, 409, 412, 422),
 )
 async def delete_reply(
-    reply_id: str, principal: WriterDep, session: SessionDep, if_match: IfMatch = None
+    reply_id: str, principal: CandidateWriterDep, session: SessionDep, if_match: IfMatch = None
 ) -> None:
     """Delete a reply recorded by mistake; check-ins are re-planned."""
-    await service.delete_reply(session, principal.tenant_id, reply_id, if_match=if_match)
+    await service.delete_reply(session, principal.owner, reply_id, if_match=if_match)

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy import text
 
-from app.api.deps import ReaderDep, SessionDep
+from app.api.deps import CandidateReaderDep, SessionDep
 from app.api.errors import problem_responses
 from app.db.migrations import current_revision, head_revision
 from app.errors import NotFound, ServiceUnavailable, Unauthorized
@@ -74,20 +74,24 @@ def _bearer_matches(request: Request, expected: str) -> bool:
 
 @router.get(
     "/v1/me",
-    summary="Show whom the API key belongs to",
+    summary="Show whom the credential belongs to",
     response_model=Me,
     tags=["system"],
     operation_id="get_me",
     responses=problem_responses(401, 403, 503),
 )
-async def me(principal: ReaderDep, session: SessionDep) -> Me:
-    """Who the API key belongs to: a quick way to check a key works."""
+async def me(principal: CandidateReaderDep, session: SessionDep) -> Me:
+    """Who the credential belongs to: a quick way to check a key or a token works, and, for
+    a candidate token, which candidate it acts for and until when."""
     tenant = await get_tenant(session, principal.tenant_id)
     if tenant is None:
-        raise NotFound("The key's tenant no longer exists.")
+        raise NotFound("The credential's tenant no longer exists.")
     return Me(
+        credential_type=principal.credential_type,
         tenant_id=tenant.id,
         tenant_name=tenant.name,
         key_id=principal.key_id,
         scopes=sorted(principal.scopes),
+        candidate_id=principal.candidate_id,
+        expires_at=principal.expires_at,
     )

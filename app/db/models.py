@@ -51,6 +51,36 @@ class ApiKey(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
 
 
+class CandidateAccessToken(Base):
+    """A short-lived bearer token limited to one candidate, minted for a front end.
+
+    Only a keyed hash of its secret is stored, as for API keys. It dies with its candidate
+    (ON DELETE CASCADE: erasing a candidate revokes their tokens) and with the API key
+    that issued it being revoked (checked when the token is verified).
+    """
+
+    __tablename__ = "candidate_access_tokens"
+    __table_args__ = (
+        Index(
+            "ix_candidate_access_tokens_candidate_id_created_at_id",
+            "candidate_id",
+            "created_at",
+            "id",
+        ),
+    )
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    candidate_id: Mapped[str] = mapped_column(ForeignKey("candidates.id", ondelete="CASCADE"))
+    issued_by_key_id: Mapped[str] = mapped_column(ForeignKey("api_keys.id", ondelete="CASCADE"))
+    lookup: Mapped[str] = mapped_column(String(32), unique=True)
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    scopes: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+
+
 class TenantOwned:
     """Columns every tenant-scoped resource has: ID, owner, timestamps, optimistic version.
 
@@ -296,6 +326,9 @@ class IdempotencyRecord(Base):
     tenant_id: Mapped[str] = mapped_column(
         ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True
     )
+    # Whose requests may replay the answer: "" for the tenant's API keys (they share their
+    # keys, as one integration's processes do), a candidate token's ID for that token alone.
+    credential_scope: Mapped[str] = mapped_column(String(40), primary_key=True)
     key: Mapped[str] = mapped_column(String(255), primary_key=True)
     fingerprint: Mapped[str] = mapped_column(String(64))
     # "running" while the first request is in flight, "done" once its response is stored.

@@ -1,10 +1,13 @@
-"""Listening on PostgreSQL for the tenants whose actions changed.
+"""Listening on PostgreSQL for the tenants whose actions changed, and for revoked credentials.
 
 Triggers on ``actions`` (migration 5b8e1c2d4f60) send ``NOTIFY followup_actions,
 '<tenant id>'`` for every tenant a statement touched, and ``'*'`` when the table is
-truncated; PostgreSQL delivers them when the transaction commits. Each API process keeps
-one connection of its own (outside the pool) listening to that channel, and hands each
-tenant to ``on_change`` (``on_everything`` for ``'*'``).
+truncated; triggers on ``candidate_access_tokens`` (migration 4c7a2e9d1f38) send ``NOTIFY
+followup_credentials, '<token id>'`` for every token revoked or deleted (a candidate's
+erasure deletes theirs). PostgreSQL delivers them when the transaction commits. Each API
+process keeps one connection of its own (outside the pool) listening to both channels,
+and hands each tenant to ``on_change`` (``on_everything`` for ``'*'``) and each revoked
+credential to ``on_credential_revoked``.
 
 A notification sent while nobody listens is gone, so ``on_lost`` is called as soon as the
 connection is known to be down, before it is opened again with a growing pause, and
@@ -28,12 +31,15 @@ import asyncpg  # type: ignore[import-untyped]
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 CHANNEL = "followup_actions"
+CREDENTIALS_CHANNEL = "followup_credentials"
 EVERYTHING = "*"  # the payload of a TRUNCATE
 TRIGGERS = (
     "actions_notify_insert",
     "actions_notify_update",
     "actions_notify_delete",
     "actions_notify_truncate",
+    "candidate_access_tokens_notify_revoked",
+    "candidate_access_tokens_notify_deleted",
 )
 # How the listening connection shows in pg_stat_activity.
 APPLICATION_NAME = "followup-listener"
@@ -54,8 +60,9 @@ def connect_arguments(engine: AsyncEngine) -> dict[str, Any]:
     return dict(arguments)
 
 
-class ActionChangeListener:
-    """One connection listening on ``followup_actions``, reopened whenever it drops."""
+class ChangeListener:
+    """One connection listening on ``followup_actions`` and ``followup_credentials``,
+    reopened whenever it drops."""
 
     def __init__(
         self,
@@ -66,9 +73,11 @@ class ActionChangeListener:
         on_listening: Callable[[], None],
         on_lost: Callable[[], None],
         check_every: float,
+        on_credential_revoked: Callable[[str], None] = lambda _credential_id: None,
     ) -> None:
         self._connect = connect
         self._on_change = on_change
+        self._on_credential_revoked = on_credential_revoked
         self._on_everything = on_everything
         self._on_listening = on_listening
         self._on_lost = on_lost
@@ -110,6 +119,7 @@ class ActionChangeListener:
                 self._connection.add_termination_listener(_setter(dropped))
                 await self._require_triggers()
                 await self._connection.add_listener(CHANNEL, self._notified)
+                await self._connection.add_listener(CREDENTIALS_CHANNEL, self._credential_notified)
                 await self._check()  # heard end to end before anything is served
                 self._on_listening()
                 self.listening.set()
@@ -132,11 +142,12 @@ class ActionChangeListener:
         assert self._connection is not None
         found = await self._connection.fetchval(
             "SELECT count(*) FROM pg_trigger WHERE NOT tgisinternal "
-            "AND tgrelid = 'actions'::regclass AND tgname = ANY($1::text[])",
+            "AND tgrelid IN ('actions'::regclass, 'candidate_access_tokens'::regclass) "
+            "AND tgname = ANY($1::text[])",
             list(TRIGGERS),
         )
         if found != len(TRIGGERS):
-            raise LookupError("the triggers that announce changes to actions are missing")
+            raise LookupError("the triggers that announce changes are missing")
 
     async def _watch(self, dropped: asyncio.Event) -> None:
         """Return only by raising, once the connection is gone or has stopped delivering."""
@@ -173,6 +184,18 @@ class ActionChangeListener:
         except Exception:
             logger.exception("handling a change notification failed; forgetting every page")
             self._on_everything()
+
+    def _credential_notified(
+        self, _connection: Any, _pid: int, _channel: str, payload: str
+    ) -> None:
+        # As above: an error here would lose a revocation, so every page is dropped and the
+        # listener is treated as lost, which drops every cached candidate token too.
+        try:
+            self._on_credential_revoked(payload)
+        except Exception:
+            logger.exception("handling a revoked credential failed; starting over")
+            self._on_lost()
+            self._on_listening()
 
     def _close(self) -> None:
         # Terminated rather than closed gracefully: nothing is pending on this connection,

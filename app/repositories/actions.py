@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models import Action, Application
 from app.domain import ActionStatus, ActionType, ApplicationStatus
+from app.repositories.owners import Owner, owned_by
 from app.repositories.pagination import PageResult, decode_cursor, encode_cursor
 
 _CLOSED = {ActionStatus.DONE, ActionStatus.DISMISSED, ActionStatus.OBSOLETE}
@@ -76,6 +77,7 @@ FEED_ORDER = (Action.due_by, Action.id)
 def _feed_statement(
     statuses: tuple[ActionStatus, ...],
     *,
+    owner_candidate: bool,
     types: bool,
     candidate: bool,
     application: bool,
@@ -91,6 +93,8 @@ def _feed_statement(
     """
     as_of = bindparam("as_of", type_=Action.due_by.type)
     conditions: list[ColumnElement[bool]] = [Action.tenant_id == bindparam("tenant_id")]
+    if owner_candidate:  # a candidate token's feed: its candidate's actions alone
+        conditions.append(Action.candidate_id == bindparam("owner_candidate_id"))
     if statuses:
         conditions.append(or_(*(status_condition(status, as_of) for status in statuses)))
     if types:
@@ -126,13 +130,13 @@ def _feed_statement(
 
 async def feed(
     session: AsyncSession,
-    tenant_id: str,
+    owner: Owner,
     criteria: ActionFilter,
     *,
     cursor: str | None,
     limit: int,
 ) -> PageResult[Any]:
-    """A page of the tenant's actions in due order, filtered by status at ``as_of`` and more.
+    """A page of the owner's actions in due order, filtered by status at ``as_of`` and more.
 
     Items are slim rows ``(id, due_by, version, status)``, in that order: ``version``
     changes whenever anything shown about the action does, ``status`` is the one at
@@ -142,6 +146,7 @@ async def feed(
     after = decode_cursor(cursor, FEED_ORDER) if cursor else None
     statement = _feed_statement(
         tuple(sorted(set(criteria.statuses))),
+        owner_candidate=owner.candidate_id is not None,
         types=bool(criteria.types),
         candidate=bool(criteria.candidate_id),
         application=bool(criteria.application_id),
@@ -150,7 +155,8 @@ async def feed(
         after=after is not None,
     )
     parameters: dict[str, Any] = {
-        "tenant_id": tenant_id,
+        "tenant_id": owner.tenant_id,
+        "owner_candidate_id": owner.candidate_id,
         "as_of": criteria.as_of,
         "limit": limit + 1,  # one more tells whether another page follows
         "types": [t.value for t in criteria.types],
@@ -192,12 +198,12 @@ async def next_status_change(
     return min(upcoming) if upcoming else None
 
 
-async def by_ids(session: AsyncSession, tenant_id: str, action_ids: Sequence[str]) -> list[Any]:
-    """The tenant's actions with these IDs, as plain rows with every column of Action."""
+async def by_ids(session: AsyncSession, owner: Owner, action_ids: Sequence[str]) -> list[Any]:
+    """The owner's actions with these IDs, as plain rows with every column of Action."""
     if not action_ids:
         return []
     query = select(*Action.__table__.columns).where(
-        Action.tenant_id == tenant_id, Action.id.in_(action_ids)
+        *owned_by(Action, owner), Action.id.in_(action_ids)
     )
     connection = await session.connection()
     return list((await connection.execute(query)).all())

@@ -9,6 +9,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models import Event
+from app.repositories.owners import Owner, owned_by
 from app.repositories.pagination import PageResult, paginate
 
 
@@ -24,7 +25,7 @@ async def scrub_candidate(session: AsyncSession, candidate_id: str, now: datetim
 
 async def page(
     session: AsyncSession,
-    tenant_id: str,
+    owner: Owner,
     *,
     types: list[str],
     occurred_after: datetime | None,
@@ -33,7 +34,7 @@ async def page(
     cursor: str | None,
     limit: int,
 ) -> PageResult[Event]:
-    conditions: list[Any] = [Event.tenant_id == tenant_id]
+    conditions: list[Any] = owned_by(Event, owner)
     if types:
         conditions.append(Event.type.in_(types))
     if occurred_after:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import ColumnElement, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -15,6 +15,7 @@ async def claim(
     session: AsyncSession,
     *,
     tenant_id: str,
+    credential_scope: str,
     key: str,
     fingerprint: str,
     now: datetime,
@@ -22,14 +23,15 @@ async def claim(
 ) -> bool:
     """Insert a running record for the key; False when a record for it already exists.
 
-    The primary key (tenant, key) makes the insert the arbiter: of any number of
-    concurrent requests under one key, exactly one claims it.
+    The primary key (tenant, credential scope, key) makes the insert the arbiter: of any
+    number of concurrent requests under one key, exactly one claims it.
     """
     try:
         async with session.begin_nested():
             session.add(
                 IdempotencyRecord(
                     tenant_id=tenant_id,
+                    credential_scope=credential_scope,
                     key=key,
                     fingerprint=fingerprint,
                     state="running",
@@ -44,10 +46,20 @@ async def claim(
     return True
 
 
-async def find(session: AsyncSession, tenant_id: str, key: str) -> IdempotencyRecord | None:
+def _is(tenant_id: str, credential_scope: str, key: str) -> list[ColumnElement[bool]]:
+    return [
+        IdempotencyRecord.tenant_id == tenant_id,
+        IdempotencyRecord.credential_scope == credential_scope,
+        IdempotencyRecord.key == key,
+    ]
+
+
+async def find(
+    session: AsyncSession, tenant_id: str, credential_scope: str, key: str
+) -> IdempotencyRecord | None:
     return await session.scalar(
         select(IdempotencyRecord)
-        .where(IdempotencyRecord.tenant_id == tenant_id, IdempotencyRecord.key == key)
+        .where(*_is(tenant_id, credential_scope, key))
         .execution_options(populate_existing=True)
     )
 
@@ -59,8 +71,7 @@ async def take_over(
     result = await session.execute(
         update(IdempotencyRecord)
         .where(
-            IdempotencyRecord.tenant_id == record.tenant_id,
-            IdempotencyRecord.key == record.key,
+            *_is(record.tenant_id, record.credential_scope, record.key),
             IdempotencyRecord.state == "running",
             IdempotencyRecord.locked_at < stale_before,
         )
@@ -73,6 +84,7 @@ async def complete(
     session: AsyncSession,
     *,
     tenant_id: str,
+    credential_scope: str,
     key: str,
     status_code: int,
     headers: list[list[str]],
@@ -80,18 +92,14 @@ async def complete(
 ) -> None:
     await session.execute(
         update(IdempotencyRecord)
-        .where(IdempotencyRecord.tenant_id == tenant_id, IdempotencyRecord.key == key)
+        .where(*_is(tenant_id, credential_scope, key))
         .values(state="done", status_code=status_code, response_headers=headers, response_body=body)
     )
 
 
-async def release(session: AsyncSession, tenant_id: str, key: str) -> None:
+async def release(session: AsyncSession, tenant_id: str, credential_scope: str, key: str) -> None:
     """Forget a key whose request failed on the server's side, so a retry runs afresh."""
-    await session.execute(
-        delete(IdempotencyRecord).where(
-            IdempotencyRecord.tenant_id == tenant_id, IdempotencyRecord.key == key
-        )
-    )
+    await session.execute(delete(IdempotencyRecord).where(*_is(tenant_id, credential_scope, key)))
 
 
 async def prune(session: AsyncSession, now: datetime, tenant_id: str | None = None) -> int:
@@ -113,15 +121,22 @@ async def forget_responses_mentioning(session: AsyncSession, tenant_id: str, ids
     if not needles:
         return 0
     rows = await session.execute(
-        select(IdempotencyRecord.key, IdempotencyRecord.response_body).where(
-            IdempotencyRecord.tenant_id == tenant_id
-        )
+        select(
+            IdempotencyRecord.credential_scope,
+            IdempotencyRecord.key,
+            IdempotencyRecord.response_body,
+        ).where(IdempotencyRecord.tenant_id == tenant_id)
     )
-    doomed = [key for key, body in rows if body and any(n in body for n in needles)]
-    if doomed:
+    doomed: dict[str, list[str]] = {}
+    for scope, key, body in rows:
+        if body and any(n in body for n in needles):
+            doomed.setdefault(scope, []).append(key)
+    for scope, keys in doomed.items():
         await session.execute(
             delete(IdempotencyRecord).where(
-                IdempotencyRecord.tenant_id == tenant_id, IdempotencyRecord.key.in_(doomed)
+                IdempotencyRecord.tenant_id == tenant_id,
+                IdempotencyRecord.credential_scope == scope,
+                IdempotencyRecord.key.in_(keys),
             )
         )
-    return len(doomed)
+    return sum(len(keys) for keys in doomed.values())

@@ -19,18 +19,18 @@ from app.db.models import (
     Reply,
     TenantPolicy,
 )
+from app.repositories.owners import Owner, owned_by
 from app.repositories.pagination import PageResult, paginate
 
 Owned = TypeVar("Owned", Candidate, Application, Contact, Interview, Reply, Action)
 
 
 async def get_owned(
-    session: AsyncSession, model: type[Owned], tenant_id: str, record_id: str
+    session: AsyncSession, model: type[Owned], owner: Owner, record_id: str
 ) -> Owned | None:
-    """The record with this ID in this tenant; another tenant's record is simply not found."""
-    return await session.scalar(
-        select(model).where(model.id == record_id, model.tenant_id == tenant_id)
-    )
+    """The record with this ID within the owner's reach; another tenant's record, or
+    another candidate's for an owner narrowed to one, is simply not found."""
+    return await session.scalar(select(model).where(model.id == record_id, *owned_by(model, owner)))
 
 
 async def get_by_external_id(
@@ -73,14 +73,14 @@ async def remove_with_dependents(session: AsyncSession, record: Candidate | Appl
 async def page_of(
     session: AsyncSession,
     model: type[Owned],
-    tenant_id: str,
+    owner: Owner,
     *,
     filters: Sequence[Any] = (),
     cursor: str | None,
     limit: int,
 ) -> PageResult[Owned]:
-    """A page of the tenant's records in creation order."""
-    query = select(model).where(model.tenant_id == tenant_id, *filters)
+    """A page of the owner's records in creation order."""
+    query = select(model).where(*owned_by(model, owner), *filters)
     return await paginate(session, query, [model.created_at, model.id], cursor=cursor, limit=limit)
 
 
@@ -205,12 +205,14 @@ async def page_candidates(
         filters.append(Candidate.email == email)
     if country:
         filters.append(Candidate.country == country.upper())
-    return await page_of(session, Candidate, tenant_id, filters=filters, cursor=cursor, limit=limit)
+    return await page_of(
+        session, Candidate, Owner(tenant_id), filters=filters, cursor=cursor, limit=limit
+    )
 
 
 async def page_applications(
     session: AsyncSession,
-    tenant_id: str,
+    owner: Owner,
     *,
     candidate_id: str | None,
     status: str | None,
@@ -222,14 +224,12 @@ async def page_applications(
         filters.append(Application.candidate_id == candidate_id)
     if status:
         filters.append(Application.status == status)
-    return await page_of(
-        session, Application, tenant_id, filters=filters, cursor=cursor, limit=limit
-    )
+    return await page_of(session, Application, owner, filters=filters, cursor=cursor, limit=limit)
 
 
 async def page_contacts(
     session: AsyncSession,
-    tenant_id: str,
+    owner: Owner,
     application_id: str,
     *,
     role: str | None,
@@ -239,18 +239,18 @@ async def page_contacts(
     filters = [Contact.application_id == application_id]
     if role:
         filters.append(Contact.role == role)
-    return await page_of(session, Contact, tenant_id, filters=filters, cursor=cursor, limit=limit)
+    return await page_of(session, Contact, owner, filters=filters, cursor=cursor, limit=limit)
 
 
 async def page_interviews(
-    session: AsyncSession, tenant_id: str, application_id: str, *, cursor: str | None, limit: int
+    session: AsyncSession, owner: Owner, application_id: str, *, cursor: str | None, limit: int
 ) -> PageResult[Interview]:
     filters = [Interview.application_id == application_id]
-    return await page_of(session, Interview, tenant_id, filters=filters, cursor=cursor, limit=limit)
+    return await page_of(session, Interview, owner, filters=filters, cursor=cursor, limit=limit)
 
 
 async def page_replies(
-    session: AsyncSession, tenant_id: str, application_id: str, *, cursor: str | None, limit: int
+    session: AsyncSession, owner: Owner, application_id: str, *, cursor: str | None, limit: int
 ) -> PageResult[Reply]:
     filters = [Reply.application_id == application_id]
-    return await page_of(session, Reply, tenant_id, filters=filters, cursor=cursor, limit=limit)
+    return await page_of(session, Reply, owner, filters=filters, cursor=cursor, limit=limit)

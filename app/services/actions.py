@@ -14,6 +14,7 @@ from app.errors import InvalidInput, NotFound
 from app.repositories import actions as action_repo
 from app.repositories import records as repo
 from app.repositories.actions import ActionFilter as ActionFilter  # re-exported for routers
+from app.repositories.owners import Owner
 from app.repositories.pagination import InvalidCursor, PageResult
 from app.services import events
 from app.services.action_views import action_status as action_status  # for routers
@@ -24,8 +25,8 @@ from app.services.work import Work
 REPLAN_CHUNK = 500
 
 
-async def get_action(session: AsyncSession, tenant_id: str, action_id: str) -> models.Action:
-    action = await repo.get_owned(session, models.Action, tenant_id, action_id)
+async def get_action(session: AsyncSession, owner: Owner, action_id: str) -> models.Action:
+    action = await repo.get_owned(session, models.Action, owner, action_id)
     if action is None:
         raise NotFound(f"No action {action_id}.")
     return action
@@ -33,7 +34,7 @@ async def get_action(session: AsyncSession, tenant_id: str, action_id: str) -> m
 
 async def mark_action(
     session: AsyncSession,
-    tenant_id: str,
+    owner: Owner,
     action_id: str,
     kind: domain.MarkKind | None,
     *,
@@ -45,7 +46,7 @@ async def mark_action(
 
     Re-planning matters: a check-in marked done schedules the next one from that time.
     """
-    action = await get_action(session, tenant_id, action_id)
+    action = await get_action(session, owner, action_id)
     when = at or utcnow()
     if kind is domain.MarkKind.SNOOZED and snoozed_until is not None and snoozed_until <= when:
         raise InvalidInput.on_field("body.until", "must be after the time of snoozing", "invalid")
@@ -89,19 +90,19 @@ async def policy_version(session: AsyncSession, tenant_id: str) -> int:
     return await repo.policy_version(session, tenant_id)
 
 
-async def actions_by_ids(session: AsyncSession, tenant_id: str, action_ids: list[str]) -> list[Any]:
-    """The tenant's actions with these IDs (plain rows; missing or foreign IDs are skipped)."""
-    return await action_repo.by_ids(session, tenant_id, action_ids)
+async def actions_by_ids(session: AsyncSession, owner: Owner, action_ids: list[str]) -> list[Any]:
+    """The owner's actions with these IDs (plain rows; missing or foreign IDs are skipped)."""
+    return await action_repo.by_ids(session, owner, action_ids)
 
 
 async def feed(
-    session: AsyncSession, tenant_id: str, criteria: ActionFilter, *, cursor: str | None, limit: int
+    session: AsyncSession, owner: Owner, criteria: ActionFilter, *, cursor: str | None, limit: int
 ) -> PageResult[Any]:
-    """A page of the tenant's stored actions: an indexed query, never a re-plan.
+    """A page of the owner's stored actions: an indexed query, never a re-plan.
 
     Items carry ``id``, ``due_by``, ``version`` and ``status`` at the filter's ``as_of``."""
     try:
-        return await action_repo.feed(session, tenant_id, criteria, cursor=cursor, limit=limit)
+        return await action_repo.feed(session, owner, criteria, cursor=cursor, limit=limit)
     except InvalidCursor as exc:
         raise InvalidInput.on_field("query.cursor", str(exc), "invalid_cursor") from exc
 

@@ -28,6 +28,7 @@ from app.db.base import new_id, utcnow
 from app.domain import plain_text
 from app.errors import NotFound
 from app.repositories import calendar_feeds as repo
+from app.repositories.owners import Owner
 from app.services import records
 from app.services.preconditions import check_if_match
 from app.services.work import Work
@@ -52,13 +53,15 @@ class IssuedFeed:
     token: str
 
 
-async def issue(session: AsyncSession, tenant_id: str, candidate_id: str) -> IssuedFeed:
+async def issue(session: AsyncSession, owner: Owner, candidate_id: str) -> IssuedFeed:
     """Create the candidate's feed, or give it a new token (the old URL stops working)."""
-    await records.get_candidate(session, tenant_id, candidate_id)
+    await records.get_candidate(session, owner, candidate_id)
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     feed = await repo.feed_of_candidate(session, candidate_id)
     if feed is None:
-        feed = models.CalendarFeed(id=new_id("cal"), tenant_id=tenant_id, candidate_id=candidate_id)
+        feed = models.CalendarFeed(
+            id=new_id("cal"), tenant_id=owner.tenant_id, candidate_id=candidate_id
+        )
         session.add(feed)
     feed.token_hash = hash_token(token)
     feed.created_at = utcnow()
@@ -77,17 +80,17 @@ def feed_etag(feed: models.CalendarFeed) -> str:
 
 
 async def revoke(
-    session: AsyncSession, tenant_id: str, candidate_id: str, if_match: str | None = None
+    session: AsyncSession, owner: Owner, candidate_id: str, if_match: str | None = None
 ) -> None:
-    feed = await get_feed(session, tenant_id, candidate_id)
+    feed = await get_feed(session, owner, candidate_id)
     check_if_match(if_match, feed_etag(feed))
     await session.delete(feed)
     await session.flush()
 
 
-async def get_feed(session: AsyncSession, tenant_id: str, candidate_id: str) -> models.CalendarFeed:
+async def get_feed(session: AsyncSession, owner: Owner, candidate_id: str) -> models.CalendarFeed:
     """The candidate's feed (its metadata; the token is never stored in clear)."""
-    await records.get_candidate(session, tenant_id, candidate_id)
+    await records.get_candidate(session, owner, candidate_id)
     feed = await repo.feed_of_candidate(session, candidate_id)
     if feed is None:
         raise NotFound(f"Candidate {candidate_id} has no calendar feed.")

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain import ActionStatus, ActionType, MarkKind
 from app.repositories.actions import ActionFilter, feed
+from app.repositories.owners import Owner
 from app.repositories.pagination import MAX_PAGE_SIZE
 from app.schemas import resources as schemas
 from app.services import records
@@ -25,6 +26,7 @@ def _at(now: datetime, days: float, hour_shift: float = 0) -> datetime:
 async def load_demo(session: AsyncSession, tenant_id: str, now: datetime) -> dict[str, int]:
     """Create candidates in four countries with applications at every stage."""
     counts = {"candidates": 0, "applications": 0, "interviews": 0}
+    owner = Owner(tenant_id)
 
     async def candidate(name: str, zone: str, country: str, email: str) -> str:
         body = schemas.CandidateCreate(name=name, email=email, time_zone=zone, country=country)
@@ -39,11 +41,11 @@ async def load_demo(session: AsyncSession, tenant_id: str, now: datetime) -> dic
             **extra,
         )
         counts["applications"] += 1
-        return (await records.create_application(session, tenant_id, body)).id
+        return (await records.create_application(session, owner, body)).id
 
     async def contact(application_id: str, **fields: object) -> str:
         body = schemas.ContactCreate(**fields)
-        return (await records.create_contact(session, tenant_id, application_id, body)).id
+        return (await records.create_contact(session, owner, application_id, body)).id
 
     async def interview(
         application_id: str,
@@ -61,7 +63,7 @@ async def load_demo(session: AsyncSession, tenant_id: str, now: datetime) -> dic
             **extra,
         )
         counts["interviews"] += 1
-        created, _panel = await records.create_interview(session, tenant_id, application_id, body)
+        created, _panel = await records.create_interview(session, owner, application_id, body)
         return created.id
 
     # Ada in Berlin: a video interview that ended an hour ago -> thank-yous due now.
@@ -156,7 +158,7 @@ async def load_demo(session: AsyncSession, tenant_id: str, now: datetime) -> dic
     )
     await records.update_application(
         session,
-        tenant_id,
+        owner,
         hooli,
         schemas.ApplicationUpdate(status="rejected", outcome_at=_at(now, -1)),
     )
@@ -170,7 +172,7 @@ async def load_demo(session: AsyncSession, tenant_id: str, now: datetime) -> dic
     )
     await records.create_reply(
         session,
-        tenant_id,
+        owner,
         acme,
         schemas.ReplyCreate(
             received_at=_at(now, -3),
@@ -191,8 +193,9 @@ async def _log_past_follow_ups(session: AsyncSession, tenant_id: str, now: datet
         types=[ActionType.SEND_THANK_YOU, ActionType.ASK_CLOSING_QUESTIONS],
         due_before=now - timedelta(days=2),
     )
-    page = await feed(session, tenant_id, criteria, cursor=None, limit=MAX_PAGE_SIZE)
+    owner = Owner(tenant_id)
+    page = await feed(session, owner, criteria, cursor=None, limit=MAX_PAGE_SIZE)
     for action in page.items:
         await mark_action(
-            session, tenant_id, action.id, MarkKind.DONE, at=action.due_by - timedelta(hours=3)
+            session, owner, action.id, MarkKind.DONE, at=action.due_by - timedelta(hours=3)
         )

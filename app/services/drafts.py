@@ -31,6 +31,7 @@ from app.domain import plain_text
 from app.errors import FieldError, InvalidInput, NotFound
 from app.repositories import drafts as draft_repo
 from app.repositories import templates as template_repo
+from app.repositories.owners import Owner
 from app.schemas import common as common_schemas
 from app.schemas.resources import InterviewCreate
 from app.services import actions as action_service
@@ -815,10 +816,10 @@ class DraftJob:
 
 
 async def prepare_draft(
-    session: AsyncSession, tenant_id: str, action_id: str, language: str = DEFAULT_LANGUAGE
+    session: AsyncSession, owner: Owner, action_id: str, language: str = DEFAULT_LANGUAGE
 ) -> DraftJob:
     """Read the action's records and the template in effect for its kind of message."""
-    action = await action_service.get_action(session, tenant_id, action_id)
+    action = await action_service.get_action(session, owner, action_id)
     inputs = await draft_repo.draft_inputs(session, action)
     kind = kind_for_action(domain.ActionType(action.type), action.channel)
     return DraftJob(
@@ -826,7 +827,7 @@ async def prepare_draft(
         kind=kind,
         language=language,
         context=build_context(inputs, language),
-        template=await effective_template(session, tenant_id, kind, language),
+        template=await effective_template(session, owner.tenant_id, kind, language),
         recipient=inputs.contact,
         recipient_name=inputs.contact.name if inputs.contact else None,
     )
@@ -886,11 +887,11 @@ def _render_pair(
 
 
 async def expectations_for(
-    session: AsyncSession, tenant_id: str, action_id: str
+    session: AsyncSession, owner: Owner, action_id: str
 ) -> tuple[models.Action, Expectations] | None:
-    """The action's type, person and due time, or None when the tenant has no such action."""
+    """The action's type, person and due time, or None when the owner has no such action."""
     try:
-        action = await action_service.get_action(session, tenant_id, action_id)
+        action = await action_service.get_action(session, owner, action_id)
     except NotFound:
         return None
     contact = await draft_repo.action_contact(session, action)

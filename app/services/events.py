@@ -18,6 +18,7 @@ from app.db import models
 from app.db.base import new_id, utcnow
 from app.errors import InvalidInput
 from app.repositories import events as repo
+from app.repositories.owners import Owner
 from app.repositories.pagination import InvalidCursor, PageResult
 from app.services.action_views import action_json
 
@@ -190,7 +191,7 @@ async def record_interview_change(
 
 async def list_events(
     session: AsyncSession,
-    tenant_id: str,
+    owner: Owner,
     *,
     types: list[str],
     occurred_after: datetime | None,
@@ -202,7 +203,7 @@ async def list_events(
     try:
         return await repo.page(
             session,
-            tenant_id,
+            owner,
             types=types,
             occurred_after=occurred_after,
             occurred_before=occurred_before,

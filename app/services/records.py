@@ -14,17 +14,18 @@ from app.domain import ApplicationStatus
 from app.errors import Conflict, FieldError, InvalidInput, NotFound
 from app.repositories import idempotency as idempotency_repo
 from app.repositories import records as repo
+from app.repositories.owners import Owner
 from app.repositories.pagination import InvalidCursor, PageResult
 from app.schemas import resources as schemas
-from app.services import events, limits
+from app.services import candidate_tokens, events, limits
 from app.services.planning import replan
 from app.services.preconditions import check_if_match
 
 
 async def _owned(
-    session: AsyncSession, model: type[repo.Owned], tenant_id: str, record_id: str, noun: str
+    session: AsyncSession, model: type[repo.Owned], owner: Owner, record_id: str, noun: str
 ) -> repo.Owned:
-    record = await repo.get_owned(session, model, tenant_id, record_id)
+    record = await repo.get_owned(session, model, owner, record_id)
     if record is None:
         raise NotFound(f"No {noun} {record_id}.")
     return record
@@ -33,18 +34,41 @@ async def _owned(
 async def _check_external_id(
     session: AsyncSession,
     model: type[repo.Owned],
-    tenant_id: str,
-    external_id: str | None,
+    owner: Owner,
+    fields: dict[str, Any],
     record_id: str | None = None,
 ) -> None:
+    """Refuse an external ID another record of the tenant holds, and any external ID from a
+    candidate token.
+
+    External IDs are the keys of the tenant's integration (its ATS), unique across the
+    tenant: a candidate token may not set or clear one, which would also tell it whether
+    another candidate's record holds it.
+    """
+    if "external_id" not in fields:
+        return
+    if owner.candidate_id is not None:
+        raise InvalidInput.on_field(
+            "body.external_id",
+            "external IDs are set by the tenant's integration, not with a candidate token",
+            "not_allowed",
+        )
+    external_id = fields["external_id"]
     if external_id is None:
         return
-    existing = await repo.get_by_external_id(session, model, tenant_id, external_id)
+    existing = await repo.get_by_external_id(session, model, owner.tenant_id, external_id)
     if existing is not None and existing.id != record_id:
         raise Conflict(
             f"external_id {external_id!r} already belongs to {existing.id}.",
             errors=[FieldError("body.external_id", "already used by another record", "duplicate")],
         )
+
+
+def _created(body: Any) -> dict[str, Any]:
+    """The external ID a create sets, as :func:`_check_external_id` reads it (a null one
+    sets nothing)."""
+    external_id = getattr(body, "external_id", None)
+    return {} if external_id is None else {"external_id": external_id}
 
 
 def _changes(body: Any, *, required: tuple[str, ...]) -> dict[str, Any]:
@@ -71,16 +95,14 @@ def _apply(record: Any, changes: dict[str, Any], renames: dict[str, str] | None 
 # --- candidates -------------------------------------------------------------------------
 
 
-async def get_candidate(
-    session: AsyncSession, tenant_id: str, candidate_id: str
-) -> models.Candidate:
-    return await _owned(session, models.Candidate, tenant_id, candidate_id, "candidate")
+async def get_candidate(session: AsyncSession, owner: Owner, candidate_id: str) -> models.Candidate:
+    return await _owned(session, models.Candidate, owner, candidate_id, "candidate")
 
 
 async def create_candidate(
     session: AsyncSession, tenant_id: str, body: schemas.CandidateCreate
 ) -> models.Candidate:
-    await _check_external_id(session, models.Candidate, tenant_id, body.external_id)
+    await _check_external_id(session, models.Candidate, Owner(tenant_id), _created(body))
     candidate = models.Candidate(id=new_id("cand"), tenant_id=tenant_id, **body.model_dump())
     await repo.add(session, candidate)
     return candidate
@@ -88,18 +110,16 @@ async def create_candidate(
 
 async def update_candidate(
     session: AsyncSession,
-    tenant_id: str,
+    owner: Owner,
     candidate_id: str,
     body: schemas.CandidateUpdate,
     *,
     if_match: str | None = None,
 ) -> models.Candidate:
-    candidate = await get_candidate(session, tenant_id, candidate_id)
+    candidate = await get_candidate(session, owner, candidate_id)
     check_if_match(if_match, candidate.version)
     changes = _changes(body, required=("name", "time_zone", "country"))
-    await _check_external_id(
-        session, models.Candidate, tenant_id, changes.get("external_id"), candidate.id
-    )
+    await _check_external_id(session, models.Candidate, owner, changes, candidate.id)
     calendar_changed = any(
         name in changes and changes[name] != getattr(candidate, name)
         for name in ("time_zone", "country")
@@ -113,17 +133,18 @@ async def update_candidate(
 
 
 async def delete_candidate(
-    session: AsyncSession, tenant_id: str, candidate_id: str, *, if_match: str | None = None
+    session: AsyncSession, owner: Owner, candidate_id: str, *, if_match: str | None = None
 ) -> None:
     """Erase the candidate and everything about them (applications, people, rounds, actions)."""
-    candidate = await get_candidate(session, tenant_id, candidate_id)
+    candidate = await get_candidate(session, owner, candidate_id)
     check_if_match(if_match, candidate.version)
     application_ids = await repo.application_ids_of_candidates(session, [candidate.id])
+    await candidate_tokens.forget_candidate(session, candidate.id)
     await repo.remove_with_dependents(session, candidate)
     await events.erase_candidate(session, candidate_id)
     # A retried POST must not replay what was erased.
     await idempotency_repo.forget_responses_mentioning(
-        session, tenant_id, [candidate_id, *application_ids]
+        session, owner.tenant_id, [candidate_id, *application_ids]
     )
 
 
@@ -137,22 +158,22 @@ def outcome_time(status: str, outcome_at: datetime | None) -> datetime | None:
 
 
 async def get_application(
-    session: AsyncSession, tenant_id: str, application_id: str
+    session: AsyncSession, owner: Owner, application_id: str
 ) -> models.Application:
-    return await _owned(session, models.Application, tenant_id, application_id, "application")
+    return await _owned(session, models.Application, owner, application_id, "application")
 
 
 async def create_application(
-    session: AsyncSession, tenant_id: str, body: schemas.ApplicationCreate
+    session: AsyncSession, owner: Owner, body: schemas.ApplicationCreate
 ) -> models.Application:
-    if await repo.get_owned(session, models.Candidate, tenant_id, body.candidate_id) is None:
+    if await repo.get_owned(session, models.Candidate, owner, body.candidate_id) is None:
         raise InvalidInput.on_field(
             "body.candidate_id", f"no candidate {body.candidate_id}", "not_found"
         )
-    await _check_external_id(session, models.Application, tenant_id, body.external_id)
+    await _check_external_id(session, models.Application, owner, _created(body))
     values = body.model_dump()
     values["outcome_at"] = outcome_time(body.status, body.outcome_at)
-    application = models.Application(id=new_id("app"), tenant_id=tenant_id, **values)
+    application = models.Application(id=new_id("app"), tenant_id=owner.tenant_id, **values)
     await repo.add(session, application)
     limits.check_applications_per_candidate(
         await repo.application_counts(session, [application.candidate_id])
@@ -164,18 +185,16 @@ async def create_application(
 
 async def update_application(
     session: AsyncSession,
-    tenant_id: str,
+    owner: Owner,
     application_id: str,
     body: schemas.ApplicationUpdate,
     *,
     if_match: str | None = None,
 ) -> models.Application:
-    application = await get_application(session, tenant_id, application_id)
+    application = await get_application(session, owner, application_id)
     check_if_match(if_match, application.version)
     changes = _changes(body, required=("company", "role", "source", "status"))
-    await _check_external_id(
-        session, models.Application, tenant_id, changes.get("external_id"), application.id
-    )
+    await _check_external_id(session, models.Application, owner, changes, application.id)
     source = changes.get("source", application.source)
     firm = changes.get("recruiting_firm", application.recruiting_firm)
     if firm and source != schemas.ApplicationSource.RECRUITING_FIRM:
@@ -195,10 +214,10 @@ async def update_application(
 
 
 async def delete_application(
-    session: AsyncSession, tenant_id: str, application_id: str, *, if_match: str | None = None
+    session: AsyncSession, owner: Owner, application_id: str, *, if_match: str | None = None
 ) -> None:
     """Delete the application with its people, rounds, replies and actions."""
-    application = await get_application(session, tenant_id, application_id)
+    application = await get_application(session, owner, application_id)
     check_if_match(if_match, application.version)
     await repo.remove_with_dependents(session, application)
 
@@ -206,18 +225,18 @@ async def delete_application(
 # --- contacts ---------------------------------------------------------------------------
 
 
-async def get_contact(session: AsyncSession, tenant_id: str, contact_id: str) -> models.Contact:
-    return await _owned(session, models.Contact, tenant_id, contact_id, "contact")
+async def get_contact(session: AsyncSession, owner: Owner, contact_id: str) -> models.Contact:
+    return await _owned(session, models.Contact, owner, contact_id, "contact")
 
 
 async def create_contact(
-    session: AsyncSession, tenant_id: str, application_id: str, body: schemas.ContactCreate
+    session: AsyncSession, owner: Owner, application_id: str, body: schemas.ContactCreate
 ) -> models.Contact:
-    application = await get_application(session, tenant_id, application_id)
-    await _check_external_id(session, models.Contact, tenant_id, body.external_id)
+    application = await get_application(session, owner, application_id)
+    await _check_external_id(session, models.Contact, owner, _created(body))
     contact = models.Contact(
         id=new_id("con"),
-        tenant_id=tenant_id,
+        tenant_id=owner.tenant_id,
         application_id=application.id,
         **body.model_dump(),
     )
@@ -228,18 +247,16 @@ async def create_contact(
 
 async def update_contact(
     session: AsyncSession,
-    tenant_id: str,
+    owner: Owner,
     contact_id: str,
     body: schemas.ContactUpdate,
     *,
     if_match: str | None = None,
 ) -> models.Contact:
-    contact = await get_contact(session, tenant_id, contact_id)
+    contact = await get_contact(session, owner, contact_id)
     check_if_match(if_match, contact.version)
     changes = _changes(body, required=("role", "made_first_contact"))
-    await _check_external_id(
-        session, models.Contact, tenant_id, changes.get("external_id"), contact.id
-    )
+    await _check_external_id(session, models.Contact, owner, changes, contact.id)
     _apply(contact, changes)
     await session.flush()
     await replan(session, contact.application_id)
@@ -247,9 +264,9 @@ async def update_contact(
 
 
 async def delete_contact(
-    session: AsyncSession, tenant_id: str, contact_id: str, *, if_match: str | None = None
+    session: AsyncSession, owner: Owner, contact_id: str, *, if_match: str | None = None
 ) -> None:
-    contact = await get_contact(session, tenant_id, contact_id)
+    contact = await get_contact(session, owner, contact_id)
     check_if_match(if_match, contact.version)
     on_panels = await repo.interviews_with_contact(session, contact.id)
     replied = await repo.replies_from_contact(session, contact.id)
@@ -281,22 +298,20 @@ async def _check_panel(session: AsyncSession, application_id: str, panel: Sequen
             )
 
 
-async def get_interview(
-    session: AsyncSession, tenant_id: str, interview_id: str
-) -> models.Interview:
-    return await _owned(session, models.Interview, tenant_id, interview_id, "interview")
+async def get_interview(session: AsyncSession, owner: Owner, interview_id: str) -> models.Interview:
+    return await _owned(session, models.Interview, owner, interview_id, "interview")
 
 
 async def create_interview(
-    session: AsyncSession, tenant_id: str, application_id: str, body: schemas.InterviewCreate
+    session: AsyncSession, owner: Owner, application_id: str, body: schemas.InterviewCreate
 ) -> tuple[models.Interview, list[str]]:
-    application = await get_application(session, tenant_id, application_id)
+    application = await get_application(session, owner, application_id)
     await _check_panel(session, application.id, body.panel)
-    await _check_external_id(session, models.Interview, tenant_id, body.external_id)
+    await _check_external_id(session, models.Interview, owner, _created(body))
     values = body.model_dump(exclude={"panel", "start", "end"})
     interview = models.Interview(
         id=new_id("int"),
-        tenant_id=tenant_id,
+        tenant_id=owner.tenant_id,
         application_id=application.id,
         start_at=body.start,
         end_at=body.end,
@@ -311,13 +326,13 @@ async def create_interview(
 
 async def update_interview(
     session: AsyncSession,
-    tenant_id: str,
+    owner: Owner,
     interview_id: str,
     body: schemas.InterviewUpdate,
     *,
     if_match: str | None = None,
 ) -> tuple[models.Interview, list[str]]:
-    interview = await get_interview(session, tenant_id, interview_id)
+    interview = await get_interview(session, owner, interview_id)
     check_if_match(if_match, interview.version)
     changes = _changes(
         body, required=("kind", "start", "end", "status", "panel", "panel_confirmed")
@@ -326,9 +341,7 @@ async def update_interview(
     end = changes.get("end", interview.end_at)
     if end <= start:
         raise InvalidInput.on_field("body.end", "must be after start", "end_before_start")
-    await _check_external_id(
-        session, models.Interview, tenant_id, changes.get("external_id"), interview.id
-    )
+    await _check_external_id(session, models.Interview, owner, changes, interview.id)
     previous = events.interview_state(interview)
     panel = changes.pop("panel", None)
     if panel is not None:
@@ -346,10 +359,10 @@ async def update_interview(
 
 
 async def delete_interview(
-    session: AsyncSession, tenant_id: str, interview_id: str, *, if_match: str | None = None
+    session: AsyncSession, owner: Owner, interview_id: str, *, if_match: str | None = None
 ) -> None:
     """Delete a round recorded by mistake; its actions stay as obsolete history."""
-    interview = await get_interview(session, tenant_id, interview_id)
+    interview = await get_interview(session, owner, interview_id)
     check_if_match(if_match, interview.version)
     application_id = interview.application_id
     await repo.remove(session, interview)
@@ -368,18 +381,18 @@ async def _check_reply_contact(
         )
 
 
-async def get_reply(session: AsyncSession, tenant_id: str, reply_id: str) -> models.Reply:
-    return await _owned(session, models.Reply, tenant_id, reply_id, "reply")
+async def get_reply(session: AsyncSession, owner: Owner, reply_id: str) -> models.Reply:
+    return await _owned(session, models.Reply, owner, reply_id, "reply")
 
 
 async def create_reply(
-    session: AsyncSession, tenant_id: str, application_id: str, body: schemas.ReplyCreate
+    session: AsyncSession, owner: Owner, application_id: str, body: schemas.ReplyCreate
 ) -> models.Reply:
-    application = await get_application(session, tenant_id, application_id)
+    application = await get_application(session, owner, application_id)
     await _check_reply_contact(session, application.id, body.contact_id)
     reply = models.Reply(
         id=new_id("rep"),
-        tenant_id=tenant_id,
+        tenant_id=owner.tenant_id,
         application_id=application.id,
         **body.model_dump(),
     )
@@ -390,13 +403,13 @@ async def create_reply(
 
 async def update_reply(
     session: AsyncSession,
-    tenant_id: str,
+    owner: Owner,
     reply_id: str,
     body: schemas.ReplyUpdate,
     *,
     if_match: str | None = None,
 ) -> models.Reply:
-    reply = await get_reply(session, tenant_id, reply_id)
+    reply = await get_reply(session, owner, reply_id)
     check_if_match(if_match, reply.version)
     changes = _changes(body, required=("received_at",))
     if "contact_id" in changes:
@@ -408,9 +421,9 @@ async def update_reply(
 
 
 async def delete_reply(
-    session: AsyncSession, tenant_id: str, reply_id: str, *, if_match: str | None = None
+    session: AsyncSession, owner: Owner, reply_id: str, *, if_match: str | None = None
 ) -> None:
-    reply = await get_reply(session, tenant_id, reply_id)
+    reply = await get_reply(session, owner, reply_id)
     check_if_match(if_match, reply.version)
     application_id = reply.application_id
     await repo.remove(session, reply)
@@ -447,7 +460,7 @@ async def list_candidates(
 
 async def list_applications(
     session: AsyncSession,
-    tenant_id: str,
+    owner: Owner,
     *,
     candidate_id: str | None,
     status: str | None,
@@ -457,7 +470,7 @@ async def list_applications(
     return await _page(
         repo.page_applications(
             session,
-            tenant_id,
+            owner,
             candidate_id=candidate_id,
             status=status,
             cursor=cursor,
@@ -468,38 +481,36 @@ async def list_applications(
 
 async def list_contacts(
     session: AsyncSession,
-    tenant_id: str,
+    owner: Owner,
     application_id: str,
     *,
     role: str | None,
     cursor: str | None,
     limit: int,
 ) -> PageResult[models.Contact]:
-    await get_application(session, tenant_id, application_id)
+    await get_application(session, owner, application_id)
     return await _page(
-        repo.page_contacts(
-            session, tenant_id, application_id, role=role, cursor=cursor, limit=limit
-        )
+        repo.page_contacts(session, owner, application_id, role=role, cursor=cursor, limit=limit)
     )
 
 
 async def list_interviews(
-    session: AsyncSession, tenant_id: str, application_id: str, *, cursor: str | None, limit: int
+    session: AsyncSession, owner: Owner, application_id: str, *, cursor: str | None, limit: int
 ) -> tuple[PageResult[models.Interview], dict[str, list[str]]]:
     """A page of the application's interviews, with each one's panel."""
-    await get_application(session, tenant_id, application_id)
+    await get_application(session, owner, application_id)
     page = await _page(
-        repo.page_interviews(session, tenant_id, application_id, cursor=cursor, limit=limit)
+        repo.page_interviews(session, owner, application_id, cursor=cursor, limit=limit)
     )
     return page, await repo.panels_of(session, [i.id for i in page.items])
 
 
 async def list_replies(
-    session: AsyncSession, tenant_id: str, application_id: str, *, cursor: str | None, limit: int
+    session: AsyncSession, owner: Owner, application_id: str, *, cursor: str | None, limit: int
 ) -> PageResult[models.Reply]:
-    await get_application(session, tenant_id, application_id)
+    await get_application(session, owner, application_id)
     return await _page(
-        repo.page_replies(session, tenant_id, application_id, cursor=cursor, limit=limit)
+        repo.page_replies(session, owner, application_id, cursor=cursor, limit=limit)
     )
 
 

@@ -173,7 +173,7 @@ async def test_every_creation_declares_its_location(document: Json) -> None:
         for method, path, operation in _operations(document)
         if "201" in operation["responses"] and method == "post"
     ]
-    assert len(created) == 7
+    assert len(created) == 8
     for method, path in created:
         assert "location" in _declared(document, method, path, 201), path
 

@@ -19,6 +19,7 @@ from app.api import actions as actions_api
 from app.api.action_documents import ActionDocumentCache
 from app.db.models import Action
 from app.domain import MarkKind
+from app.repositories.owners import Owner
 from app.repositories.webhooks import mark_time_events
 from app.services import actions as action_service
 from app.settings import Settings
@@ -117,9 +118,9 @@ async def test_a_second_read_of_unchanged_actions_needs_no_second_query(
     loaded: list[list[str]] = []
     real_loader = action_service.actions_by_ids
 
-    async def counting_loader(session: AsyncSession, tenant_id: str, ids: list[str]) -> Any:
+    async def counting_loader(session: AsyncSession, owner: Owner, ids: list[str]) -> Any:
         loaded.append(ids)
-        return await real_loader(session, tenant_id, ids)
+        return await real_loader(session, owner, ids)
 
     monkeypatch.setattr(action_service, "actions_by_ids", counting_loader)
     app = worker_app(settings, engine, sessionmaker, 1_000)
@@ -151,20 +152,18 @@ async def test_an_action_changed_between_the_two_queries_is_shown_as_it_is_now(
         assert thank_you["status"] == "due"
         real_loader = action_service.actions_by_ids
 
-        async def loader_after_a_change(
-            session: AsyncSession, tenant_id: str, ids: list[str]
-        ) -> Any:
+        async def loader_after_a_change(session: AsyncSession, owner: Owner, ids: list[str]) -> Any:
             if change == "completed":
                 await action_service.mark_action(
                     session,
-                    tenant_id,
+                    owner,
                     thank_you["id"],
                     MarkKind.DONE,
                     at=datetime(2027, 1, 13, 13, tzinfo=UTC),
                 )
             else:
                 await session.execute(delete(Action).where(Action.id == thank_you["id"]))
-            return await real_loader(session, tenant_id, ids)
+            return await real_loader(session, owner, ids)
 
         monkeypatch.setattr(action_service, "actions_by_ids", loader_after_a_change)
         response = await client.get(

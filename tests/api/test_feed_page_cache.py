@@ -16,8 +16,8 @@ MAX_AGE = 5.0
 PARTS = [b'{"data":[{"id":"a","as_of":', b'}],"next_cursor":null}']
 
 
-def key(tenant: str = "ten_a", query: bytes = b"status=due") -> PageKey:
-    return (tenant, "/v1/actions", query)
+def key(tenant: str = "ten_a", query: bytes = b"status=due", candidate: str = "") -> PageKey:
+    return (tenant, candidate, "/v1/actions", query)
 
 
 def live_cache(capacity: int = 8) -> FeedPageCache:
@@ -98,7 +98,21 @@ def test_pages_are_per_tenant_path_and_query_string() -> None:
     store(cache, key("ten_a", b"status=due"))
     assert cache.get(key("ten_b", b"status=due"), READ_AT, CLOCK) is None
     assert cache.get(key("ten_a", b"status=due&limit=50"), READ_AT, CLOCK) is None
-    assert cache.get(("ten_a", "/v1/other", b"status=due"), READ_AT, CLOCK) is None
+    assert cache.get(("ten_a", "", "/v1/other", b"status=due"), READ_AT, CLOCK) is None
+
+
+def test_pages_are_per_candidate_and_a_tenant_change_drops_every_candidates() -> None:
+    cache = live_cache()
+    store(cache, key(candidate="cand_a"))
+    # Neither another candidate's token nor an API key (candidate "") gets that page, and
+    # a candidate's token does not get the API key's.
+    assert cache.get(key(candidate="cand_b"), READ_AT, CLOCK) is None
+    assert cache.get(key(), READ_AT, CLOCK) is None
+    store(cache, key())
+    assert cache.get(key(candidate="cand_b"), READ_AT, CLOCK) is None
+    assert cache.get(key(candidate="cand_a"), READ_AT, CLOCK) == PARTS
+    cache.tenant_changed("ten_a")
+    assert len(cache) == 0
 
 
 def test_nothing_is_stored_or_served_unless_changes_are_being_heard() -> None:

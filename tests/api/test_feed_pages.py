@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -30,12 +30,14 @@ from app.api.feed_pages import FeedPageCache
 from app.db import migrations
 from app.db.engine import create_engine
 from app.db.models import Action
-from app.db.notifications import APPLICATION_NAME, CHANNEL, ActionChangeListener
-from app.main import listen_for_action_changes
-from app.services import api_keys
+from app.db.notifications import APPLICATION_NAME, CHANNEL, ChangeListener
+from app.main import listen_for_changes
+from app.services import api_keys, credentials
+from app.services.credentials import PrincipalCache
 from app.settings import Settings
 from tests import conftest
 from tests.api.builders import interview_round
+from tests.api.test_candidate_tokens import mint
 from tests.conftest import client_for, committing_app, make_tenant
 
 FEED = "/v1/actions"
@@ -70,7 +72,7 @@ async def cached_app(
     async with committing_app(cache_settings(settings), engine) as application:
         listener = None
         if listen:
-            listener = await listen_for_action_changes(application)
+            listener = await listen_for_changes(application)
             assert listener is not None and application.state.feed_pages.live
         else:
             application.state.feed_pages.listening_started()
@@ -136,7 +138,7 @@ async def test_the_app_listens_for_changes_on_postgresql_and_keeps_the_cache_off
     settings: Settings, engine: AsyncEngine, test_database: conftest.TestDatabase
 ) -> None:
     async with committing_app(cache_settings(settings), engine) as application:
-        listener = await listen_for_action_changes(application)
+        listener = await listen_for_changes(application)
         try:
             assert (listener is not None) is test_database.is_postgres
             assert application.state.feed_pages.live is test_database.is_postgres
@@ -368,7 +370,7 @@ async def test_the_listener_connects_as_the_engine_does_whatever_the_url_carries
     engine = create_engine(settings.model_copy(update={"database_url": url}))
     try:
         async with committing_app(cache_settings(settings), engine) as application:
-            listener = await listen_for_action_changes(application)
+            listener = await listen_for_changes(application)
             assert listener is not None
             try:
                 assert listener.listening.is_set() and application.state.feed_pages.live
@@ -389,7 +391,7 @@ async def test_without_the_triggers_nothing_counts_as_listening(
             await connection.execute(text("DROP TRIGGER actions_notify_update ON actions"))
         async with committing_app(cache_settings(settings), engine) as application:
             application.state.feed_pages.listening_started()  # as if it had listened before
-            listener = await listen_for_action_changes(application)
+            listener = await listen_for_changes(application)
             assert listener is not None
             try:
                 assert not listener.listening.is_set()
@@ -406,7 +408,7 @@ def test_a_failure_handling_a_notification_forgets_every_page() -> None:
     def failing(_tenant_id: str) -> None:
         raise RuntimeError("boom")
 
-    listener = ActionChangeListener(
+    listener = ChangeListener(
         {},
         on_change=failing,
         on_everything=lambda: forgotten.append("everything"),
@@ -417,3 +419,106 @@ def test_a_failure_handling_a_notification_forgets_every_page() -> None:
     listener._notified(None, 0, CHANNEL, "ten_a")
     listener._notified(None, 0, CHANNEL, "*")
     assert forgotten == ["everything", "everything"]
+
+
+# --- candidate tokens ----------------------------------------------------------------------
+
+
+async def test_a_candidates_page_goes_to_that_candidates_token_alone(
+    settings: Settings, engine: AsyncEngine
+) -> None:
+    async with (
+        cached_app(settings, engine, listen=False) as application,
+        await new_tenant_client(application, settings) as key,
+    ):
+        a_application, _, _ = await interview_round(key)
+        b_application, _, _ = await interview_round(key)
+        a, b = a_application["candidate_id"], b_application["candidate_id"]
+        a_token, b_token = (await mint(key, a))["token"], (await mint(key, b))["token"]
+        async with (
+            client_for(application, a_token) as as_a,
+            client_for(application, b_token) as as_b,
+        ):
+            pollers = {"key": (key, {a, b}), "a": (as_a, {a}), "b": (as_b, {b})}
+            # Each polls the same path twice, in turn: the second answer is its own stored
+            # page, read with no query, and holds its own candidates alone.
+            for round_ in range(3):
+                for name, (client, expected) in pollers.items():
+                    with counting_statements(engine) as statements:
+                        response = await client.get(FEED)
+                    assert response.status_code == 200, response.text
+                    shown = {item["candidate_id"] for item in response.json()["data"]}
+                    assert shown == expected, f"{name} in round {round_}"
+                    assert bool(statements) is (round_ == 0), f"{name} in round {round_}"
+            assert len(application.state.feed_pages) == 3
+
+
+async def test_a_stored_page_is_not_served_to_a_revoked_or_expired_token(
+    settings: Settings, engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with (
+        cached_app(settings, engine, listen=False) as application,
+        await new_tenant_client(application, settings) as key,
+    ):
+        application_, _, _ = await interview_round(key)
+        candidate_id = application_["candidate_id"]
+        revoked, expiring = await mint(key, candidate_id), await mint(key, candidate_id)
+        async with (
+            client_for(application, revoked["token"]) as first,
+            client_for(application, expiring["token"]) as second,
+        ):
+            for client in (first, second):
+                await answered_from_the_cache(client, engine)
+            path = f"/v1/candidates/{candidate_id}/access-tokens/{revoked['id']}"
+            assert (await key.delete(path)).status_code == 204
+            assert (await first.get(FEED)).status_code == 401
+            await answered_from_the_cache(second, engine)
+            expires_at = datetime.fromisoformat(expiring["expires_at"])
+            monkeypatch.setattr(credentials, "utcnow", lambda: expires_at)
+            assert (await second.get(FEED)).status_code == 401
+
+
+async def test_another_process_drops_a_revoked_token_as_soon_as_postgresql_announces_it(
+    postgres: None, settings: Settings, engine: AsyncEngine
+) -> None:
+    """Both processes trust a verified credential for a minute (cache_settings): without
+    the announcement, the revoked token would keep working in the other one that long."""
+    async with (
+        cached_app(settings, engine, listen=True) as reader,
+        cached_app(settings, engine, listen=True) as writer,
+    ):
+        tenant = await make_tenant(writer.state.write_sessionmaker, cache_settings(settings))
+        writer.state.created_tenants.append(tenant.id)
+        credentials_cache: PrincipalCache = reader.state.principal_cache
+        async with client_for(writer, tenant.key) as key:
+            first, _, _ = await interview_round(key)
+            second, _, _ = await interview_round(key)
+            revoked = await mint(key, first["candidate_id"])
+            erased = await mint(key, second["candidate_id"])
+            async with (
+                client_for(reader, revoked["token"]) as by_revoked,
+                client_for(reader, erased["token"]) as by_erased,
+            ):
+                for client in (by_revoked, by_erased):
+                    await answered_from_the_cache(client, engine)
+
+                async def refused_within_moments(
+                    client: httpx.AsyncClient, change: Callable[[], Awaitable[httpx.Response]]
+                ) -> float:
+                    evictions = credentials_cache.evictions
+                    response = await change()
+                    assert response.status_code == 204, response.text
+                    started = time.monotonic()
+                    await wait_until(lambda: credentials_cache.evictions != evictions)
+                    heard_after = time.monotonic() - started
+                    assert (await client.get(FEED)).status_code == 401
+                    return heard_after
+
+                # Revoked through the other process's API...
+                path = f"/v1/candidates/{first['candidate_id']}/access-tokens/{revoked['id']}"
+                heard = await refused_within_moments(by_revoked, lambda: key.delete(path))
+                assert heard < 1.0
+                # ...and gone with its candidate, erased there.
+                erase = f"/v1/candidates/{second['candidate_id']}"
+                heard = await refused_within_moments(by_erased, lambda: key.delete(erase))
+                assert heard < 1.0

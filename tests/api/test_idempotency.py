@@ -91,6 +91,7 @@ async def test_a_request_still_running_answers_409(
         session.add(
             IdempotencyRecord(
                 tenant_id=tenant.id,
+                credential_scope="",  # the tenant's API keys
                 key="in-flight",
                 fingerprint=_fingerprint(scope, body),
                 state="running",
@@ -118,7 +119,7 @@ async def test_expired_keys_are_forgotten(
     headers = {"Idempotency-Key": "old-key"}
     first = await client.post("/v1/candidates", json=CANDIDATE, headers=headers)
     async with sessionmaker() as session, session.begin():
-        record = await session.get(IdempotencyRecord, (tenant.id, "old-key"))
+        record = await session.get(IdempotencyRecord, (tenant.id, "", "old-key"))
         assert record is not None and record.state == "done"
         record.expires_at = utcnow() - timedelta(seconds=1)
     second = await client.post("/v1/candidates", json=CANDIDATE, headers=headers)

@@ -35,6 +35,7 @@ RECORD_ID_PARAMETERS = (
     "reply_id",
     "action_id",
     "endpoint_id",
+    "token_id",
 )
 # Path parameters that are keys of per-tenant settings rather than IDs: every tenant has
 # one of each, and must only ever see and change its own.
@@ -233,6 +234,8 @@ async def build_victim(http: httpx.AsyncClient) -> Victim:
     assert actions, "the victim's interview should call for actions"
     calendar = await http.post(f"/v1/candidates/{candidate_id}/calendar-feed")
     assert calendar.status_code == 201, calendar.text
+    token = await http.post(f"/v1/candidates/{candidate_id}/access-tokens", json={})
+    assert token.status_code == 201, token.text
     endpoint = await http.post(
         "/v1/webhook-endpoints",
         json={"url": f"https://{VICTIM_WEBHOOK_HOST}/followup", "event_types": ["action.due"]},
@@ -255,6 +258,7 @@ async def build_victim(http: httpx.AsyncClient) -> Victim:
             "reply_id": reply.json()["id"],
             "action_id": actions[0]["id"],
             "endpoint_id": endpoint.json()["id"],
+            "token_id": token.json()["id"],
             "external_id": VICTIM_EXTERNAL_ID,
             "kind": VICTIM_TEMPLATE_KIND,
             "token": UNKNOWN_TOKEN,

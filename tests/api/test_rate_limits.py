@@ -269,6 +269,31 @@ async def test_a_tenant_limit_counts_all_its_keys_and_no_other_tenant(
     assert remaining(stranger_answer) == {"key": PER_KEY - 1, "tenant": PER_TENANT - 1}
 
 
+async def test_a_candidate_token_is_counted_as_a_key_of_its_own_and_by_its_tenant(
+    app: Any, tenant: Tenant
+) -> None:
+    async with client_for(app, tenant.key) as key:
+        candidate = await key.post(
+            "/v1/candidates", json={"name": "Ada", "time_zone": "UTC", "country": "GB"}
+        )
+        minted = await key.post(f"/v1/candidates/{candidate.json()['id']}/access-tokens", json={})
+        assert minted.status_code == 201, minted.text
+        async with client_for(app, minted.json()["token"]) as token:
+            # The key's two requests are not the token's: it starts afresh, the tenant not.
+            answers = [await token.get("/v1/me") for _ in range(PER_KEY)]
+            assert [a.status_code for a in answers] == [200] * PER_KEY
+            assert remaining(answers[0]) == {"key": PER_KEY - 1, "tenant": PER_TENANT - 3}
+            problem = assert_rate_limited(await token.get("/v1/me"), "key")
+            assert "candidate token's limit" in problem["detail"]
+            # Refused by its own limit, it cost the tenant nothing: one request is left,
+            # which the key makes, and then the tenant is out for both.
+            used = 2 + PER_KEY
+            assert [(await key.get("/v1/me")).status_code for _ in range(PER_TENANT - used)] == [
+                200
+            ] * (PER_TENANT - used)
+            assert_rate_limited(await key.get("/v1/me"), "tenant")
+
+
 async def test_expensive_requests_have_their_own_lower_limits(
     app: Any,
     tenant: Tenant,

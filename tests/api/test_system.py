@@ -10,7 +10,7 @@ from fastapi import FastAPI, Request
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.api.errors import PROBLEM_JSON
-from app.services import api_keys
+from app.services import api_keys, credentials
 from app.settings import Settings
 from tests.conftest import Tenant, client_for, make_tenant
 
@@ -100,8 +100,9 @@ async def test_malformed_key_is_a_401_problem(app: object) -> None:
 
 
 async def test_key_with_a_wrong_secret_is_a_401_problem(app: object, tenant: Tenant) -> None:
-    lookup = api_keys.parse_key(tenant.key)
-    assert lookup is not None
+    parsed = credentials.parse(tenant.key)
+    assert parsed is not None
+    lookup = parsed[1]
     forged = f"fu_live_{lookup}_{'a' * 48}"
     async with client_for(app, forged) as http:
         assert_problem(await http.get("/v1/me"), 401)

@@ -34,11 +34,12 @@ INTERVIEWERS = {"Grace Hopper": "grace@globex.example", "Alan Turing": "alan@glo
 
 
 async def mint_front_end_token(client: httpx.AsyncClient, candidate_id: str) -> str:
-    """The credential the tenant's back end (``client``) hands the page for
-    ``candidate_id``. For now it is the tenant's own API key, which a real front end must
-    never hold; when candidate-scoped tokens merge, the lead swaps the line below for the
-    token ``POST /v1/candidates/{candidate_id}/access-tokens`` answers."""
-    return client.headers["Authorization"].removeprefix("Bearer ")
+    """The credential the tenant's back end (``client``, holding the API key) hands the
+    page for ``candidate_id``: a candidate token, as a real front end gets (it must never
+    hold an API key)."""
+    minted = await client.post(f"/v1/candidates/{candidate_id}/access-tokens", json={})
+    assert minted.status_code == 201, minted.text
+    return str(minted.json()["token"])
 
 
 @dataclass

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.db.models import Action
 from app.domain import ActionStatus, MarkKind
 from app.repositories.actions import ActionFilter, feed, next_status_change
+from app.repositories.owners import Owner
 from app.services.actions import action_status
 from app.services.planning import resolution_of
 from tests.api.builders import new_application
@@ -92,7 +93,7 @@ async def test_feed_status_matches_the_domain_for_every_combination(
 
     async with sessionmaker() as session:
         page = await feed(
-            session, tenant.id, ActionFilter(as_of=AS_OF), cursor=None, limit=len(expected)
+            session, Owner(tenant.id), ActionFilter(as_of=AS_OF), cursor=None, limit=len(expected)
         )
         assert {item.id: ActionStatus(item.status) for item in page.items} == expected
         # Every status occurs, so each filter below is tested against a real subset.
@@ -100,7 +101,7 @@ async def test_feed_status_matches_the_domain_for_every_combination(
         for status in ActionStatus:
             filtered = await feed(
                 session,
-                tenant.id,
+                Owner(tenant.id),
                 ActionFilter(as_of=AS_OF, statuses=[status]),
                 cursor=None,
                 limit=len(expected),

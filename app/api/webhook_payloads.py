@@ -13,8 +13,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Response
 
+from app.domain.events import EVENT_DESCRIPTIONS, EventType
 from app.schemas.events import EVENT_MODELS
-from app.services.events import EVENT_DESCRIPTIONS, EventType
 from app.services.webhooks import (
     DELIVERY_ID_HEADER,
     EVENT_ID_HEADER,

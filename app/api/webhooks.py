@@ -13,6 +13,7 @@ from app.api.errors import problem_responses
 from app.api.etags import ETAG_HEADER, IfMatch, check_if_match, set_etag
 from app.api.params import PageDep
 from app.db import models
+from app.domain.events import DeliveryStatus
 from app.schemas import webhooks as schemas
 from app.schemas.common import Page
 from app.services import webhooks as service
@@ -225,7 +226,7 @@ async def list_webhook_deliveries(
     session: SessionDep,
     page: PageDep,
     status_: Annotated[
-        list[schemas.DeliveryStatus] | None,
+        list[DeliveryStatus] | None,
         Query(alias="status", description="Only in these statuses (repeatable)."),
     ] = None,
 ) -> Page[schemas.WebhookDeliveryRead]:

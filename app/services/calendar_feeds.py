@@ -103,7 +103,7 @@ class RenderedFeed:
     last_modified: datetime
 
 
-async def render(session: AsyncSession, token: str, work: Work | None = None) -> RenderedFeed:
+async def render_feed(session: AsyncSession, token: str, work: Work | None = None) -> RenderedFeed:
     """The feed behind ``token`` as iCalendar text; NotFound for an unknown or revoked one.
 
     The records are read here; writing up to MAX_FEED_EVENTS events (about 200 ms for 500)

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import models
 from app.db.base import new_id, utcnow
-from app.domain import ApplicationStatus
+from app.domain import ApplicationSource, ApplicationStatus
 from app.errors import Conflict, FieldError, InvalidInput, NotFound
 from app.repositories import idempotency as idempotency_repo
 from app.repositories import records as repo
@@ -178,7 +178,7 @@ async def update_application(
     )
     source = changes.get("source", application.source)
     firm = changes.get("recruiting_firm", application.recruiting_firm)
-    if firm and source != schemas.ApplicationSource.RECRUITING_FIRM:
+    if firm and source != ApplicationSource.RECRUITING_FIRM:
         raise InvalidInput.on_field(
             "body.recruiting_firm", "only allowed with source 'recruiting_firm'", "invalid"
         )

@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import models
 from app.db.base import new_id, utcnow
+from app.domain.events import EventType
 from app.errors import InvalidInput, NotFound
 from app.repositories import webhooks as repo
 from app.repositories.pagination import InvalidCursor, PageResult
@@ -35,7 +36,7 @@ SIGNATURE_HEADER = "Followup-Signature"
 EVENT_ID_HEADER = "Followup-Event-Id"
 EVENT_TYPE_HEADER = "Followup-Event-Type"
 DELIVERY_ID_HEADER = "Followup-Delivery-Id"
-PING = events.EventType.PING.value
+PING = EventType.PING.value
 
 RETRY_WINDOW = timedelta(days=3)
 FIRST_RETRY_DELAY = timedelta(seconds=30)
@@ -475,7 +476,7 @@ async def _announce_disabled(
     assert endpoint is not None
     events.record(
         session,
-        events.EventType.WEBHOOK_ENDPOINT_DISABLED,
+        EventType.WEBHOOK_ENDPOINT_DISABLED,
         tenant_id=endpoint.tenant_id,
         data={
             "webhook_endpoint": {

@@ -42,6 +42,7 @@ from app.db import migrations
 from app.db.base import utcnow
 from app.db.engine import create_engine, create_sessionmaker
 from app.db.faults import classify, first_line
+from app.domain.events import EventType
 from app.observability import WorkerMetrics, status_class
 from app.repositories import webhooks as repo
 from app.services import events, ssrf, webhooks
@@ -118,16 +119,12 @@ class Worker:
         async with self._sessionmaker() as session, session.begin():
             overdue = await repo.lock_newly_overdue(session, now, TIME_EVENT_BATCH)
             for action in overdue:
-                events.record_action_event(
-                    session, events.EventType.ACTION_OVERDUE, action, as_of=now
-                )
+                events.record_action_event(session, EventType.ACTION_OVERDUE, action, as_of=now)
             await repo.mark_time_events(session, [a.id for a in overdue], now, overdue=True)
             due = await repo.lock_newly_due(session, now, TIME_EVENT_BATCH)
             for action in due:
                 if action.due_by > now:
-                    events.record_action_event(
-                        session, events.EventType.ACTION_DUE, action, as_of=now
-                    )
+                    events.record_action_event(session, EventType.ACTION_DUE, action, as_of=now)
             await repo.mark_time_events(session, [a.id for a in due], now, overdue=False)
         self.metrics.time_events.inc(len(overdue) + len(due))
         return len(overdue) + len(due)

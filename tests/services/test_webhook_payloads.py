@@ -18,10 +18,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.db import migrations
 from app.db.engine import create_engine
+from app.domain.events import EventType
 from app.main import create_app
 from app.schemas.actions import ActionRead
 from app.schemas.events import EVENT_MODELS, ActionEventData, EventRead
-from app.services.events import EventType
 from app.services.webhooks import (
     DELIVERY_ID_HEADER,
     EVENT_ID_HEADER,

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import models
 from app.db.base import new_id, utcnow
+from app.domain import ApplicationStatus, InterviewStatus
 from app.domain.events import EventType
 from app.errors import InvalidInput
 from app.repositories import events as repo
@@ -89,8 +90,6 @@ async def record_outcome_if_reached(
     session: AsyncSession, application: models.Application, previous_status: str | None
 ) -> None:
     """Emit application.outcome when the application has just reached a final status."""
-    from app.domain import ApplicationStatus
-
     status = ApplicationStatus(application.status)
     if not status.is_final or previous_status == application.status:
         return
@@ -127,11 +126,11 @@ async def record_interview_change(
     current = interview_state(interview)
     if previous == current:
         return
-    if interview.status == "cancelled":
-        if previous is not None and previous[0] == "cancelled":
+    if interview.status == InterviewStatus.CANCELLED:
+        if previous is not None and previous[0] == InterviewStatus.CANCELLED:
             return
         event_type = EventType.INTERVIEW_CANCELLED
-    elif interview.status == "scheduled":
+    elif interview.status == InterviewStatus.SCHEDULED:
         event_type = EventType.INTERVIEW_SCHEDULED
     else:
         return  # completed: the feed's thank-yous and check-ins say what follows

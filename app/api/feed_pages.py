@@ -40,7 +40,7 @@ from fastapi.security.utils import get_authorization_scheme_param
 
 from app.api.action_documents import page_body, page_etag
 from app.api.rate_limits import Cost, RateLimiter
-from app.db.base import utcnow
+from app.clock import utcnow
 from app.services.api_keys import Scope, recently_verified
 
 # (epoch, count of the tenant's changes): the epoch moves whenever changes may have been

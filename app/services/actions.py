@@ -8,8 +8,8 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import domain
+from app.clock import utcnow
 from app.db import models
-from app.db.base import utcnow
 from app.domain.events import EventType
 from app.errors import InvalidInput, NotFound
 from app.repositories import actions as action_repo

@@ -12,7 +12,7 @@ from enum import StrEnum
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db.base import utcnow
+from app.clock import utcnow
 from app.db.models import ApiKey, Tenant
 from app.repositories import tenants as repo
 

@@ -13,8 +13,9 @@ from typing import Any
 from pydantic_core import to_jsonable_python
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.clock import utcnow
 from app.db import models
-from app.db.base import new_id, utcnow
+from app.db.base import new_id
 from app.domain import ApplicationStatus, InterviewStatus
 from app.domain.events import EventType
 from app.errors import InvalidInput

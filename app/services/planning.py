@@ -12,8 +12,9 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import domain
+from app.clock import utcnow
 from app.db import models
-from app.db.base import new_id, utcnow
+from app.db.base import new_id
 from app.domain import ContactRole
 from app.domain.events import EventType
 from app.repositories import records

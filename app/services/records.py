@@ -8,8 +8,9 @@ from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.clock import utcnow
 from app.db import models
-from app.db.base import new_id, utcnow
+from app.db.base import new_id
 from app.domain import ApplicationSource, ApplicationStatus
 from app.errors import Conflict, FieldError, InvalidInput, NotFound
 from app.repositories import idempotency as idempotency_repo

@@ -38,8 +38,8 @@ import httpx
 from prometheus_client import start_http_server
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.clock import utcnow
 from app.db import migrations
-from app.db.base import utcnow
 from app.db.engine import create_engine, create_sessionmaker
 from app.db.faults import classify, first_line
 from app.domain.events import EventType

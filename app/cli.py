@@ -216,7 +216,7 @@ def cmd_keys_revoke(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def cmd_demo(settings: Settings, args: argparse.Namespace) -> None:
-    from app.db.base import utcnow
+    from app.clock import utcnow
     from app.services.demo import load_demo
 
     async def work(session: AsyncSession) -> tuple[str, str, dict[str, int]]:

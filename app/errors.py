@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TypeVar
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -32,6 +35,13 @@ class AppError(Exception):
 
 class NotFound(AppError):
     status, slug, title = 404, "not-found", "Not found"
+
+
+def found(value: T | None, detail: str) -> T:
+    """``value``, or NotFound saying ``detail`` when there is none."""
+    if value is None:
+        raise NotFound(detail)
+    return value
 
 
 class Unauthorized(AppError):

@@ -28,7 +28,7 @@ from app.api.feed_pages import (
     wants_fresh,
 )
 from app.api.params import PageDep
-from app.db.base import utcnow
+from app.clock import utcnow
 from app.repositories.owners import Owner
 from app.schemas import actions as schemas
 from app.schemas.common import Page, Timestamp

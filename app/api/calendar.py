@@ -130,7 +130,7 @@ async def get_calendar_feed(token: str, session: SessionDep, work: WorkDep) -> R
     """The candidate's open follow-ups as iCalendar, for calendar apps to subscribe to. The
     secret token in the path is the only credential; UIDs are stable (`<action id>@followup`)
     and SEQUENCE grows as an action changes, so events update in place."""
-    feed = await service.render(session, token, work)
+    feed = await service.render_feed(session, token, work)
     return Response(
         content=feed.body,
         media_type=ICS_MEDIA_TYPE,

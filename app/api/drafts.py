@@ -14,12 +14,12 @@ from app.api.deps import (
     WorkDep,
 )
 from app.api.errors import problem_responses
-from app.domain import ActionType
+from app.domain import DEFAULT_LANGUAGE, ActionType
+from app.domain.messages import ACTION_TYPE_KINDS, MessageKind, character_limit, kind_for_action
 from app.errors import InvalidInput
 from app.schemas import drafts as schemas
 from app.schemas.common import Page
-from app.services import draft_checker as checker
-from app.services import drafts as service
+from app.services.drafting import action_draft, checker, store, validation
 
 router = APIRouter(prefix="/v1")
 
@@ -60,7 +60,7 @@ async def get_action_draft(
     principal: CandidateExpensiveReaderDep,
     session: SessionDep,
     work: WorkDep,
-    language: Language = checker.DEFAULT_LANGUAGE,
+    language: Language = DEFAULT_LANGUAGE,
 ) -> schemas.DraftRead:
     """The ready message for an action, personalised from the records.
 
@@ -84,10 +84,10 @@ async def get_action_draft(
     Rendering is bounded: a tenant's template that loops, builds or prints more than one
     request may on this action's data answers 422 (`work-budget-exceeded`, naming
     `template.body` or `template.subject`)."""
-    service.check_language(language, "query.language")
-    job = await service.prepare_draft(session, principal.owner, action_id, language)
+    store.check_language(language, "query.language")
+    job = await action_draft.prepare_draft(session, principal.owner, action_id, language)
     budget = work.budget("template.body", "the draft's template")
-    draft = await work.run(service.render_draft, job, budget)
+    draft = await work.run(action_draft.render_draft, job, budget)
     action, contact, report = draft.action, draft.recipient, draft.report
     recipient = None
     if contact is not None:
@@ -112,7 +112,7 @@ async def get_action_draft(
         subject=draft.subject,
         body=draft.body,
         character_count=report.character_count,
-        character_limit=service.character_limit(draft.kind),
+        character_limit=character_limit(draft.kind),
         sentence_count=report.sentence_count,
         findings=_findings(report),
         template_source=draft.template_source,
@@ -150,13 +150,13 @@ async def check_draft(
     budget (`FOLLOWUP_WORK_BUDGET_UNITS` / `FOLLOWUP_WORK_BUDGET_SECONDS`); a draft that
     would need more answers 422 `work-budget-exceeded` naming `body.body`. A draft of any
     length the schema allows fits the default budget."""
-    language = service.check_language(body.language, "body.language")
+    language = store.check_language(body.language, "body.language")
     expectations = checker.Expectations(recipient_name=None, due_by=None)
     kind = body.kind
     if body.action_type is not None:
-        allowed = checker.ACTION_TYPE_KINDS[body.action_type]
+        allowed = ACTION_TYPE_KINDS[body.action_type]
         if kind is None:
-            kind = checker.kind_for_action(body.action_type)
+            kind = kind_for_action(body.action_type)
         elif kind not in allowed:
             raise InvalidInput.on_field(
                 "body.kind",
@@ -165,7 +165,7 @@ async def check_draft(
                 "mismatch",
             )
     if body.action_id is not None:
-        found = await service.expectations_for(session, principal.owner, body.action_id)
+        found = await action_draft.expectations_for(session, principal.owner, body.action_id)
         if found is None:
             raise InvalidInput.on_field("body.action_id", "no such action", "not_found")
         action, expectations = found
@@ -175,8 +175,8 @@ async def check_draft(
                 "body.action_type", f"the action is a `{action_type}`", "mismatch"
             )
         if kind is None:
-            kind = checker.kind_for_action(action_type, action.channel)
-        elif kind not in checker.ACTION_TYPE_KINDS[action_type]:
+            kind = kind_for_action(action_type, action.channel)
+        elif kind not in ACTION_TYPE_KINDS[action_type]:
             raise InvalidInput.on_field(
                 "body.kind", f"`{kind}` is not a message for a `{action_type}` action", "mismatch"
             )
@@ -184,7 +184,7 @@ async def check_draft(
     # The database was read above, on the event loop; the check itself is CPU work.
     report = await work.run(
         checker.check,
-        checker.Draft(
+        checker.MessageDraft(
             kind=kind,
             body=body.body,
             subject=body.subject,
@@ -207,7 +207,7 @@ async def check_draft(
 # --- templates --------------------------------------------------------------------------
 
 
-def _template_read(pair: service.TemplatePair) -> schemas.TemplateRead:
+def _template_read(pair: store.TemplatePair) -> schemas.TemplateRead:
     return schemas.TemplateRead(
         kind=pair.kind,
         language=pair.language,
@@ -226,13 +226,13 @@ def _template_read(pair: service.TemplatePair) -> schemas.TemplateRead:
     responses=problem_responses(401, 403, 422),
 )
 async def list_templates(
-    principal: ReaderDep, session: SessionDep, language: Language = checker.DEFAULT_LANGUAGE
+    principal: ReaderDep, session: SessionDep, language: Language = DEFAULT_LANGUAGE
 ) -> Page[schemas.TemplateRead]:
     """The template in effect for every kind of message: the tenant's own, else built-in.
 
     One page holds them all, so `next_cursor` is always null."""
-    service.check_language(language, "query.language")
-    pairs = await service.list_templates(session, principal.tenant_id, language)
+    store.check_language(language, "query.language")
+    pairs = await store.list_templates(session, principal.tenant_id, language)
     return Page(data=[_template_read(pair) for pair in pairs], next_cursor=None)
 
 
@@ -244,14 +244,14 @@ async def list_templates(
     responses=problem_responses(401, 403, 422),
 )
 async def get_template(
-    kind: checker.MessageKind,
+    kind: MessageKind,
     principal: ReaderDep,
     session: SessionDep,
-    language: Language = checker.DEFAULT_LANGUAGE,
+    language: Language = DEFAULT_LANGUAGE,
 ) -> schemas.TemplateRead:
     """The template in effect for one kind of message: the tenant's own, else built-in."""
-    service.check_language(language, "query.language")
-    pair = await service.effective_template(session, principal.tenant_id, kind, language)
+    store.check_language(language, "query.language")
+    pair = await store.effective_template(session, principal.tenant_id, kind, language)
     return _template_read(pair)
 
 
@@ -263,7 +263,7 @@ async def get_template(
     responses=problem_responses(401, 403, 422),
 )
 async def put_template(
-    kind: checker.MessageKind,
+    kind: MessageKind,
     body: schemas.TemplateWrite,
     principal: ExpensiveWriterDep,
     session: SessionDep,
@@ -282,10 +282,10 @@ async def put_template(
     and text at its longest, the largest panel): a template whose loops, text or output
     would cost more than one request may there answers 422 `work-budget-exceeded` (code
     `too_costly`), saying what was too large."""
-    language = service.check_language(body.language, "body.language")
+    language = store.check_language(body.language, "body.language")
     budget = work.budget("body.body", "the template")
-    await work.run(service.validate_template, kind, language, body.subject, body.body, budget)
-    pair = await service.save_template(
+    await work.run(validation.validate_template, kind, language, body.subject, body.body, budget)
+    pair = await store.save_template(
         session, principal.tenant_id, kind, language, body.subject, body.body
     )
     return _template_read(pair)
@@ -299,13 +299,13 @@ async def put_template(
     responses=problem_responses(401, 403, 404, 422),
 )
 async def delete_template(
-    kind: checker.MessageKind,
+    kind: MessageKind,
     principal: ExpensiveWriterDep,
     session: SessionDep,
-    language: Language = checker.DEFAULT_LANGUAGE,
+    language: Language = DEFAULT_LANGUAGE,
 ) -> None:
     """Drop the tenant's own template; the built-in one is used again.
 
     404 when the tenant has no template of its own for that kind and language."""
-    service.check_language(language, "query.language")
-    await service.delete_template(session, principal.tenant_id, kind, language)
+    store.check_language(language, "query.language")
+    await store.delete_template(session, principal.tenant_id, kind, language)

@@ -9,10 +9,10 @@ from fastapi import APIRouter, Query
 from app.api.deps import CandidateReaderDep, SessionDep
 from app.api.errors import problem_responses
 from app.api.params import PageDep
+from app.domain.events import EventType
 from app.schemas.common import Page, Timestamp
 from app.schemas.events import EventRead
 from app.services import events as service
-from app.services.events import EventType
 
 router = APIRouter(prefix="/v1")
 

@@ -46,7 +46,7 @@ from fastapi.security.utils import get_authorization_scheme_param
 from app.api.action_documents import page_body, page_etag
 from app.api.deps import accepted_credentials
 from app.api.rate_limits import Cost, RateLimiter
-from app.db.base import utcnow
+from app.clock import utcnow
 from app.repositories.owners import Owner
 from app.services.credentials import CredentialType, Scope, recently_verified
 

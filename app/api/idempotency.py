@@ -26,7 +26,7 @@ import re
 import time
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.requests import Request
@@ -35,7 +35,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app.api.errors import PROBLEM_JSON, PROBLEM_TYPE_BASE, problem_response
 from app.api.json_body import read_body, replay_body
 from app.api.rate_limits import Cost, RateLimiter
-from app.db.base import utcnow
+from app.clock import utcnow
 from app.db.faults import classify, first_line
 from app.errors import FieldError, RateLimited
 from app.repositories import idempotency as repo
@@ -76,6 +76,20 @@ def credential_scope(principal: Principal) -> str:
     """Whose requests share Idempotency-Keys: "" for all the tenant's API keys, a candidate
     token's own ID for that token alone."""
     return principal.key_id if principal.candidate_id is not None else ""
+
+
+@dataclass(frozen=True, slots=True)
+class StoredAnswer:
+    """The answer the first request under a key gave, kept to replay to its retries."""
+
+    status_code: int
+    headers: list[list[str]]
+    body: bytes
+
+
+# What claiming a key comes to: run the request, refuse it (the key was used with another
+# request, or the first request under it is still running), or replay its stored answer.
+Claim = Literal["run", "mismatch", "running"] | StoredAnswer
 
 
 class IdempotencyMiddleware:
@@ -160,8 +174,8 @@ class IdempotencyMiddleware:
 
     async def _claim(
         self, sessions: async_sessionmaker[AsyncSession], owner: _KeyOwner, fingerprint: str
-    ) -> Any:
-        """ "run", "mismatch", "running", or the finished record to replay."""
+    ) -> Claim:
+        """ "run", "mismatch", "running", or the finished request's answer to replay."""
         deadline = time.monotonic() + self.wait_seconds
         while True:
             now = utcnow()
@@ -185,7 +199,11 @@ class IdempotencyMiddleware:
                 if record.fingerprint != fingerprint:
                     return "mismatch"
                 if record.state == "done":
-                    return record
+                    # A finished request's row always holds its answer.
+                    assert record.status_code is not None and record.response_headers is not None
+                    return StoredAnswer(
+                        record.status_code, record.response_headers, record.response_body or b""
+                    )
                 if await repo.take_over(session, record, stale_before=now - STALE_AFTER, now=now):
                     return "run"
             if time.monotonic() >= deadline:
@@ -285,14 +303,12 @@ def _keepable(
     return 409, kept, json.dumps(problem).encode()
 
 
-async def _replay(send: Send, record: Any) -> None:
-    headers = [
-        (name.encode("latin-1"), value.encode("latin-1")) for name, value in record.response_headers
-    ]
-    body: bytes = record.response_body or b""
+async def _replay(send: Send, answer: StoredAnswer) -> None:
+    headers = [(name.encode("latin-1"), value.encode("latin-1")) for name, value in answer.headers]
+    body = answer.body
     headers.append((b"content-length", str(len(body)).encode()))
     headers.append((REPLAYED_HEADER.encode(), b"true"))
-    await send({"type": "http.response.start", "status": record.status_code, "headers": headers})
+    await send({"type": "http.response.start", "status": answer.status_code, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 
 

@@ -18,7 +18,7 @@ from app.api.errors import problem_responses
 from app.api.etags import ETAG_HEADER, IfMatch, set_etag
 from app.api.params import PageDep
 from app.db import models
-from app.domain import ApplicationStatus
+from app.domain import ApplicationStatus, ContactRole
 from app.schemas import resources as schemas
 from app.schemas.common import Page
 from app.services import records as service
@@ -319,7 +319,7 @@ async def list_contacts(
     principal: CandidateReaderDep,
     session: SessionDep,
     page: PageDep,
-    role: Annotated[schemas.ContactRole | None, Query(description="Only this role.")] = None,
+    role: Annotated[ContactRole | None, Query(description="Only this role.")] = None,
 ) -> Page[schemas.ContactRead]:
     """The application's people, oldest first."""
     result = await service.list_contacts(

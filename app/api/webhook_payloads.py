@@ -2,7 +2,7 @@
 
 Nothing here serves a request. The routes exist so FastAPI writes each delivery into the
 document (body schema, headers, expected answer) for client generators and readers; the
-worker (app/services/webhooks.py) builds the same bodies and headers.
+worker (app/services/webhooks/delivery.py) builds the same bodies and headers.
 """
 
 # No `from __future__ import annotations`: each receiver's body annotation must be the
@@ -13,14 +13,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Response
 
+from app.domain.events import EVENT_DESCRIPTIONS, EventType
 from app.schemas.events import EVENT_MODELS
-from app.services.events import EVENT_DESCRIPTIONS, EventType
-from app.services.webhooks import (
+from app.services.webhooks.delivery import (
     DELIVERY_ID_HEADER,
     EVENT_ID_HEADER,
     EVENT_TYPE_HEADER,
-    SIGNATURE_HEADER,
 )
+from app.services.webhooks.signing import SIGNATURE_HEADER
 
 router = APIRouter(tags=["webhooks"])
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response, status
 
@@ -12,10 +12,10 @@ from app.api.deps import ReaderDep, SessionDep, WriterDep
 from app.api.errors import problem_responses
 from app.api.etags import ETAG_HEADER, IfMatch, check_if_match, set_etag
 from app.api.params import PageDep
-from app.db import models
+from app.domain.events import DeliveryStatus
 from app.schemas import webhooks as schemas
 from app.schemas.common import Page
-from app.services import webhooks as service
+from app.services.webhooks import endpoints as service
 from app.settings import Settings
 
 router = APIRouter(prefix="/v1", tags=["webhooks"])
@@ -40,8 +40,19 @@ def _settings(request: Request) -> Settings:
     return settings
 
 
-def _with_secret(created: service.EndpointWithSecret) -> schemas.WebhookEndpointWithSecret:
-    read = schemas.WebhookEndpointRead.model_validate(created.endpoint)
+def _endpoint_read(response: Response, endpoint: Any) -> schemas.WebhookEndpointRead:
+    """The endpoint as the API shows it, with its ETag."""
+    set_etag(response, endpoint.version)
+    return schemas.WebhookEndpointRead.model_validate(endpoint)
+
+
+def _shown_once(
+    response: Response, created: service.EndpointWithSecret
+) -> schemas.WebhookEndpointWithSecret:
+    """The endpoint with its secret, in an answer that points at it and is never stored."""
+    read = _endpoint_read(response, created.endpoint)
+    response.headers["Location"] = f"/v1/webhook-endpoints/{created.endpoint.id}"
+    response.headers["Cache-Control"] = "no-store"  # it carries the secret
     return schemas.WebhookEndpointWithSecret(**read.model_dump(), secret=created.secret)
 
 
@@ -75,10 +86,7 @@ async def create_webhook_endpoint(
         enabled=body.enabled,
         description=body.description,
     )
-    set_etag(response, created.endpoint.version)
-    response.headers["Location"] = f"/v1/webhook-endpoints/{created.endpoint.id}"
-    response.headers["Cache-Control"] = "no-store"  # it carries the secret
-    return _with_secret(created)
+    return _shown_once(response, created)
 
 
 @router.get(
@@ -108,11 +116,10 @@ async def list_webhook_endpoints(
 )
 async def get_webhook_endpoint(
     endpoint_id: str, principal: ReaderDep, session: SessionDep, response: Response
-) -> models.WebhookEndpoint:
+) -> schemas.WebhookEndpointRead:
     """One webhook endpoint, with its failure count and why it is disabled, if it is."""
     endpoint = await service.get_endpoint(session, principal.tenant_id, endpoint_id)
-    set_etag(response, endpoint.version)
-    return endpoint
+    return _endpoint_read(response, endpoint)
 
 
 @router.patch(
@@ -129,7 +136,7 @@ async def update_webhook_endpoint(
     request: Request,
     response: Response,
     if_match: IfMatch = None,
-) -> models.WebhookEndpoint:
+) -> schemas.WebhookEndpointRead:
     """Change the URL, the event types or the description, or disable (`enabled: false`,
     which cancels the deliveries still waiting) and re-enable an endpoint. Events that
     happen while it is disabled are not queued for it; `GET /v1/events` still has them."""
@@ -142,8 +149,7 @@ async def update_webhook_endpoint(
         endpoint_id,
         body.model_dump(exclude_unset=True, mode="json"),
     )
-    set_etag(response, endpoint.version)
-    return endpoint
+    return _endpoint_read(response, endpoint)
 
 
 @router.delete(
@@ -191,10 +197,7 @@ async def rotate_webhook_secret(
         endpoint_id,
         keep_previous_for=timedelta(hours=rotation.keep_previous_hours),
     )
-    set_etag(response, rotated.endpoint.version)
-    response.headers["Location"] = f"/v1/webhook-endpoints/{rotated.endpoint.id}"
-    response.headers["Cache-Control"] = "no-store"  # it carries the secret
-    return _with_secret(rotated)
+    return _shown_once(response, rotated)
 
 
 @router.post(
@@ -206,11 +209,12 @@ async def rotate_webhook_secret(
 )
 async def ping_webhook_endpoint(
     endpoint_id: str, principal: WriterDep, session: SessionDep
-) -> models.WebhookDelivery:
+) -> schemas.WebhookDeliveryRead:
     """Queue a test delivery of type `ping`, signed like any other, for the worker to send
     (once, without retries, even to a disabled endpoint). Follow it under
     `/deliveries`."""
-    return await service.ping(session, principal.tenant_id, endpoint_id)
+    delivery = await service.ping(session, principal.tenant_id, endpoint_id)
+    return schemas.WebhookDeliveryRead.model_validate(delivery)
 
 
 @router.get(
@@ -225,7 +229,7 @@ async def list_webhook_deliveries(
     session: SessionDep,
     page: PageDep,
     status_: Annotated[
-        list[schemas.DeliveryStatus] | None,
+        list[DeliveryStatus] | None,
         Query(alias="status", description="Only in these statuses (repeatable)."),
     ] = None,
 ) -> Page[schemas.WebhookDeliveryRead]:

@@ -58,7 +58,3 @@ class UTCDateTime(TypeDecorator[datetime]):
 def new_id(prefix: str) -> str:
     """A random, URL-safe, prefixed identifier such as ``cand_3k9...``."""
     return f"{prefix}_{secrets.token_hex(12)}"
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)

@@ -20,7 +20,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
-from app.db.base import Base, UTCDateTime, utcnow
+from app.clock import utcnow
+from app.db.base import Base, UTCDateTime
 
 ID = String(40)
 

@@ -16,11 +16,13 @@ from app.domain.model import (
     ActionStatus,
     ActionType,
     Application,
+    ApplicationSource,
     ApplicationStatus,
     BlockedReason,
     Candidate,
     Channel,
     Contact,
+    ContactRole,
     DomainError,
     Interview,
     InterviewKind,
@@ -37,7 +39,7 @@ from app.domain.model import (
 )
 from app.domain.plan import plan, status, status_of
 from app.domain.rules import MAX_KEY_LENGTH, action_key, latest_mark
-from app.domain.texts import DEFAULT_LANGUAGE, format_date, languages, render
+from app.domain.texts import DEFAULT_LANGUAGE, format_date, languages, render_text
 
 __all__ = [
     "DEFAULT_LANGUAGE",
@@ -45,11 +47,13 @@ __all__ = [
     "ActionStatus",
     "ActionType",
     "Application",
+    "ApplicationSource",
     "ApplicationStatus",
     "BlockedReason",
     "Candidate",
     "Channel",
     "Contact",
+    "ContactRole",
     "DomainError",
     "Interview",
     "InterviewKind",
@@ -74,7 +78,7 @@ __all__ = [
     "plan",
     "policy_fields",
     "public_holidays",
-    "render",
+    "render_text",
     "status",
     "status_of",
 ]

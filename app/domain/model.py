@@ -9,7 +9,7 @@ from enum import StrEnum
 from typing import Any, NamedTuple
 
 from app.domain.calendar import is_known_time_zone
-from app.domain.texts import render
+from app.domain.texts import render_text
 
 
 class DomainError(ValueError):
@@ -60,6 +60,22 @@ class ApplicationStatus(StrEnum):
 _FINAL_STATUSES = frozenset(
     {ApplicationStatus.ACCEPTED, ApplicationStatus.REJECTED, ApplicationStatus.WITHDRAWN}
 )
+
+
+class ApplicationSource(StrEnum):
+    """How the candidate came to this job."""
+
+    DIRECT = "direct"
+    RECRUITING_FIRM = "recruiting_firm"
+
+
+class ContactRole(StrEnum):
+    """The person's part in the process."""
+
+    INTERVIEWER = "interviewer"
+    RECRUITER = "recruiter"
+    RECRUITING_FIRM_REPRESENTATIVE = "recruiting_firm_representative"
+    COORDINATOR = "coordinator"
 
 
 class RuleId(StrEnum):
@@ -302,7 +318,7 @@ _POLICY_FIELDS = tuple(
         minimum=spec.metadata["minimum"],
         maximum=spec.metadata["maximum"],
         unit=spec.metadata["unit"],
-        description=render(f"policy.{spec.name}"),
+        description=render_text(f"policy.{spec.name}"),
     )
     for spec in fields(Policy)
 )

@@ -31,11 +31,11 @@ from operator import attrgetter
 from app.domain.model import ActionStatus, Application, Mark, MarkKind, PlannedAction, Policy
 from app.domain.rules import (
     ask_closing_questions,
-    build_context,
     check_in,
     confirm_interviewers,
     connect_on_network,
     latest_mark,
+    rule_context,
     send_thank_you,
 )
 from app.domain.texts import DEFAULT_LANGUAGE
@@ -45,7 +45,7 @@ def plan(
     application: Application, policy: Policy, *, language: str = DEFAULT_LANGUAGE
 ) -> list[PlannedAction]:
     """Every action the application calls for, sorted by due time, then opening, then key."""
-    context = build_context(application, policy, language)
+    context = rule_context(application, policy, language)
     actions: list[PlannedAction] = []
     for round_ in context.rounds:
         actions.append(confirm_interviewers(context, round_))

@@ -205,7 +205,7 @@ class RuleContext(NamedTuple):
         return found if found is not None else Contact(id=contact_id)
 
 
-def build_context(application: Application, policy: Policy, language: str) -> RuleContext:
+def rule_context(application: Application, policy: Policy, language: str) -> RuleContext:
     """Derive, once, the facts the rules share: rounds in effect, contacts, latest marks."""
     time_zone = application.candidate.time_zone
     phrases_ = phrases(language, policy)

@@ -206,7 +206,7 @@ def catalogue(language: str = DEFAULT_LANGUAGE) -> Mapping[str, str]:
     return {**_ENGLISH, **CATALOGUES.get(language, {})}
 
 
-def render(key: str, language: str = DEFAULT_LANGUAGE, /, **values: object) -> str:
+def render_text(key: str, language: str = DEFAULT_LANGUAGE, /, **values: object) -> str:
     """The text for ``key`` with ``values`` filled in."""
     return catalogue(language)[key] % values
 

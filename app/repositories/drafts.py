@@ -8,8 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models import Action, Application, Candidate, Contact, Interview, Panelist
-
-CANCELLED = "cancelled"
+from app.domain import InterviewStatus
 
 
 @dataclass(frozen=True)
@@ -43,7 +42,8 @@ async def _interview_of(session: AsyncSession, action: Action) -> Interview | No
             )
         )
     query = select(Interview).where(
-        Interview.application_id == action.application_id, Interview.status != CANCELLED
+        Interview.application_id == action.application_id,
+        Interview.status != InterviewStatus.CANCELLED,
     )
     if action.contact_id is not None:
         with_person = await session.scalar(

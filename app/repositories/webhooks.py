@@ -17,9 +17,9 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models import Action, Event, WebhookDelivery, WebhookEndpoint
+from app.domain.events import DeliveryStatus, DisabledReason
 from app.repositories.pagination import PageResult, paginate
 
-PENDING, DELIVERED, FAILED, CANCELLED = "pending", "delivered", "failed", "cancelled"
 # The advisory lock claims take turns on (PostgreSQL), named so it is recognisable.
 CLAIM_LOCK = "followup:webhook-claims"
 
@@ -35,13 +35,8 @@ async def page_endpoints(
     session: AsyncSession, tenant_id: str, *, cursor: str | None, limit: int
 ) -> PageResult[WebhookEndpoint]:
     query = select(WebhookEndpoint).where(WebhookEndpoint.tenant_id == tenant_id)
-    return await paginate(
-        session,
-        query,
-        [WebhookEndpoint.created_at, WebhookEndpoint.id],
-        cursor=cursor,
-        limit=limit,
-    )
+    oldest_first = [WebhookEndpoint.created_at, WebhookEndpoint.id]
+    return await paginate(session, query, oldest_first, cursor=cursor, limit=limit)
 
 
 async def page_deliveries(
@@ -55,21 +50,19 @@ async def page_deliveries(
     query = select(WebhookDelivery).where(WebhookDelivery.endpoint_id == endpoint_id)
     if statuses:
         query = query.where(WebhookDelivery.status.in_(statuses))
-    return await paginate(
-        session,
-        query,
-        [WebhookDelivery.created_at, WebhookDelivery.id],
-        cursor=cursor,
-        limit=limit,
-    )
+    oldest_first = [WebhookDelivery.created_at, WebhookDelivery.id]
+    return await paginate(session, query, oldest_first, cursor=cursor, limit=limit)
 
 
 async def cancel_pending(session: AsyncSession, endpoint_id: str, reason: str) -> int:
     """Cancel the endpoint's deliveries still waiting (it was disabled)."""
     result = await session.execute(
         update(WebhookDelivery)
-        .where(WebhookDelivery.endpoint_id == endpoint_id, WebhookDelivery.status == PENDING)
-        .values(status=CANCELLED, next_attempt_at=None, last_error=reason)
+        .where(
+            WebhookDelivery.endpoint_id == endpoint_id,
+            WebhookDelivery.status == DeliveryStatus.PENDING,
+        )
+        .values(status=DeliveryStatus.CANCELLED, next_attempt_at=None, last_error=reason)
         .execution_options(synchronize_session=False)
     )
     return int(result.rowcount)  # type: ignore[attr-defined]
@@ -82,42 +75,37 @@ def _not_snoozed(now: datetime) -> Any:
     return or_(Action.snoozed_until.is_(None), Action.snoozed_until <= now)
 
 
-async def lock_newly_due(session: AsyncSession, now: datetime, limit: int) -> list[Action]:
-    """Open, unsnoozed actions whose window has opened and whose `action.due` is pending.
-
-    Reads ``ix_actions_due_event_pending``: its predicate is repeated here word for word so
-    both PostgreSQL and SQLite use it, and ``available_from <= now`` is its range.
+def _late(announced: Any, moment: Any, now: datetime) -> tuple[Any, ...]:
+    """Open, unsnoozed actions whose ``moment`` has come while the event ``announced``
+    stamps is still to be emitted. The partial index on ``moment`` has the same predicate
+    word for word, so both PostgreSQL and SQLite use it, and ``moment <= now`` is its range.
     """
+    return (Action.resolution.is_(None), announced.is_(None), moment <= now, _not_snoozed(now))
+
+
+async def _lock_late(
+    session: AsyncSession, now: datetime, limit: int, announced: Any, moment: Any
+) -> list[Action]:
     query = (
         select(Action)
-        .where(
-            Action.resolution.is_(None),
-            Action.due_event_at.is_(None),
-            Action.available_from <= now,
-            _not_snoozed(now),
-        )
-        .order_by(Action.available_from)
+        .where(*_late(announced, moment, now))
+        .order_by(moment)
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
     return list((await session.scalars(query)).all())
+
+
+async def lock_newly_due(session: AsyncSession, now: datetime, limit: int) -> list[Action]:
+    """Open, unsnoozed actions whose window has opened and whose `action.due` is pending
+    (through ``ix_actions_due_event_pending``)."""
+    return await _lock_late(session, now, limit, Action.due_event_at, Action.available_from)
 
 
 async def lock_newly_overdue(session: AsyncSession, now: datetime, limit: int) -> list[Action]:
-    """Open, unsnoozed actions past their due time whose `action.overdue` is pending."""
-    query = (
-        select(Action)
-        .where(
-            Action.resolution.is_(None),
-            Action.overdue_event_at.is_(None),
-            Action.due_by <= now,
-            _not_snoozed(now),
-        )
-        .order_by(Action.due_by)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    )
-    return list((await session.scalars(query)).all())
+    """Open, unsnoozed actions past their due time whose `action.overdue` is pending
+    (through ``ix_actions_overdue_event_pending``)."""
+    return await _lock_late(session, now, limit, Action.overdue_event_at, Action.due_by)
 
 
 async def mark_time_events(
@@ -205,7 +193,7 @@ async def lock_due_deliveries(
     Every due delivery is ranked within its endpoint, so an endpoint with a long queue
     takes only its share of the batch and the others' deliveries still go out.
     """
-    due = (WebhookDelivery.status == PENDING, WebhookDelivery.next_attempt_at <= now)
+    due = (WebhookDelivery.status == DeliveryStatus.PENDING, WebhookDelivery.next_attempt_at <= now)
     in_flight = (
         select(WebhookDelivery.endpoint_id, func.count().label("leased"))
         .where(WebhookDelivery.leased_until.is_not(None), WebhookDelivery.leased_until > now)
@@ -296,7 +284,7 @@ async def disable_if_enabled(session: AsyncSession, endpoint_id: str, now: datet
         .where(WebhookEndpoint.id == endpoint_id, WebhookEndpoint.enabled)
         .values(
             enabled=False,
-            disabled_reason="failing",
+            disabled_reason=DisabledReason.FAILING,
             disabled_at=now,
             updated_at=now,
             version=WebhookEndpoint.version + 1,
@@ -312,7 +300,7 @@ async def disable_if_enabled(session: AsyncSession, endpoint_id: str, now: datet
 async def pending_deliveries(session: AsyncSession) -> tuple[int, datetime | None]:
     """How many deliveries are not finished, and when the oldest of them was created."""
     query = select(func.count(), func.min(WebhookDelivery.created_at)).where(
-        WebhookDelivery.status == PENDING
+        WebhookDelivery.status == DeliveryStatus.PENDING
     )
     count, oldest = (await session.execute(query)).one()
     return int(count), oldest
@@ -325,16 +313,10 @@ async def oldest_unannounced_due_time(session: AsyncSession, now: datetime) -> d
     Both read the partial indexes the worker's own scans use, first entry only.
     """
     opened = select(func.min(Action.available_from)).where(
-        Action.resolution.is_(None),
-        Action.due_event_at.is_(None),
-        Action.available_from <= now,
-        _not_snoozed(now),
+        *_late(Action.due_event_at, Action.available_from, now)
     )
     closed = select(func.min(Action.due_by)).where(
-        Action.resolution.is_(None),
-        Action.overdue_event_at.is_(None),
-        Action.due_by <= now,
-        _not_snoozed(now),
+        *_late(Action.overdue_event_at, Action.due_by, now)
     )
     times = [await session.scalar(opened), await session.scalar(closed)]
     found = [t for t in times if t is not None]

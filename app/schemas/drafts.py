@@ -8,7 +8,15 @@ from typing import Annotated, Any, Self
 
 from pydantic import BaseModel, Field, model_validator
 
-from app.domain import ActionType, BlockedReason, Channel
+from app.domain import DEFAULT_LANGUAGE, ActionType, BlockedReason, Channel
+from app.domain.draft_templates import (
+    MAX_NESTING,
+    MAX_TEMPLATE_OUTPUT,
+    MAX_TEXT,
+    filters_help,
+    variables_help,
+)
+from app.domain.messages import NETWORK_NOTE_LIMIT, DraftPart, FindingCode, MessageKind, Severity
 from app.schemas.common import (
     MultiLineText,
     ReadModel,
@@ -19,16 +27,6 @@ from app.schemas.common import (
     WriteModel,
     example,
 )
-from app.services.draft_checker import (
-    DEFAULT_LANGUAGE,
-    NETWORK_NOTE_LIMIT,
-    DraftPart,
-    FindingCode,
-    MessageKind,
-    Severity,
-)
-from app.services.drafts import MAX_NESTING, MAX_TEMPLATE_OUTPUT, filters_help, variables_help
-from app.services.template_sandbox import MAX_TEXT
 
 Language = Annotated[str, SingleLine]
 

@@ -8,22 +8,16 @@ discriminated by `type`, whose members (`ActionDueEvent`, `PingEvent`, …) say 
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 from typing import Annotated, Literal
 
 from pydantic import Field, RootModel
 
 from app.domain import ApplicationStatus, InterviewKind, InterviewStatus
+from app.domain.events import EVENT_DESCRIPTIONS, DisabledReason, EventType
 from app.schemas.actions import ActionRead
 from app.schemas.common import ReadModel
-from app.services.events import EVENT_DESCRIPTIONS, EventType
 
 EVENT_TYPES_DOC = "; ".join(f"`{t.value}`: {d}" for t, d in EVENT_DESCRIPTIONS.items())
-
-
-class DisabledReason(StrEnum):
-    MANUAL = "manual"
-    FAILING = "failing"
 
 
 # --- what `data` holds --------------------------------------------------------------------

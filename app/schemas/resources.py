@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from enum import StrEnum
 from typing import Annotated
 
 from pydantic import AfterValidator, EmailStr, Field, ValidationInfo, field_validator
 
-from app.domain import ApplicationStatus, InterviewKind, InterviewStatus
+from app.domain import (
+    ApplicationSource,
+    ApplicationStatus,
+    ContactRole,
+    InterviewKind,
+    InterviewStatus,
+)
 from app.schemas.common import (
     CalendarDate,
     Clause,
@@ -71,13 +76,6 @@ class CandidateRead(ResourceMeta):
 
 
 # --- applications -----------------------------------------------------------------------
-
-
-class ApplicationSource(StrEnum):
-    """How the candidate came to this job."""
-
-    DIRECT = "direct"
-    RECRUITING_FIRM = "recruiting_firm"
 
 
 class ApplicationCreate(WriteModel):
@@ -152,15 +150,6 @@ class ApplicationRead(ResourceMeta):
 
 
 # --- contacts ---------------------------------------------------------------------------
-
-
-class ContactRole(StrEnum):
-    """The person's part in the process."""
-
-    INTERVIEWER = "interviewer"
-    RECRUITER = "recruiter"
-    RECRUITING_FIRM_REPRESENTATIVE = "recruiting_firm_representative"
-    COORDINATOR = "coordinator"
 
 
 class ContactCreate(WriteModel):

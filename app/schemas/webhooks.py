@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 from typing import Annotated
 
 from pydantic import Field, StringConstraints
 
+from app.domain.events import DeliveryStatus, DisabledReason, EventType
 from app.schemas.common import ReadModel, ResourceMeta, SingleLine, Url, WriteModel, example
-from app.schemas.events import EVENT_TYPES_DOC, DisabledReason
-from app.services.events import EventType
+from app.schemas.events import EVENT_TYPES_DOC
 
 EventTypes = Annotated[
     list[EventType],
@@ -26,13 +25,6 @@ WEBHOOK_URL_DOC = (
     "Where to POST events: an https URL on the public internet (internal, loopback and "
     "link-local addresses are refused, when saved and again on every connection)."
 )
-
-
-class DeliveryStatus(StrEnum):
-    PENDING = "pending"
-    DELIVERED = "delivered"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
 
 
 class WebhookEndpointCreate(WriteModel):

@@ -8,8 +8,9 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import domain
+from app.clock import utcnow
 from app.db import models
-from app.db.base import utcnow
+from app.domain.events import EventType
 from app.errors import InvalidInput, NotFound
 from app.repositories import actions as action_repo
 from app.repositories import records as repo
@@ -56,9 +57,9 @@ async def mark_action(
     action.dismiss_reason = reason if kind is domain.MarkKind.DISMISSED else None
     action.resolution = resolution_of(action)
     if kind is domain.MarkKind.DONE:
-        events.record_action_event(session, events.EventType.ACTION_COMPLETED, action)
+        events.record_action_event(session, EventType.ACTION_COMPLETED, action)
     elif kind is domain.MarkKind.DISMISSED:
-        events.record_action_event(session, events.EventType.ACTION_DISMISSED, action)
+        events.record_action_event(session, EventType.ACTION_DISMISSED, action)
     await session.flush()
     await replan(session, action.application_id)
     await session.refresh(action)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db.base import utcnow
+from app.clock import utcnow
 from app.db.models import ApiKey, Tenant
 from app.repositories import tenants as repo
 from app.services.credentials import ALL_SCOPES, KEY_PREFIX, hash_secret, note_revoked

@@ -23,8 +23,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from icalendar import Alarm, Calendar, Event, vText
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.clock import utcnow
 from app.db import models
-from app.db.base import new_id, utcnow
+from app.db.base import new_id
 from app.domain import plain_text
 from app.errors import NotFound
 from app.repositories import calendar_feeds as repo
@@ -106,7 +107,7 @@ class RenderedFeed:
     last_modified: datetime
 
 
-async def render(session: AsyncSession, token: str, work: Work | None = None) -> RenderedFeed:
+async def render_feed(session: AsyncSession, token: str, work: Work | None = None) -> RenderedFeed:
     """The feed behind ``token`` as iCalendar text; NotFound for an unknown or revoked one.
 
     The records are read here; writing up to MAX_FEED_EVENTS events (about 200 ms for 500)

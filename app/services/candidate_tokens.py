@@ -19,7 +19,8 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db.base import new_id, utcnow
+from app.clock import utcnow
+from app.db.base import new_id
 from app.db.models import Candidate, CandidateAccessToken
 from app.errors import InvalidInput, NotFound
 from app.repositories import candidate_tokens as repo

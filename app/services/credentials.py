@@ -28,7 +28,7 @@ from enum import StrEnum
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db.base import utcnow
+from app.clock import utcnow
 from app.repositories import candidate_tokens as token_repo
 from app.repositories import tenants as tenant_repo
 from app.repositories.owners import Owner

@@ -8,52 +8,21 @@ happen, and never misses one that did.
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
 from pydantic_core import to_jsonable_python
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.clock import utcnow
 from app.db import models
-from app.db.base import new_id, utcnow
+from app.db.base import new_id
+from app.domain import ApplicationStatus, InterviewStatus
+from app.domain.events import EventType
 from app.errors import InvalidInput
 from app.repositories import events as repo
 from app.repositories.owners import Owner
 from app.repositories.pagination import InvalidCursor, PageResult
 from app.services.action_views import action_json
-
-
-class EventType(StrEnum):
-    """Every event Follow-Up emits."""
-
-    ACTION_CREATED = "action.created"
-    ACTION_DUE = "action.due"
-    ACTION_OVERDUE = "action.overdue"
-    ACTION_COMPLETED = "action.completed"
-    ACTION_DISMISSED = "action.dismissed"
-    ACTION_OBSOLETE = "action.obsolete"
-    APPLICATION_OUTCOME = "application.outcome"
-    INTERVIEW_SCHEDULED = "interview.scheduled"
-    INTERVIEW_CANCELLED = "interview.cancelled"
-    WEBHOOK_ENDPOINT_DISABLED = "webhook_endpoint.disabled"
-    PING = "ping"
-
-
-EVENT_DESCRIPTIONS = {
-    EventType.ACTION_CREATED: "A rule called for a new action.",
-    EventType.ACTION_DUE: "An action's window opened (sent once, by the worker).",
-    EventType.ACTION_OVERDUE: "An action's window closed while it was open (sent once).",
-    EventType.ACTION_COMPLETED: "The user marked an action done.",
-    EventType.ACTION_DISMISSED: "The user dismissed an action.",
-    EventType.ACTION_OBSOLETE: "No rule calls for an action any more.",
-    EventType.APPLICATION_OUTCOME: "An application reached a final status.",
-    EventType.INTERVIEW_SCHEDULED: "An interview was booked or moved.",
-    EventType.INTERVIEW_CANCELLED: "An interview was cancelled.",
-    EventType.WEBHOOK_ENDPOINT_DISABLED: "The worker disabled a webhook endpoint that kept "
-    "failing.",
-    EventType.PING: "A test delivery asked for with `POST /v1/webhook-endpoints/{id}/ping`; "
-    "sent to that endpoint only, never kept in the event log.",
-}
 
 
 def record(
@@ -123,8 +92,6 @@ async def record_outcome_if_reached(
     session: AsyncSession, application: models.Application, previous_status: str | None
 ) -> None:
     """Emit application.outcome when the application has just reached a final status."""
-    from app.domain import ApplicationStatus
-
     status = ApplicationStatus(application.status)
     if not status.is_final or previous_status == application.status:
         return
@@ -161,11 +128,11 @@ async def record_interview_change(
     current = interview_state(interview)
     if previous == current:
         return
-    if interview.status == "cancelled":
-        if previous is not None and previous[0] == "cancelled":
+    if interview.status == InterviewStatus.CANCELLED:
+        if previous is not None and previous[0] == InterviewStatus.CANCELLED:
             return
         event_type = EventType.INTERVIEW_CANCELLED
-    elif interview.status == "scheduled":
+    elif interview.status == InterviewStatus.SCHEDULED:
         event_type = EventType.INTERVIEW_SCHEDULED
     else:
         return  # completed: the feed's thank-yous and check-ins say what follows

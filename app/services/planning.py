@@ -12,11 +12,13 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import domain
+from app.clock import utcnow
 from app.db import models
-from app.db.base import new_id, utcnow
+from app.db.base import new_id
+from app.domain import ContactRole
+from app.domain.events import EventType
 from app.repositories import records
 from app.repositories.planning import load_for_planning
-from app.schemas.resources import ContactRole
 from app.services import events, limits
 from app.services.work import Work, WorkBudget, unlimited
 
@@ -215,7 +217,7 @@ def reconcile(
             _copy_plan(row, item)
             row.resolution = resolution_of(row)
             session.add(row)
-            events.record_action_event(session, events.EventType.ACTION_CREATED, row, as_of=now)
+            events.record_action_event(session, EventType.ACTION_CREATED, row, as_of=now)
             continue
         # Assigning equal values leaves the row clean, so only moved windows are updated.
         revived = row.obsolete_at is not None
@@ -231,15 +233,13 @@ def reconcile(
         row.obsolete_at = None
         row.resolution = resolution_of(row)
         if revived:  # a rule calls for it again (say, an interview un-cancelled)
-            events.record_action_event(session, events.EventType.ACTION_CREATED, row, as_of=now)
+            events.record_action_event(session, EventType.ACTION_CREATED, row, as_of=now)
     for row in stored.values():
         if row.obsolete_at is None:
             row.obsolete_at = now
             row.resolution = resolution_of(row)
             if row.resolution == domain.ActionStatus.OBSOLETE:
-                events.record_action_event(
-                    session, events.EventType.ACTION_OBSOLETE, row, as_of=now
-                )
+                events.record_action_event(session, EventType.ACTION_OBSOLETE, row, as_of=now)
 
 
 def _copy_plan(row: models.Action, item: domain.PlannedAction) -> None:

@@ -8,9 +8,10 @@ from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.clock import utcnow
 from app.db import models
-from app.db.base import new_id, utcnow
-from app.domain import ApplicationStatus
+from app.db.base import new_id
+from app.domain import ApplicationSource, ApplicationStatus
 from app.errors import Conflict, FieldError, InvalidInput, NotFound
 from app.repositories import idempotency as idempotency_repo
 from app.repositories import records as repo
@@ -197,7 +198,7 @@ async def update_application(
     await _check_external_id(session, models.Application, owner, changes, application.id)
     source = changes.get("source", application.source)
     firm = changes.get("recruiting_firm", application.recruiting_firm)
-    if firm and source != schemas.ApplicationSource.RECRUITING_FIRM:
+    if firm and source != ApplicationSource.RECRUITING_FIRM:
         raise InvalidInput.on_field(
             "body.recruiting_firm", "only allowed with source 'recruiting_firm'", "invalid"
         )

@@ -14,8 +14,9 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.clock import utcnow
 from app.db import models
-from app.db.base import new_id, utcnow
+from app.db.base import new_id
 from app.errors import InvalidInput, NotFound, PreconditionFailed
 from app.repositories import records as record_repo
 from app.repositories import sync as repo

@@ -38,13 +38,15 @@ import httpx
 from prometheus_client import start_http_server
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.clock import utcnow
 from app.db import migrations
-from app.db.base import utcnow
 from app.db.engine import create_engine, create_sessionmaker
 from app.db.faults import classify, first_line
+from app.domain.events import EventType
 from app.observability import WorkerMetrics, status_class
 from app.repositories import webhooks as repo
-from app.services import events, ssrf, webhooks
+from app.services import events, ssrf
+from app.services.webhooks import delivery
 from app.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -81,7 +83,7 @@ class Worker:
         self.lease = lease or timedelta(seconds=3 * timeout + 30)
         self._client: httpx.AsyncClient | None = None
         # Attempts made but not yet written down: the database failed in between.
-        self._unrecorded: list[webhooks.AttemptResult] = []
+        self._unrecorded: list[delivery.AttemptResult] = []
 
     async def __aenter__(self) -> Self:
         self._client = httpx.AsyncClient(
@@ -118,29 +120,25 @@ class Worker:
         async with self._sessionmaker() as session, session.begin():
             overdue = await repo.lock_newly_overdue(session, now, TIME_EVENT_BATCH)
             for action in overdue:
-                events.record_action_event(
-                    session, events.EventType.ACTION_OVERDUE, action, as_of=now
-                )
+                events.record_action_event(session, EventType.ACTION_OVERDUE, action, as_of=now)
             await repo.mark_time_events(session, [a.id for a in overdue], now, overdue=True)
             due = await repo.lock_newly_due(session, now, TIME_EVENT_BATCH)
             for action in due:
                 if action.due_by > now:
-                    events.record_action_event(
-                        session, events.EventType.ACTION_DUE, action, as_of=now
-                    )
+                    events.record_action_event(session, EventType.ACTION_DUE, action, as_of=now)
             await repo.mark_time_events(session, [a.id for a in due], now, overdue=False)
         self.metrics.time_events.inc(len(overdue) + len(due))
         return len(overdue) + len(due)
 
     async def fan_out(self) -> int:
         async with self._sessionmaker() as session, session.begin():
-            return await webhooks.fan_out(session, self._clock(), FAN_OUT_BATCH)
+            return await delivery.fan_out(session, self._clock(), FAN_OUT_BATCH)
 
     async def deliver(self) -> int:
         """Claim a batch, send it, record it; returns how many attempts were made."""
         await self.record_unrecorded()  # an earlier pass's, if the database failed then
         async with self._sessionmaker() as session, session.begin():
-            outgoing = await webhooks.claim(
+            outgoing = await delivery.claim(
                 session,
                 self._service_key,
                 self._clock(),
@@ -162,7 +160,7 @@ class Worker:
         try:
             async with self._sessionmaker() as session, session.begin():
                 outcomes = [
-                    await webhooks.record(
+                    await delivery.record_attempt(
                         session,
                         result,
                         self._clock(),
@@ -193,7 +191,7 @@ class Worker:
         self.metrics.oldest_pending_age.set(_seconds_since(oldest, now))
         self.metrics.due_event_lag.set(_seconds_since(due_since, now))
 
-    async def send(self, item: webhooks.Outgoing) -> webhooks.AttemptResult:
+    async def send(self, item: delivery.Outgoing) -> delivery.AttemptResult:
         """One HTTP attempt; every failure becomes a result, never an exception."""
         assert self._client is not None, "use the worker inside `async with`"
         started_at, started = self._clock(), time.monotonic()
@@ -226,7 +224,7 @@ class Worker:
         self.metrics.attempts.labels(status_class(status_code)).inc()
         if status_code is not None:
             self.metrics.attempt_duration.observe(duration)
-        return webhooks.AttemptResult(
+        return delivery.AttemptResult(
             delivery_id=item.delivery_id,
             attempt=item.attempt,
             started_at=started_at,

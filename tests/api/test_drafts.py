@@ -10,8 +10,9 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.services import drafts as draft_service
-from app.services.draft_checker import FindingCode, MessageKind
+from app.domain.messages import FindingCode, MessageKind
+from app.services.drafting.store import built_in_template
+from app.services.drafting.validation import validate_template
 from app.services.work import WorkBudget
 from app.settings import Settings
 from tests.api.test_system import assert_problem
@@ -447,11 +448,11 @@ async def test_templates_list_every_kind_built_in(client: httpx.AsyncClient) -> 
 
 @pytest.mark.parametrize("kind", list(MessageKind))
 def test_every_built_in_template_passes_validation(kind: MessageKind) -> None:
-    template = draft_service.built_in_template(kind)
+    template = built_in_template(kind)
     # The default per-request budget (units only: wall time is not what is asserted).
     units = Settings.model_fields["work_budget_units"].default
     budget = WorkBudget(units=units, seconds=3600, field="body.body", what="the template")
-    draft_service.validate_template(kind, "en", template.subject, template.body, budget)
+    validate_template(kind, "en", template.subject, template.body, budget)
     assert 0 < budget.spent < units // 10
 
 

@@ -12,7 +12,7 @@ import httpx
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.db.base import utcnow
+from app.clock import utcnow
 from app.db.models import Candidate, IdempotencyRecord
 from app.settings import Settings
 from tests.api.test_system import assert_problem

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.db import models
-from app.services import webhooks
+from app.services.webhooks import signing
 from app.settings import Settings
 from tests.api.builders import all_pages
 from tests.api.test_system import assert_problem
@@ -150,7 +150,7 @@ async def test_rotation_issues_a_new_secret_and_keeps_the_old_one_signing_a_whil
         assert row is not None
         now = datetime.now(UTC)
         key = settings.resolved_secret_key()
-        assert webhooks.signing_secrets(row, key, now) == [new_secret, endpoint["secret"]]
+        assert signing.signing_secrets(row, key, now) == [new_secret, endpoint["secret"]]
 
     again = await client.post(path)  # no body: the default overlap of 24 hours
     assert again.status_code == 200
@@ -160,7 +160,7 @@ async def test_rotation_issues_a_new_secret_and_keeps_the_old_one_signing_a_whil
         row = await session.get(models.WebhookEndpoint, str(endpoint["id"]))
         assert row is not None
         await session.refresh(row)
-        assert webhooks.signing_secrets(row, key, datetime.now(UTC)) == [third.json()["secret"]]
+        assert signing.signing_secrets(row, key, datetime.now(UTC)) == [third.json()["secret"]]
 
 
 async def test_ping_queues_a_delivery_and_disabling_cancels_it(client: httpx.AsyncClient) -> None:

@@ -16,7 +16,7 @@ from app.services import planning
 from app.services.work import CpuPool, Work, unlimited
 from tests.api.test_sync import batch
 from tests.api.test_system import assert_problem
-from tests.domain import test_builders as builders
+from tests.domain import builders
 
 
 def tight_budget(app: Any, units: int) -> None:

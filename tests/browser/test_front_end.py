@@ -31,6 +31,9 @@ if TYPE_CHECKING:
 
 FRONT_END = Path(__file__).parent / "front_end"
 INTERVIEWERS = {"Grace Hopper": "grace@globex.example", "Alan Turing": "alan@globex.example"}
+# The panel of another candidate of the same tenant, whose thank-yous are due too: the page,
+# holding the first candidate's token, must never show them.
+OTHER_INTERVIEWERS = {"Ada Lovelace": "ada@initech.example"}
 
 
 async def mint_front_end_token(client: httpx.AsyncClient, candidate_id: str) -> str:
@@ -81,7 +84,8 @@ async def front_end(settings: Settings, engine: AsyncEngine) -> AsyncIterator[Fr
             tenant = await make_tenant(app.state.write_sessionmaker, allowing, name="Front End")
             app.state.created_tenants.append(tenant.id)
             async with client_for(app, tenant.key) as client:
-                candidate_id = await _interviewed_an_hour_ago(client)
+                candidate_id = await _interviewed_an_hour_ago(client, INTERVIEWERS)
+                await _interviewed_an_hour_ago(client, OTHER_INTERVIEWERS)
                 yield FrontEnd(page_origin, api, client, candidate_id, seen)
 
 
@@ -91,14 +95,14 @@ async def front_end_credential(front_end: FrontEnd) -> str:
     return await mint_front_end_token(front_end.client, front_end.candidate_id)
 
 
-async def _interviewed_an_hour_ago(client: httpx.AsyncClient) -> str:
-    """A candidate whose interview with two interviewers ended an hour ago, so a thank-you
+async def _interviewed_an_hour_ago(client: httpx.AsyncClient, interviewers: dict[str, str]) -> str:
+    """A candidate whose interview with ``interviewers`` ended an hour ago, so a thank-you
     to each is due now; returns the candidate's ID."""
     candidate = await new_candidate(client)
     application = await new_application(client, candidate["id"])
     panel = [
         (await new_contact(client, application["id"], name=name, email=email))["id"]
-        for name, email in INTERVIEWERS.items()
+        for name, email in interviewers.items()
     ]
     ended = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
     await new_interview(
@@ -111,8 +115,11 @@ async def _interviewed_an_hour_ago(client: httpx.AsyncClient) -> str:
     return str(candidate["id"])
 
 
-async def _due_titles(client: httpx.AsyncClient) -> list[str]:
-    response = await client.get("/v1/actions", params={"status": "due"})
+async def _due_titles(client: httpx.AsyncClient, candidate_id: str) -> list[str]:
+    """The candidate's due actions' titles, as the tenant's back end reads them."""
+    response = await client.get(
+        "/v1/actions", params={"status": "due", "candidate_id": candidate_id}
+    )
     assert response.status_code == 200, response.text
     return [action["title"] for action in response.json()["data"]]
 
@@ -130,10 +137,12 @@ async def test_the_page_lists_the_due_follow_ups_and_marks_one_done(
     from playwright.async_api import expect
 
     client = front_end.client
-    titles = await _due_titles(client)
+    titles = await _due_titles(client, front_end.candidate_id)
     # A thank-you to each interviewer, and nothing else.
     assert len(titles) == 2
     assert all(any(name in title for title in titles) for name in INTERVIEWERS)
+    tenant_wide = await client.get("/v1/actions", params={"status": "due"})
+    assert len(tenant_wide.json()["data"]) == 3  # the other candidate's thank-you too
     page = await _open(browser, front_end, front_end_credential)
 
     await expect(page.locator("body")).to_have_attribute("data-state", "ready")
@@ -150,6 +159,8 @@ async def test_the_page_lists_the_due_follow_ups_and_marks_one_done(
     await expect(done).to_have_attribute("data-action-id", first_id)
     await expect(done).to_have_attribute("data-status", "done")
     await expect(done).to_have_text(titles[0])
+    for name in OTHER_INTERVIEWERS:  # the other candidate's follow-ups never reach the page
+        await expect(page.get_by_text(name)).to_have_count(0)
     await expect(page.locator("body")).to_have_attribute("data-state", "ready")
     await expect(due.locator(".title")).to_have_text(titles[1:])
     await expect(page.locator("#error")).to_be_hidden()
@@ -162,7 +173,7 @@ async def test_the_page_lists_the_due_follow_ups_and_marks_one_done(
     assert action["mark"]["kind"] == "done"
     marked_at = datetime.fromisoformat(action["mark"]["at"])
     assert timedelta(0) <= datetime.now(UTC) - marked_at < timedelta(minutes=1)
-    assert await _due_titles(client) == titles[1:]
+    assert await _due_titles(client, front_end.candidate_id) == titles[1:]
 
     # The browser asked first, from the page's origin, for the headers the write carries.
     complete_path = f"/v1/actions/{first_id}/complete"

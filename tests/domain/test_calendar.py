@@ -14,7 +14,7 @@ from app.domain import (
     local_time_to_utc,
     public_holidays,
 )
-from tests.domain.test_builders import utc
+from tests.domain.builders import utc
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 
@@ -12,12 +12,13 @@ from app.domain import (
     DomainError,
     Interview,
     InterviewKind,
+    InterviewStatus,
     Mark,
     MarkKind,
     Reply,
     RuleId,
 )
-from tests.domain.test_builders import application, interview, of_rule, utc
+from tests.domain.builders import application, interview, of_rule, planned, utc
 
 
 @pytest.mark.parametrize(
@@ -78,3 +79,22 @@ def test_planned_actions_are_frozen_values() -> None:
     with pytest.raises(AttributeError):
         first.key = "other"  # type: ignore[misc]
     assert first.due_by - first.available_from == timedelta(hours=24)
+
+
+# --- the builders the domain tests use -------------------------------------------------
+
+
+def test_default_interview_is_a_completed_hour_in_berlin() -> None:
+    built = interview()
+    assert built.end - built.start == timedelta(hours=1)
+    assert built.start.utcoffset() == timedelta(hours=2)  # CEST in September
+    assert built.status is InterviewStatus.COMPLETED
+
+
+def test_default_application_plans_something() -> None:
+    assert planned(application(interviews=[interview()]))
+
+
+def test_reply_builder_keeps_its_date() -> None:
+    reply = Reply(id="r1", received_at=utc(2025, 9, 10), new_expected_date=date(2025, 9, 19))
+    assert reply.new_expected_date == date(2025, 9, 19)

@@ -25,7 +25,7 @@ from app.domain import (
     action_key,
     plan,
 )
-from tests.domain.test_builders import (
+from tests.domain.builders import (
     BERLIN,
     KOLKATA,
     NEW_YORK,

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from app.domain import ActionStatus, Mark, MarkKind, RuleId, status, status_of
-from tests.domain.test_builders import application, interview, of_rule, utc
+from tests.domain.builders import application, interview, of_rule, utc
 
 OPENS = utc(2025, 9, 10, 9)
 CLOSES = utc(2025, 9, 12, 9)

@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from app.domain import DEFAULT_LANGUAGE, format_date, languages, render
+from app.domain import DEFAULT_LANGUAGE, format_date, languages, render_text
 from app.domain.texts import CATALOGUES, catalogue
 
 FIELD = re.compile(r"%\((\w+)\)s")
@@ -21,7 +21,7 @@ def test_english_is_the_default_language() -> None:
 def test_every_template_renders_with_its_fields(key: str) -> None:
     template = catalogue()[key]
     values = {name: f"<{name}>" for name in FIELD.findall(template)}
-    rendered = render(key, DEFAULT_LANGUAGE, **values)
+    rendered = render_text(key, DEFAULT_LANGUAGE, **values)
     assert "%(" not in rendered
     assert rendered.strip() or key.endswith("separator")
 
@@ -38,15 +38,15 @@ def test_a_partial_translation_falls_back_to_english() -> None:
     CATALOGUES["xx"] = {"E3.title": "Danke an %(name)s"}
     catalogue.cache_clear()
     try:
-        assert render("E3.title", "xx", name="Ann") == "Danke an Ann"
-        assert render("E4.guidance", "xx") == render("E4.guidance")
+        assert render_text("E3.title", "xx", name="Ann") == "Danke an Ann"
+        assert render_text("E4.guidance", "xx") == render_text("E4.guidance")
     finally:
         del CATALOGUES["xx"]
         catalogue.cache_clear()
 
 
 def test_an_unknown_language_reads_english() -> None:
-    assert render("E2.guidance", "tlh") == render("E2.guidance")
+    assert render_text("E2.guidance", "tlh") == render_text("E2.guidance")
 
 
 def test_dates_read_like_a_person_writes_them() -> None:
@@ -54,6 +54,6 @@ def test_dates_read_like_a_person_writes_them() -> None:
 
 
 def test_thank_you_guidance_follows_the_etiquette() -> None:
-    guidance = render("E3.guidance")
+    guidance = render_text("E3.guidance")
     for point in ("three or four sentences", "look forward", "good fit", "Do not push"):
         assert point in guidance

@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.engine import create_engine, create_sessionmaker
 from app.db.models import Action
+from app.domain.events import EventType
 from app.repositories import webhooks as repo
 from app.services import events
 from app.settings import Settings
@@ -115,7 +116,7 @@ class _Rollback(Exception):
 async def time_scan(
     settings: Settings,
     scan: Scan,
-    event_type: events.EventType,
+    event_type: EventType,
     at: datetime,
     batch: int,
     runs: int,
@@ -137,7 +138,7 @@ async def time_scan(
                     session,
                     [a.id for a in actions],
                     at,
-                    overdue=event_type is events.EventType.ACTION_OVERDUE,
+                    overdue=event_type is EventType.ACTION_OVERDUE,
                 )
                 await session.flush()
                 durations.append(time.perf_counter() - started)
@@ -168,8 +169,8 @@ async def main(args: argparse.Namespace) -> None:
         at = seeded_at + timedelta(hours=args.ahead_hours)
         settings = Settings(database_url=database.url, secret_key="bench-secret")
         for label, scan, event_type, overdue in (
-            ("due", repo.lock_newly_due, events.EventType.ACTION_DUE, False),
-            ("overdue", repo.lock_newly_overdue, events.EventType.ACTION_OVERDUE, True),
+            ("due", repo.lock_newly_due, EventType.ACTION_DUE, False),
+            ("overdue", repo.lock_newly_overdue, EventType.ACTION_OVERDUE, True),
         ):
             durations, found = await time_scan(
                 settings, scan, event_type, at, args.batch, args.runs

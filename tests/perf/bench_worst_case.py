@@ -23,9 +23,12 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 
+from app.domain.messages import MessageKind
 from app.errors import AppError
-from app.services import draft_checker, drafts
-from app.services.draft_checker import Draft, MessageKind
+from app.services.drafting import checker
+from app.services.drafting.checker import MessageDraft
+from app.services.drafting.store import built_in_template
+from app.services.drafting.validation import validate_template
 from app.services.work import WorkBudget
 from app.settings import Settings
 from tests.adversarial_corpus import CHECKER_CORPUS, ORDINARY_DRAFT
@@ -58,7 +61,7 @@ def check(body: str) -> Callable[[], str]:
     def run() -> str:
         work = budget("body.body")
         try:
-            draft_checker.check(Draft(kind=MessageKind.THANK_YOU, body=body), budget=work)
+            checker.check(MessageDraft(kind=MessageKind.THANK_YOU, body=body), budget=work)
         except AppError as refused:
             return f"refused ({refused.slug}) after {work.spent:,} units"
         return f"checked in {work.spent:,} units"
@@ -70,7 +73,7 @@ def save_template(body: str) -> Callable[[], str]:
     def run() -> str:
         work = budget("body.body")
         try:
-            drafts.validate_template(MessageKind.THANK_YOU, "en", "Thank you", body, work)
+            validate_template(MessageKind.THANK_YOU, "en", "Thank you", body, work)
         except AppError as refused:
             code = refused.errors[0].code if refused.errors else refused.slug
             return f"refused ({code}) after {work.spent:,} units"
@@ -111,7 +114,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args(argv)
     print(f"work budget: {UNITS:,} units or {SECONDS:g} s per request; medians of {args.repeats}")
-    built_in = drafts.built_in_template(MessageKind.THANK_YOU).body
+    built_in = built_in_template(MessageKind.THANK_YOU).body
     # Warm the caches (compiled templates, the lexicon, pysbd's rules) before timing.
     check(ORDINARY_DRAFT)()
     save_template(built_in)()

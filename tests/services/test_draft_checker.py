@@ -9,18 +9,18 @@ from pathlib import Path
 
 import pytest
 
-from app.services import draft_checker
-from app.services.draft_checker import (
-    Draft,
+from app.domain.messages import (
+    FINDING_DESCRIPTIONS,
+    NETWORK_NOTE_LIMIT,
     DraftPart,
-    Expectations,
     FindingCode,
     MessageKind,
     Severity,
-    check,
-    lexicon,
-    names_match,
 )
+from app.services.drafting import languages
+from app.services.drafting.checker import Expectations, MessageDraft, Report, check
+from app.services.drafting.languages import lexicon
+from app.services.drafting.names import names_match
 
 C = FindingCode
 K = MessageKind
@@ -416,7 +416,7 @@ def test_there_are_at_least_thirty_realistic_drafts() -> None:
 @pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
 def test_realistic_draft(case: Case) -> None:
     report = check(
-        Draft(
+        MessageDraft(
             kind=case.kind,
             body=case.body,
             subject=case.subject,
@@ -441,8 +441,8 @@ def test_realistic_draft(case: Case) -> None:
             assert text[finding.span.start : finding.span.end] == finding.text
 
 
-def _report(kind: MessageKind, body: str, **expected: object) -> draft_checker.Report:
-    return check(Draft(kind=kind, body=body, subject="Thanks"), Expectations(**expected))  # type: ignore[arg-type]
+def _report(kind: MessageKind, body: str, **expected: object) -> Report:
+    return check(MessageDraft(kind=kind, body=body, subject="Thanks"), Expectations(**expected))  # type: ignore[arg-type]
 
 
 def test_spans_point_at_the_offending_text() -> None:
@@ -475,7 +475,7 @@ def test_greeting_and_sign_off_are_not_sentences() -> None:
 
 def test_a_note_of_exactly_the_limit_passes_and_one_more_character_does_not() -> None:
     sentence = "Hi Grace, thank you again for the conversation. "
-    body = (sentence * 7)[: draft_checker.NETWORK_NOTE_LIMIT - 1] + "."
+    body = (sentence * 7)[: NETWORK_NOTE_LIMIT - 1] + "."
     assert len(body) == 300
     assert C.OVER_LENGTH_LIMIT not in {f.code for f in _report(K.CONNECTION_NOTE, body).findings}
     longer = body[:-1] + "!."
@@ -503,7 +503,7 @@ def test_names_match(given: str, expected: str, matches: bool) -> None:
 
 
 def test_every_finding_code_is_described() -> None:
-    assert set(draft_checker.FINDING_DESCRIPTIONS) == set(FindingCode)
+    assert set(FINDING_DESCRIPTIONS) == set(FindingCode)
     words = lexicon()
     for code in FindingCode:
         assert code.value in words.messages and code.value in words.suggestions
@@ -514,7 +514,7 @@ def test_a_new_language_is_a_new_folder_not_new_code(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     for language in ("en", "xx"):
-        shutil.copytree(draft_checker.LANGUAGES_DIR / "en", tmp_path / language)
+        shutil.copytree(languages.LANGUAGES_DIR / "en", tmp_path / language)
     catalogue = tmp_path / "xx" / "checker.toml"
     catalogue.write_text(
         catalogue.read_text(encoding="utf-8").replace(
@@ -523,12 +523,12 @@ def test_a_new_language_is_a_new_folder_not_new_code(
         ),
         encoding="utf-8",
     )
-    monkeypatch.setattr(draft_checker, "LANGUAGES_DIR", tmp_path)
-    draft_checker.lexicon.cache_clear()
+    monkeypatch.setattr(languages, "LANGUAGES_DIR", tmp_path)
+    lexicon.cache_clear()
     try:
-        assert draft_checker.available_languages() == ("en", "xx")
+        assert languages.available_languages() == ("en", "xx")
         body = "Dear Grace,\n\nIt was good to meet. I fit the role. I hope to hear back.\n\nAda"
-        report = check(Draft(kind=K.THANK_YOU, body=body, subject="Hi"), language="xx")
+        report = check(MessageDraft(kind=K.THANK_YOU, body=body, subject="Hi"), language="xx")
         assert [f.message for f in report.findings] == ["XX: no thanks."]
     finally:
-        draft_checker.lexicon.cache_clear()
+        lexicon.cache_clear()

@@ -18,13 +18,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app.services import draft_checker
-from app.services.draft_checker import (
+from app.domain.messages import MessageKind
+from app.services.drafting import sentences
+from app.services.drafting.checker import MessageDraft, check
+from app.services.drafting.languages import lexicon
+from app.services.drafting.layout import read_layout
+from app.services.drafting.sentences import (
     SEGMENTER_CHUNK_CHARS,
     SEGMENTER_CHUNK_MARKS,
-    Draft,
-    MessageKind,
-    check,
     segmenter_chunks,
 )
 from app.services.work import WorkBudget, WorkTooLarge, unlimited
@@ -39,7 +40,10 @@ KINDS = list(MessageKind)
 
 def _spent(body: str, kind: MessageKind = MessageKind.THANK_YOU) -> int:
     budget = unlimited()
-    check(Draft(kind=kind, body=body, subject="Thank you", recipient="Grace Hopper"), budget=budget)
+    check(
+        MessageDraft(kind=kind, body=body, subject="Thank you", recipient="Grace Hopper"),
+        budget=budget,
+    )
     return budget.spent
 
 
@@ -91,7 +95,7 @@ def test_the_greeting_search_reads_a_line_of_initials_once() -> None:
     name, body = CHECKER_CORPUS[0]
     assert name == "greeting, long word, initials"
     budget = unlimited()
-    layout = draft_checker.read_layout(body, draft_checker.lexicon(), budget)
+    layout = read_layout(body, lexicon(), budget)
     assert layout.greeting is not None
     assert budget.spent <= 10 * len(body)
 
@@ -99,7 +103,7 @@ def test_the_greeting_search_reads_a_line_of_initials_once() -> None:
 def test_a_small_budget_stops_the_check_with_the_field_named() -> None:
     budget = WorkBudget(units=50_000, seconds=3600, field="body.body", what="The draft")
     with pytest.raises(WorkTooLarge) as raised:
-        check(Draft(kind=MessageKind.THANK_YOU, body=CHECKER_CORPUS[1][1]), budget=budget)
+        check(MessageDraft(kind=MessageKind.THANK_YOU, body=CHECKER_CORPUS[1][1]), budget=budget)
     assert raised.value.field == "body.body"
     # It stops soon after the limit: the work is counted as it is done, not afterwards.
     assert budget.spent <= 50_000 + 200_000
@@ -121,11 +125,11 @@ def test_pysbd_is_only_given_bounded_chunks(
 ) -> None:
     monkeypatch.setattr(pysbd, "Segmenter", _RecordingSegmenter)
     _RecordingSegmenter.given = []
-    check(Draft(kind=MessageKind.CHECK_IN, body=body))
+    check(MessageDraft(kind=MessageKind.CHECK_IN, body=body))
     assert _RecordingSegmenter.given
     for chunk in _RecordingSegmenter.given:
         assert len(chunk) <= SEGMENTER_CHUNK_CHARS
-        marks = len(draft_checker._SEGMENTER_MARKS.findall(chunk))
+        marks = len(sentences._SEGMENTER_MARKS.findall(chunk))
         assert marks <= SEGMENTER_CHUNK_MARKS
 
 
@@ -144,13 +148,13 @@ def test_chunks_cover_the_text_in_order_within_the_limits(unit: str) -> None:
     for chunk in chunks:
         piece = text[chunk.start : chunk.end]
         assert 0 < len(piece) <= SEGMENTER_CHUNK_CHARS
-        assert len(draft_checker._SEGMENTER_MARKS.findall(piece)) <= SEGMENTER_CHUNK_MARKS
+        assert len(sentences._SEGMENTER_MARKS.findall(piece)) <= SEGMENTER_CHUNK_MARKS
 
 
 def test_a_sentence_longer_than_a_chunk_is_still_one_sentence() -> None:
     long_sentence = "Thank you for the conversation about the roles " + "and teams " * 300
     body = f"Dear Grace,\n\n{long_sentence.strip()}. I look forward to hearing from you."
-    report = check(Draft(kind=MessageKind.THANK_YOU, body=body))
+    report = check(MessageDraft(kind=MessageKind.THANK_YOU, body=body))
     assert report.sentence_count == 2
 
 
@@ -190,9 +194,10 @@ def test_the_probed_bodies_finish_in_a_separate_process() -> None:
     is stopped if it hangs, and the test fails instead of hanging the suite."""
     script = (
         "from tests.adversarial_corpus import CHECKER_CORPUS\n"
-        "from app.services.draft_checker import Draft, MessageKind, check\n"
+        "from app.domain.messages import MessageKind\n"
+        "from app.services.drafting.checker import MessageDraft, check\n"
         "for _, body in CHECKER_CORPUS[:6]:\n"
-        "    check(Draft(kind=MessageKind.THANK_YOU, body=body))\n"
+        "    check(MessageDraft(kind=MessageKind.THANK_YOU, body=body))\n"
         "print('done')\n"
     )
     finished = subprocess.run(

@@ -8,17 +8,15 @@ from typing import Any
 
 import pytest
 
+from app.domain.draft_templates import ALLOWED_FILTERS, MAX_TEMPLATE_OUTPUT, MAX_TEXT
+from app.domain.messages import MessageKind
 from app.errors import AppError, FieldError, InvalidInput
 from app.schemas.resources import ContactCreate, InterviewCreate
-from app.services import drafts
-from app.services.draft_checker import MessageKind
-from app.services.template_sandbox import (
-    ALLOWED_FILTERS,
-    MAX_CALL_DEPTH,
-    MAX_TEXT,
-    PASS_UNITS,
-    DraftEnvironment,
-)
+from app.services.drafting.rendering import TemplateRejected, environment, render_template
+from app.services.drafting.samples import samples, worst_case_sample
+from app.services.drafting.sandbox import MAX_CALL_DEPTH, PASS_UNITS, DraftEnvironment
+from app.services.drafting.store import built_in_template
+from app.services.drafting.validation import validate_template
 from app.services.work import WorkBudget, WorkTooLarge
 from app.settings import Settings
 from tests.adversarial_templates import TEMPLATE_CORPUS
@@ -32,7 +30,7 @@ def _budget(units: int = UNITS) -> WorkBudget:
 
 
 def _render(source: str, context: dict[str, Any], budget: WorkBudget) -> str:
-    return drafts.render(source, context, budget)
+    return render_template(source, context, budget)
 
 
 def _first_error(error: AppError) -> FieldError:
@@ -41,7 +39,7 @@ def _first_error(error: AppError) -> FieldError:
 
 
 def _ordinary() -> dict[str, Any]:
-    return drafts._samples()["a named interviewer with a next step"]
+    return samples()["a named interviewer with a next step"]
 
 
 # How each corpus template ends on the longest values: stopped by a bound (`too_costly`),
@@ -106,17 +104,17 @@ def test_each_hostile_template_is_stopped_or_rendered_within_the_budget(
     budget = _budget()
     outcome = OUTCOMES[name]
     if outcome == "rendered":
-        _render(source, drafts._worst_case_sample(), budget)
+        _render(source, worst_case_sample(), budget)
         assert budget.spent <= budget.limit
     elif outcome == "too_costly":
         with pytest.raises(WorkTooLarge) as raised:
-            _render(source, drafts._worst_case_sample(), budget)
+            _render(source, worst_case_sample(), budget)
         error = _first_error(raised.value)
         assert (error.field, error.code) == ("body.body", "too_costly")
         assert error.message.startswith("the template (line ")
     else:
-        with pytest.raises(drafts.TemplateRejected) as rejected:
-            _render(source, drafts._worst_case_sample(), budget)
+        with pytest.raises(TemplateRejected) as rejected:
+            _render(source, worst_case_sample(), budget)
         assert rejected.value.problem.code == outcome
         # Refused early: a sliver of the budget, not a render that ran to its end.
         assert budget.spent < budget.limit // 20
@@ -125,7 +123,7 @@ def test_each_hostile_template_is_stopped_or_rendered_within_the_budget(
 @pytest.mark.parametrize(("name", "source"), TEMPLATE_CORPUS, ids=[n for n, _ in TEMPLATE_CORPUS])
 def test_each_hostile_template_is_refused_on_save(name: str, source: str) -> None:
     with pytest.raises((WorkTooLarge, InvalidInput)) as refused:
-        drafts.validate_template(MessageKind.THANK_YOU, "en", "Thank you", source, _budget())
+        validate_template(MessageKind.THANK_YOU, "en", "Thank you", source, _budget())
     assert _first_error(refused.value).field == "body.body"
 
 
@@ -199,11 +197,11 @@ def test_output_is_cut_off_while_it_is_rendered() -> None:
     flood = (
         '{% for a in "x" * 100 %}{% for b in "x" * 100 %}{{ "y" * 100 }}{% endfor %}{% endfor %}'
     )
-    with pytest.raises(drafts.TemplateRejected) as rejected:
+    with pytest.raises(TemplateRejected) as rejected:
         _render(flood, _ordinary(), budget)
     assert "renders more than 10000 characters" in str(rejected.value)
     # A million characters were asked for; about the limit's worth was built.
-    assert budget.spent < 5 * drafts.MAX_TEMPLATE_OUTPUT
+    assert budget.spent < 5 * MAX_TEMPLATE_OUTPUT
 
 
 def test_a_too_costly_subject_is_named_as_the_subject() -> None:
@@ -212,11 +210,11 @@ def test_a_too_costly_subject_is_named_as_the_subject() -> None:
         "{% for c in recipient.name %}{% endfor %}{% endfor %}{% endfor %}Thanks"
     )
     with pytest.raises(WorkTooLarge) as raised:
-        drafts.validate_template(
+        validate_template(
             MessageKind.THANK_YOU,
             "en",
             costly,
-            drafts.built_in_template(MessageKind.THANK_YOU).body,
+            built_in_template(MessageKind.THANK_YOU).body,
             _budget(),
         )
     assert _first_error(raised.value).field == "body.subject"
@@ -234,7 +232,7 @@ def test_the_budget_error_is_the_one_given_by_the_budget_itself() -> None:
 
 
 def test_the_worst_case_holds_every_value_at_the_longest_the_api_accepts() -> None:
-    context = drafts._worst_case_sample()
+    context = worst_case_sample()
     name_max = ContactCreate.model_json_schema()["properties"]["name"]["anyOf"][0]["maxLength"]
     title_max = ContactCreate.model_json_schema()["properties"]["title"]["anyOf"][0]["maxLength"]
     panel_max = InterviewCreate.model_json_schema()["properties"]["panel"]["maxItems"]
@@ -249,11 +247,11 @@ def test_the_worst_case_holds_every_value_at_the_longest_the_api_accepts() -> No
 def test_a_template_cheap_on_short_names_is_refused_for_its_cost_on_the_longest() -> None:
     source = dict(TEMPLATE_CORPUS)["cubic in the recipient's name"]
     ordinary = _budget()
-    for context in drafts._samples().values():
+    for context in samples().values():
         _render(source, context, ordinary)
     assert ordinary.spent < UNITS // 20  # cheap on every ordinary sample
     with pytest.raises(WorkTooLarge) as raised:
-        drafts.validate_template(MessageKind.THANK_YOU, "en", "Thank you", source, _budget())
+        validate_template(MessageKind.THANK_YOU, "en", "Thank you", source, _budget())
     error = _first_error(raised.value)
     assert (error.field, error.code) == ("body.body", "too_costly")
     assert "every value at its longest" in error.message
@@ -263,11 +261,11 @@ def test_a_template_cheap_on_short_names_is_refused_for_its_cost_on_the_longest(
 def test_every_built_in_template_renders_on_the_worst_case_within_a_tenth_of_the_budget(
     kind: MessageKind,
 ) -> None:
-    template = drafts.built_in_template(kind)
+    template = built_in_template(kind)
     budget = _budget()
     for source in (template.subject, template.body):
         if source is not None:
-            _render(source, drafts._worst_case_sample(), budget)
+            _render(source, worst_case_sample(), budget)
     assert budget.spent < UNITS // 10
 
 
@@ -275,7 +273,7 @@ def test_every_built_in_template_renders_on_the_worst_case_within_a_tenth_of_the
 
 
 def test_the_sandbox_has_no_globals_and_only_the_bounded_filters() -> None:
-    env = drafts.environment()
+    env = environment()
     assert isinstance(env, DraftEnvironment)
     assert env.globals == {}
     assert set(env.filters) == ALLOWED_FILTERS | {"clause"}
@@ -286,7 +284,7 @@ def test_the_sandbox_has_no_globals_and_only_the_bounded_filters() -> None:
 )
 def test_a_removed_filter_is_refused_on_save_naming_the_filters_there_are(filter_name: str) -> None:
     with pytest.raises(InvalidInput) as refused:
-        drafts.validate_template(
+        validate_template(
             MessageKind.THANK_YOU,
             "en",
             "Thanks",

@@ -18,16 +18,16 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.db import migrations
 from app.db.engine import create_engine
+from app.domain.events import EventType
 from app.main import create_app
 from app.schemas.actions import ActionRead
 from app.schemas.events import EVENT_MODELS, ActionEventData, EventRead
-from app.services.events import EventType
-from app.services.webhooks import (
+from app.services.webhooks.delivery import (
     DELIVERY_ID_HEADER,
     EVENT_ID_HEADER,
     EVENT_TYPE_HEADER,
-    SIGNATURE_HEADER,
 )
+from app.services.webhooks.signing import SIGNATURE_HEADER
 from app.services.worker import Worker
 from app.settings import Settings
 from tests.api.builders import all_pages, interview_round, one

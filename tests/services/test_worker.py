@@ -32,7 +32,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.db import models
-from app.services import webhooks
+from app.services.webhooks import signing
+from app.services.webhooks.delivery import AttemptResult, Outgoing
 from app.services.worker import Worker
 from app.settings import Settings
 from tests import conftest
@@ -718,7 +719,7 @@ class RecordingWorker(Worker):
         super().__init__(*args, **kwargs)
         self.sent: list[str] = []
 
-    async def send(self, item: webhooks.Outgoing) -> webhooks.AttemptResult:
+    async def send(self, item: Outgoing) -> AttemptResult:
         self.sent.append(item.delivery_id)
         return await super().send(item)
 
@@ -863,10 +864,10 @@ async def test_a_closed_window_that_opens_again_is_due_again(
 
 def test_malformed_signature_headers_are_refused_not_crashed_on() -> None:
     body = b"{}"
-    good = webhooks.signature("whsec_x", 1_700_000_000, body)
-    assert webhooks.verify_signature("whsec_x", f"t=1700000000,v1={good}", body, now=1_700_000_000)
+    good = signing.signature("whsec_x", 1_700_000_000, body)
+    assert signing.verify_signature("whsec_x", f"t=1700000000,v1={good}", body, now=1_700_000_000)
     for header in ("v1=abc", "t=abc,v1=abc", "t=²,v1=abc", "", "t=1,t=2,v1=abc"):
-        assert not webhooks.verify_signature("whsec_x", header, body, now=1_700_000_000)
+        assert not signing.verify_signature("whsec_x", header, body, now=1_700_000_000)
 
 
 async def test_once_stopping_no_new_batch_is_claimed(

@@ -1,4 +1,4 @@
-"""Small builders with sensible defaults for the domain tests, and checks of the builders."""
+"""Small builders with sensible defaults for the domain tests (checked in test_model.py)."""
 
 from __future__ import annotations
 
@@ -136,19 +136,3 @@ def planned(app: Application, policy: Policy | None = None) -> dict[str, Planned
 def of_rule(app: Application, rule: RuleId, policy: Policy | None = None) -> list[PlannedAction]:
     """The planned actions of one rule."""
     return [action for action in plan(app, policy or Policy()) if action.rule is rule]
-
-
-def test_default_interview_is_a_completed_hour_in_berlin() -> None:
-    built = interview()
-    assert built.end - built.start == timedelta(hours=1)
-    assert built.start.utcoffset() == timedelta(hours=2)  # CEST in September
-    assert built.status is InterviewStatus.COMPLETED
-
-
-def test_default_application_plans_something() -> None:
-    assert planned(application(interviews=[interview()]))
-
-
-def test_reply_builder_keeps_its_date() -> None:
-    reply = Reply(id="r1", received_at=utc(2025, 9, 10), new_expected_date=date(2025, 9, 19))
-    assert reply.new_expected_date == date(2025, 9, 19)

@@ -1,4 +1,4 @@
-"""Webhook endpoints and deliveries: secrets, signatures, fan-out, retries and give-ups.
+"""Webhook deliveries: fan-out, claims, sending and what each attempt leads to.
 
 A delivery's life: the worker turns each new event into one delivery per enabled endpoint
 that wants its type (fan-out); claims due deliveries under a lease; renders the body from
@@ -9,11 +9,8 @@ days; a long run of failures disables the endpoint and records an event saying s
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import random
-import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -23,208 +20,24 @@ from pydantic_core import to_jsonable_python
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import models
-from app.db.base import new_id, utcnow
-from app.errors import InvalidInput, NotFound
+from app.db.base import new_id
+from app.domain.events import DeliveryStatus, DisabledReason, EventType
 from app.repositories import webhooks as repo
-from app.repositories.pagination import InvalidCursor, PageResult
-from app.services import events, ssrf
-from app.settings import Settings
+from app.services import events
+from app.services.webhooks.signing import SIGNATURE_HEADER, signature_header, signing_secrets
 
-SECRET_PREFIX = "whsec_"  # noqa: S105 (a prefix, not a secret)
-SIGNATURE_HEADER = "Followup-Signature"
 EVENT_ID_HEADER = "Followup-Event-Id"
 EVENT_TYPE_HEADER = "Followup-Event-Type"
 DELIVERY_ID_HEADER = "Followup-Delivery-Id"
-PING = events.EventType.PING.value
+PING = EventType.PING.value
 
 RETRY_WINDOW = timedelta(days=3)
 FIRST_RETRY_DELAY = timedelta(seconds=30)
 LONGEST_RETRY_DELAY = timedelta(hours=6)
 ATTEMPT_LOG_LENGTH = 30
 ERROR_LENGTH = 500
-
-
-# --- secrets and signatures -------------------------------------------------------------
-
-
-def derive_secret(service_key: bytes, endpoint_id: str, salt: str) -> str:
-    """The endpoint's signing secret: a keyed hash of its ID and salt, never stored."""
-    digest = hmac.new(service_key, f"webhook:{endpoint_id}:{salt}".encode(), hashlib.sha256)
-    return SECRET_PREFIX + digest.hexdigest()
-
-
-def signing_secrets(
-    endpoint: models.WebhookEndpoint, service_key: bytes, now: datetime
-) -> list[str]:
-    """The current secret, then the previous one while its overlap after a rotation lasts."""
-    found = [derive_secret(service_key, endpoint.id, endpoint.secret_salt)]
-    if (
-        endpoint.previous_secret_salt
-        and endpoint.previous_secret_expires_at
-        and now < endpoint.previous_secret_expires_at
-    ):
-        found.append(derive_secret(service_key, endpoint.id, endpoint.previous_secret_salt))
-    return found
-
-
-def signature(secret: str, timestamp: int, body: bytes) -> str:
-    """Hex HMAC-SHA256 of ``"<timestamp>.<body>"`` keyed with the whole secret string."""
-    return hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
-
-
-def signature_header(secrets_: list[str], timestamp: int, body: bytes) -> str:
-    """``t=<unix time>,v1=<hex>`` with one ``v1`` per secret in force."""
-    parts = [f"t={timestamp}", *(f"v1={signature(s, timestamp, body)}" for s in secrets_)]
-    return ",".join(parts)
-
-
-def verify_signature(
-    secret: str, header: str, body: bytes, *, now: int, tolerance_seconds: int = 300
-) -> bool:
-    """What a receiver does: recompute, compare in constant time, refuse stale timestamps."""
-    fields = [part.split("=", 1) for part in header.split(",") if "=" in part]
-    timestamps = [value for key, value in fields if key == "t"]
-    # ASCII digits only: str.isdigit() also accepts "²", which int() then refuses.
-    if len(timestamps) != 1 or not timestamps[0].isascii() or not timestamps[0].isdigit():
-        return False
-    timestamp = int(timestamps[0])
-    if abs(now - timestamp) > tolerance_seconds:
-        return False
-    expected = signature(secret, timestamp, body)
-    return any(hmac.compare_digest(expected, value) for key, value in fields if key == "v1")
-
-
-# --- endpoints --------------------------------------------------------------------------
-
-
-async def check_url(settings: Settings, url: str, field: str = "body.url") -> None:
-    try:
-        await ssrf.check_url(
-            url,
-            allow_http=settings.webhook_allow_http,
-            allow_private_networks=settings.webhook_allow_private_networks,
-        )
-    except ssrf.ForbiddenDestination as exc:
-        raise InvalidInput.on_field(field, exc.message, exc.code) from exc
-
-
-@dataclass(frozen=True)
-class EndpointWithSecret:
-    endpoint: models.WebhookEndpoint
-    secret: str
-
-
-async def get_endpoint(
-    session: AsyncSession, tenant_id: str, endpoint_id: str
-) -> models.WebhookEndpoint:
-    endpoint = await repo.get_endpoint(session, tenant_id, endpoint_id)
-    if endpoint is None:
-        raise NotFound(f"No webhook endpoint {endpoint_id}.")
-    return endpoint
-
-
-async def create_endpoint(
-    session: AsyncSession,
-    settings: Settings,
-    service_key: bytes,
-    tenant_id: str,
-    *,
-    url: str,
-    event_types: list[str],
-    enabled: bool,
-    description: str | None,
-) -> EndpointWithSecret:
-    await check_url(settings, url)
-    now = utcnow()
-    endpoint = models.WebhookEndpoint(
-        id=new_id("whe"),
-        tenant_id=tenant_id,
-        url=url,
-        description=description,
-        event_types=list(dict.fromkeys(event_types)),
-        enabled=enabled,
-        disabled_reason=None if enabled else "manual",
-        disabled_at=None if enabled else now,
-        secret_salt=secrets.token_hex(16),
-        consecutive_failures=0,
-        created_at=now,
-        updated_at=now,
-    )
-    session.add(endpoint)
-    await session.flush()
-    return EndpointWithSecret(
-        endpoint, derive_secret(service_key, endpoint.id, endpoint.secret_salt)
-    )
-
-
-async def update_endpoint(
-    session: AsyncSession,
-    settings: Settings,
-    tenant_id: str,
-    endpoint_id: str,
-    changes: dict[str, Any],
-) -> models.WebhookEndpoint:
-    """Apply the given fields; disabling cancels what waits, enabling clears the failures."""
-    endpoint = await get_endpoint(session, tenant_id, endpoint_id)
-    if changes.get("url") is not None and changes["url"] != endpoint.url:
-        await check_url(settings, changes["url"])
-        endpoint.url = changes["url"]
-    if changes.get("event_types") is not None:
-        endpoint.event_types = list(dict.fromkeys(changes["event_types"]))
-    if "description" in changes:
-        endpoint.description = changes["description"]
-    enabled = changes.get("enabled")
-    if enabled is True and not endpoint.enabled:
-        endpoint.enabled = True
-        endpoint.disabled_reason = None
-        endpoint.disabled_at = None
-        endpoint.consecutive_failures = 0
-    elif enabled is False and endpoint.enabled:
-        endpoint.enabled = False
-        endpoint.disabled_reason = "manual"
-        endpoint.disabled_at = utcnow()
-        await repo.cancel_pending(session, endpoint.id, "cancelled: the endpoint was disabled")
-    await session.flush()
-    return endpoint
-
-
-async def rotate_secret(
-    session: AsyncSession,
-    service_key: bytes,
-    tenant_id: str,
-    endpoint_id: str,
-    *,
-    keep_previous_for: timedelta,
-) -> EndpointWithSecret:
-    """A new secret; the old one keeps signing alongside it for ``keep_previous_for``."""
-    endpoint = await get_endpoint(session, tenant_id, endpoint_id)
-    if keep_previous_for > timedelta(0):
-        endpoint.previous_secret_salt = endpoint.secret_salt
-        endpoint.previous_secret_expires_at = utcnow() + keep_previous_for
-    else:
-        endpoint.previous_secret_salt = None
-        endpoint.previous_secret_expires_at = None
-    endpoint.secret_salt = secrets.token_hex(16)
-    await session.flush()
-    return EndpointWithSecret(
-        endpoint, derive_secret(service_key, endpoint.id, endpoint.secret_salt)
-    )
-
-
-async def delete_endpoint(session: AsyncSession, tenant_id: str, endpoint_id: str) -> None:
-    endpoint = await get_endpoint(session, tenant_id, endpoint_id)
-    await session.delete(endpoint)
-    await session.flush()
-
-
-async def ping(session: AsyncSession, tenant_id: str, endpoint_id: str) -> models.WebhookDelivery:
-    """Queue a `ping` delivery (one attempt, no retries), even to a disabled endpoint."""
-    endpoint = await get_endpoint(session, tenant_id, endpoint_id)
-    now = utcnow()
-    delivery = new_delivery(endpoint, None, PING, now)
-    session.add(delivery)
-    await session.flush()
-    return delivery
+# The last error of each delivery still waiting when its endpoint is disabled.
+CANCELLED_ON_DISABLE = "cancelled: the endpoint was disabled"
 
 
 def new_delivery(
@@ -237,14 +50,11 @@ def new_delivery(
         event_id=event_id,
         event_type=event_type,
         created_at=now,
-        status=repo.PENDING,
+        status=DeliveryStatus.PENDING,
         next_attempt_at=now,
         attempt_count=0,
         attempts=[],
     )
-
-
-# --- fan-out ----------------------------------------------------------------------------
 
 
 def wants(endpoint: models.WebhookEndpoint, event: models.Event) -> bool:
@@ -399,7 +209,7 @@ def retry_delay(attempt: int, rng: random.Random) -> timedelta:
     return delay
 
 
-async def record(
+async def record_attempt(
     session: AsyncSession,
     result: AttemptResult,
     now: datetime,
@@ -426,18 +236,19 @@ async def record(
     delivery.last_status_code = result.status_code
     delivery.last_error = result.error[:ERROR_LENGTH] if result.error else None
     if result.succeeded:
-        if delivery.status == repo.PENDING:
-            delivery.status = repo.DELIVERED
+        if delivery.status == DeliveryStatus.PENDING:
+            delivery.status = DeliveryStatus.DELIVERED
             delivery.next_attempt_at = None
             delivery.delivered_at = now
         await repo.note_success(session, delivery.endpoint_id, now)
         await session.flush()
         return Outcome.DELIVERED
     outcome = Outcome.FAILED
-    if delivery.status == repo.PENDING:
+    if delivery.status == DeliveryStatus.PENDING:
         retry_at = now + retry_delay(result.attempt, rng)
         if delivery.event_id is None or retry_at > delivery.created_at + RETRY_WINDOW:
-            delivery.status = repo.FAILED  # a ping gets one try; an event about three days
+            # A ping gets one try; an event about three days.
+            delivery.status = DeliveryStatus.FAILED
             delivery.next_attempt_at = None
         else:
             delivery.next_attempt_at = retry_at
@@ -470,49 +281,21 @@ async def _failing_for_the_whole_retry_window(
 async def _announce_disabled(
     session: AsyncSession, endpoint_id: str, failures: int, now: datetime
 ) -> None:
-    await repo.cancel_pending(session, endpoint_id, "cancelled: the endpoint was disabled")
+    await repo.cancel_pending(session, endpoint_id, CANCELLED_ON_DISABLE)
     endpoint = await session.get(models.WebhookEndpoint, endpoint_id, populate_existing=True)
     assert endpoint is not None
+    disabled = {
+        "id": endpoint.id,
+        "url": endpoint.url,
+        "consecutive_failures": failures,
+        "reason": DisabledReason.FAILING.value,
+    }
+    data = {"webhook_endpoint": disabled}
     events.record(
         session,
-        events.EventType.WEBHOOK_ENDPOINT_DISABLED,
+        EventType.WEBHOOK_ENDPOINT_DISABLED,
         tenant_id=endpoint.tenant_id,
-        data={
-            "webhook_endpoint": {
-                "id": endpoint.id,
-                "url": endpoint.url,
-                "consecutive_failures": failures,
-                "reason": "failing",
-            }
-        },
+        data=data,
         at=now,
     )
     await session.flush()
-
-
-async def list_endpoints(
-    session: AsyncSession, tenant_id: str, *, cursor: str | None, limit: int
-) -> PageResult[models.WebhookEndpoint]:
-    try:
-        return await repo.page_endpoints(session, tenant_id, cursor=cursor, limit=limit)
-    except InvalidCursor as exc:
-        raise InvalidInput.on_field("query.cursor", str(exc), "invalid_cursor") from exc
-
-
-async def list_deliveries(
-    session: AsyncSession,
-    tenant_id: str,
-    endpoint_id: str,
-    *,
-    statuses: list[str],
-    cursor: str | None,
-    limit: int,
-) -> PageResult[models.WebhookDelivery]:
-    """A page of one endpoint's deliveries (404 when the endpoint is not the tenant's)."""
-    await get_endpoint(session, tenant_id, endpoint_id)
-    try:
-        return await repo.page_deliveries(
-            session, endpoint_id, statuses=statuses, cursor=cursor, limit=limit
-        )
-    except InvalidCursor as exc:
-        raise InvalidInput.on_field("query.cursor", str(exc), "invalid_cursor") from exc

@@ -7,8 +7,8 @@ seconds or fill its memory. Here every value a template builds is measured befor
 built (or, when its size cannot be known beforehand, right after, by a bounded walk),
 every loop pass, call, filter and printed value is counted against the render's
 :class:`~app.services.work.WorkBudget`, and no single value may exceed
-:data:`MAX_TEXT` characters. The render itself streams, so its output is cut off as it
-grows, not after it has been built.
+:data:`~app.domain.draft_templates.MAX_TEXT` characters. The render itself streams, so
+its output is cut off as it grows, not after it has been built.
 
 A budget is attached to one render through a context variable (a render runs in one
 worker thread, and never hands work to another one), so the hooks below find it without
@@ -33,9 +33,9 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from jinja2.tests import TESTS
 from jinja2.utils import _PassArg
 
+from app.domain.draft_templates import ALLOWED_FILTERS, MAX_TEXT
 from app.services.work import WorkBudget
 
-MAX_TEXT = 20_000  # characters (or list items) in any one value a template builds
 MAX_CALL_DEPTH = 10  # macros, `caller()` and recursive loops nested at most this deep
 MAX_NUMBER_BITS = 128  # a product of integers beyond this is refused
 # What one loop pass or call costs, in the budget's units (a unit is about one character
@@ -170,23 +170,7 @@ def _check_printf(template: str, arguments: Any, doing: str) -> None:
 
 # --- filters ---------------------------------------------------------------------------
 
-# Filters left out, and why:
-#  attr: reaches for a Python attribute by name (templates see plain data only);
-#  e, escape, forceescape, safe, striptags, urlize, xmlattr, urlencode: HTML and URL
-#    markup, meaningless in plain-text drafts (and striptags' pattern takes quadratic time
-#    on text full of `<`);
-#  pprint, tojson: serialise a whole structure, whose size multiplies over shared parts;
-#  random: a different draft on each render, which validation could not vouch for;
-#  filesizeformat: no use in a message.
-ALLOWED_FILTERS = frozenset(
-    {
-        "abs", "batch", "capitalize", "center", "count", "d", "default", "dictsort",
-        "first", "float", "format", "groupby", "indent", "int", "items", "join", "last",
-        "length", "list", "lower", "map", "max", "min", "reject", "rejectattr", "replace",
-        "reverse", "round", "select", "selectattr", "slice", "sort", "string", "sum",
-        "title", "trim", "truncate", "unique", "upper", "wordcount", "wordwrap",
-    }
-)  # fmt: skip
+# Which filters are allowed, and why the others are not: app/domain/draft_templates.py.
 
 
 def _lines(text: str) -> int:

@@ -10,7 +10,9 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.domain import DEFAULT_LANGUAGE
 from app.domain.messages import FindingCode, MessageKind
+from app.services.drafting.languages import available_languages
 from app.services.drafting.store import built_in_template
 from app.services.drafting.validation import validate_template
 from app.services.work import WorkBudget
@@ -196,8 +198,10 @@ def _find(actions: list[Json], type_: str, contact_id: str | None = None) -> Jso
     return matching[0]
 
 
-async def _draft(client: httpx.AsyncClient, action_id: str) -> Json:
-    response = await client.get(f"/v1/actions/{action_id}/draft")
+async def _draft(
+    client: httpx.AsyncClient, action_id: str, language: str = DEFAULT_LANGUAGE
+) -> Json:
+    response = await client.get(f"/v1/actions/{action_id}/draft", params={"language": language})
     assert response.status_code == 200, response.text
     return dict(response.json())
 
@@ -205,14 +209,16 @@ async def _draft(client: httpx.AsyncClient, action_id: str) -> Json:
 # --- every generated draft passes its own checker ---------------------------------------
 
 
+@pytest.mark.parametrize("language", available_languages())
 async def test_every_action_type_gets_a_draft_that_passes_its_own_checker(
-    client: httpx.AsyncClient,
+    client: httpx.AsyncClient, language: str
 ) -> None:
     world = await _world(client)
     actions = await _all_actions(client, world)
     kinds_seen = set()
     for action in actions:
-        draft = await _draft(client, action["id"])
+        draft = await _draft(client, action["id"], language)
+        assert draft["language"] == language
         assert draft["findings"] == [], (action["type"], draft["body"], draft["findings"])
         kinds_seen.add(draft["kind"])
         recipient = draft["recipient"]
@@ -224,6 +230,7 @@ async def test_every_action_type_gets_a_draft_that_passes_its_own_checker(
                 "subject": draft["subject"],
                 "body": draft["body"],
                 "recipient": recipient["name"] if recipient else None,
+                "language": language,
             },
         )
         assert check.status_code == 200, check.text
@@ -446,13 +453,14 @@ async def test_templates_list_every_kind_built_in(client: httpx.AsyncClient) -> 
     assert response.json()["next_cursor"] is None
 
 
+@pytest.mark.parametrize("language", available_languages())
 @pytest.mark.parametrize("kind", list(MessageKind))
-def test_every_built_in_template_passes_validation(kind: MessageKind) -> None:
-    template = built_in_template(kind)
+def test_every_built_in_template_passes_validation(kind: MessageKind, language: str) -> None:
+    template = built_in_template(kind, language)
     # The default per-request budget (units only: wall time is not what is asserted).
     units = Settings.model_fields["work_budget_units"].default
     budget = WorkBudget(units=units, seconds=3600, field="body.body", what="the template")
-    validate_template(kind, "en", template.subject, template.body, budget)
+    validate_template(kind, language, template.subject, template.body, budget)
     assert 0 < budget.spent < units // 10
 
 

@@ -2,15 +2,19 @@
 
 Templates are gettext "python-format" strings (``%(name)s``; a literal percent sign is
 ``%%``), which translation tools understand and which render faster than ``str.format``.
-To add a language, add a catalogue with the same keys to ``CATALOGUES``; any key it
-lacks falls back to English, so a partial translation never breaks a plan.
+Other languages are data: each language folder (``app/templates/drafts/<code>/``, beside
+its draft templates and checker lexicons) holds a ``texts.toml`` with the same keys, read
+once on first use. Any key a catalogue lacks falls back to English, so a partial
+translation never breaks a plan.
 """
 
 from __future__ import annotations
 
+import tomllib
 from collections.abc import Mapping
 from datetime import date
 from functools import lru_cache
+from pathlib import Path
 
 DEFAULT_LANGUAGE = "en"
 
@@ -192,18 +196,24 @@ _ENGLISH: dict[str, str] = {
     ),
 }
 
-CATALOGUES: dict[str, Mapping[str, str]] = {DEFAULT_LANGUAGE: _ENGLISH}
+# The language folders: package data shipped with the code, read like a constant.
+LANGUAGE_FOLDERS = Path(__file__).resolve().parents[1] / "templates" / "drafts"
 
 
 def languages() -> tuple[str, ...]:
-    """The languages that have a catalogue."""
-    return tuple(sorted(CATALOGUES))
+    """The languages that have a catalogue: English and every folder with a texts.toml."""
+    found = {path.parent.name for path in LANGUAGE_FOLDERS.glob("*/texts.toml")}
+    return tuple(sorted(found | {DEFAULT_LANGUAGE}))
 
 
 @lru_cache(maxsize=64)
 def catalogue(language: str = DEFAULT_LANGUAGE) -> Mapping[str, str]:
     """Every template in ``language``, English filling any gap, resolved once per language."""
-    return {**_ENGLISH, **CATALOGUES.get(language, {})}
+    if language == DEFAULT_LANGUAGE or language not in languages():
+        return _ENGLISH
+    path = LANGUAGE_FOLDERS / language / "texts.toml"
+    translated = tomllib.loads(path.read_text(encoding="utf-8"))
+    return {**_ENGLISH, **{key: str(text) for key, text in translated.items()}}
 
 
 def render_text(key: str, language: str = DEFAULT_LANGUAGE, /, **values: object) -> str:

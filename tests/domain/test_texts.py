@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from pathlib import Path
 
 import pytest
 
-from app.domain import DEFAULT_LANGUAGE, format_date, languages, render_text
-from app.domain.texts import CATALOGUES, catalogue
+from app.domain import DEFAULT_LANGUAGE, format_date, languages, render_text, texts
+from app.domain.texts import catalogue
 
 FIELD = re.compile(r"%\((\w+)\)s")
 
@@ -34,15 +35,25 @@ def test_every_explanation_names_its_rule(rule: str) -> None:
         assert f"Rule {rule}" in catalogue()[key]
 
 
-def test_a_partial_translation_falls_back_to_english() -> None:
-    CATALOGUES["xx"] = {"E3.title": "Danke an %(name)s"}
+def test_a_partial_translation_falls_back_to_english(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "xx").mkdir()
+    (tmp_path / "xx" / "texts.toml").write_text('"E3.title" = "Danke an %(name)s"\n')
+    monkeypatch.setattr(texts, "LANGUAGE_FOLDERS", tmp_path)
     catalogue.cache_clear()
     try:
+        assert "xx" in languages()
         assert render_text("E3.title", "xx", name="Ann") == "Danke an Ann"
         assert render_text("E4.guidance", "xx") == render_text("E4.guidance")
     finally:
-        del CATALOGUES["xx"]
         catalogue.cache_clear()
+
+
+def test_a_language_folder_s_catalogue_is_read() -> None:
+    assert {"de", "en", "es", "fr"} <= set(languages())
+    assert format_date(date(2026, 12, 1), "de") == "Dienstag, 1. Dezember 2026"
+    assert format_date(date(2026, 12, 1), "es") == "martes, 1 de diciembre de 2026"
 
 
 def test_an_unknown_language_reads_english() -> None:

@@ -10,10 +10,10 @@ from app.api.errors import problem_responses
 from app.api.etags import IfMatch
 from app.api.params import PageDep
 from app.db.models import CandidateAccessToken
+from app.domain.credentials import Scope
 from app.schemas import access_tokens as schemas
 from app.schemas.common import Page
 from app.services import candidate_tokens as service
-from app.services.credentials import Scope
 
 router = APIRouter(prefix="/v1", tags=["access-tokens"])
 

@@ -60,6 +60,14 @@ class PreconditionFailed(AppError):
     status, slug, title = 412, "precondition-failed", "Precondition failed"
 
 
+class ContentTooLarge(AppError):
+    status, slug, title = 413, "payload-too-large", "Content Too Large"
+
+
+class UnsupportedMediaType(AppError):
+    status, slug, title = 415, "unsupported-media-type", "Unsupported Media Type"
+
+
 class InvalidInput(AppError):
     status, slug, title = 422, "validation-error", "Invalid input"
 
@@ -78,3 +86,7 @@ class RateLimited(AppError):
 
 class ServiceUnavailable(AppError):
     status, slug, title = 503, "unavailable", "Service unavailable"
+
+
+class DeadlineExceeded(AppError):
+    status, slug, title = 504, "deadline-exceeded", "Gateway Timeout"

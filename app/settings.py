@@ -10,7 +10,7 @@ from typing import Annotated
 from urllib.parse import urlsplit
 
 from limits import RateLimitItem, parse_many
-from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic import AfterValidator, AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_DATA_DIR = Path("var")
@@ -24,249 +24,144 @@ class LogFormat(StrEnum):
     TEXT = "text"
 
 
-class Settings(BaseSettings):
-    """Every knob the service has; each maps to an environment variable."""
+def _one_rate_limit(value: str) -> str:
+    parse_rate_limit(value)
+    return value
 
-    model_config = SettingsConfigDict(env_prefix="FOLLOWUP_", extra="ignore", frozen=True)
+
+# A limit in `limits` notation (``600/minute``), checked when the settings are read.
+RateLimit = Annotated[str, Field(max_length=40), AfterValidator(_one_rate_limit)]
+
+
+class Settings(BaseSettings):
+    """Every knob the service has; each maps to an environment variable.
+
+    Each setting is bounded in its ``Field`` and described by the docstring under it (which
+    becomes its ``description``)."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="FOLLOWUP_", extra="ignore", frozen=True, use_attribute_docstrings=True
+    )
 
     database_url: str = Field(
-        default="",
-        validation_alias=AliasChoices("FOLLOWUP_DATABASE_URL", "DATABASE_URL"),
-        description="SQLAlchemy URL; empty means the embedded SQLite file under data_dir.",
+        "", validation_alias=AliasChoices("FOLLOWUP_DATABASE_URL", "DATABASE_URL")
     )
-    data_dir: Path = Field(default=DEFAULT_DATA_DIR, description="Where embedded state lives.")
-    host: str = Field(default="127.0.0.1", description="Address to listen on.")
-    port: int = Field(default=8000, ge=1, le=65535, description="Port to listen on.")
-    workers: int = Field(default=1, ge=1, le=64, description="Server processes.")
-    log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING, ERROR, CRITICAL.")
-    log_format: LogFormat = Field(
-        default=LogFormat.AUTO, description="json, text, or auto (text on a terminal)."
-    )
-    max_body_bytes: int = Field(
-        default=1_048_576, ge=1024, le=64 * 1_048_576, description="Larger bodies get 413."
-    )
-    gzip_minimum_bytes: int = Field(
-        default=1024,
-        ge=0,
-        le=1_048_576,
-        description="Responses of at least this many bytes are gzipped for clients that "
-        "accept it; smaller ones are not worth the work.",
-    )
-    cors_origins: Annotated[list[str], NoDecode] = Field(
-        default_factory=list,
-        description="Browser origins allowed to call, comma-separated, each written as "
-        "browsers send it: `https://app.example.com` (scheme, host and any port; no path).",
-    )
-    cors_max_age_seconds: int = Field(
-        default=7200,
-        ge=0,
-        le=86_400,
-        description="How long a browser may reuse a preflight's answer before asking again "
-        "(Access-Control-Max-Age); browsers cap it (Chromium at 7200, Firefox at 86400), and "
-        "0 makes them ask before every request that needs one.",
-    )
-    secret_key: str = Field(
-        default="",
-        description="Key for hashing API keys; empty means a generated one kept in data_dir.",
-    )
-    db_pool_size: int = Field(
-        default=20, ge=1, le=200, description="PostgreSQL connections per process."
-    )
-    db_pool_timeout_seconds: float = Field(
-        default=10.0,
-        gt=0,
-        le=300,
-        description="How long a request waits for a free database connection before a 503.",
-    )
-    db_statement_timeout_seconds: float = Field(
-        default=10.0,
-        ge=0,
-        le=3600,
-        description="PostgreSQL stops any statement of the API or the worker that runs longer "
-        "(statement_timeout), and the request gets a 503; 0 turns it off. Migrations run "
-        "without it.",
-    )
-    db_idle_in_transaction_timeout_seconds: float = Field(
-        default=60.0,
-        ge=0,
-        le=3600,
-        description="PostgreSQL closes a connection left idle inside a transaction for longer "
-        "(idle_in_transaction_session_timeout), rolling it back; 0 turns it off.",
-    )
-    request_deadline_seconds: float = Field(
-        default=30.0,
-        ge=0,
-        le=3600,
-        description="A request still unanswered after this long is stopped, its transaction "
-        "rolled back, and answered 504; 0 turns it off.",
-    )
-    auth_cache_seconds: float = Field(
-        default=10.0,
-        ge=0,
-        le=300,
-        description="How long a verified API key is trusted without a query (revocation delay).",
-    )
-    action_document_cache_size: int = Field(
-        default=20_000,
-        ge=0,
-        le=10_000_000,
-        description="Actions whose feed JSON each process keeps rendered (about 1.3 KiB each).",
-    )
-    feed_page_cache_size: int = Field(
-        default=256,
-        ge=0,
-        le=100_000,
-        description="Feed pages each process keeps ready to serve (about 60 KiB each; "
-        "PostgreSQL only, 0 turns it off).",
-    )
-    feed_page_cache_seconds: float = Field(
-        default=5.0,
-        gt=0,
-        le=300,
-        description="The longest a cached feed page is served before it is read again, and how "
-        "often the connection that announces changes is checked.",
-    )
-    idempotency_ttl_hours: int = Field(
-        default=24, ge=1, le=24 * 30, description="How long an Idempotency-Key is remembered."
-    )
-    idempotency_wait_seconds: float = Field(
-        default=10.0,
-        ge=0,
-        le=60,
-        description="How long a retry waits for the first request under its key before a 409.",
-    )
-    webhook_allow_http: bool = Field(
-        default=False,
-        description="Accept plain http:// webhook URLs (for development); otherwise https only.",
-    )
-    webhook_allow_private_networks: bool = Field(
-        default=False,
-        description="Let webhooks reach loopback, private and link-local addresses (for "
-        "development and tests); the cloud metadata address stays refused.",
-    )
-    public_base_url: str = Field(
-        default="",
-        max_length=2000,
-        description="The absolute http(s) URL clients reach this API at (scheme, host, "
-        "optional port and path prefix; no query or fragment), e.g. "
-        "`https://followup.example.com`. Every absolute URL the API hands out (calendar "
-        "feed URLs) starts with it; the request's Host header is never used. Empty means "
-        "`http://<host>:<port>` from the listening address, for local use.",
-    )
-    worker_poll_interval_seconds: float = Field(
-        default=5.0,
-        gt=0,
-        le=300,
-        description="How long the worker sleeps when a pass found nothing to do.",
-    )
-    webhook_timeout_seconds: float = Field(
-        default=5.0,
-        gt=0,
-        le=60,
-        description="The most one webhook attempt may take, connecting included.",
-    )
-    webhook_disable_after_failures: int = Field(
-        default=50,
-        ge=1,
-        le=100_000,
-        description="Consecutive failed attempts after which the worker disables an endpoint.",
-    )
-    webhook_max_concurrent_per_endpoint: int = Field(
-        default=4,
-        ge=1,
-        le=100,
-        description="The most deliveries in flight to one endpoint at a time, over every "
-        "worker: a burst of events reaches a receiver a few at a time.",
-    )
-    worker_metrics_port: int = Field(
-        default=0,
-        ge=0,
-        le=65535,
-        description="Port on which `followup worker` serves its own `/metrics`; 0 serves none.",
-    )
-    worker_metrics_host: str = Field(
-        default="127.0.0.1",
-        min_length=1,
-        max_length=255,
-        description="Address the worker's `/metrics` listens on (loopback unless opened up).",
-    )
-    metrics_token: SecretStr | None = Field(
-        default=None,
-        min_length=16,
-        max_length=512,
-        description="When set, the server's `/metrics` answers only requests sending "
-        "`Authorization: Bearer <token>` (401 otherwise).",
-    )
+    """SQLAlchemy URL; empty means the embedded SQLite file under data_dir."""
+    data_dir: Path = DEFAULT_DATA_DIR
+    """Where embedded state lives."""
+    host: str = "127.0.0.1"
+    """Address to listen on."""
+    port: int = Field(8000, ge=1, le=65535)
+    """Port to listen on."""
+    workers: int = Field(1, ge=1, le=64)
+    """Server processes."""
+    log_level: str = "INFO"
+    """DEBUG, INFO, WARNING, ERROR, CRITICAL."""
+    log_format: LogFormat = LogFormat.AUTO
+    """json, text, or auto (text on a terminal)."""
+    max_body_bytes: int = Field(1_048_576, ge=1024, le=64 * 1_048_576)
+    """Larger bodies get 413."""
+    gzip_minimum_bytes: int = Field(1024, ge=0, le=1_048_576)
+    """Responses of at least this many bytes are gzipped for clients that accept it; smaller
+    ones are not worth the work."""
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    """Browser origins allowed to call, comma-separated, each written as browsers send it:
+    `https://app.example.com` (scheme, host and any port; no path)."""
+    cors_max_age_seconds: int = Field(7200, ge=0, le=86_400)
+    """How long a browser may reuse a preflight's answer before asking again
+    (Access-Control-Max-Age); browsers cap it (Chromium at 7200, Firefox at 86400), and 0
+    makes them ask before every request that needs one."""
+    secret_key: str = ""
+    """Key for hashing API keys; empty means a generated one kept in data_dir."""
+    db_pool_size: int = Field(20, ge=1, le=200)
+    """PostgreSQL connections per process."""
+    db_pool_timeout_seconds: float = Field(10.0, gt=0, le=300)
+    """How long a request waits for a free database connection before a 503."""
+    db_statement_timeout_seconds: float = Field(10.0, ge=0, le=3600)
+    """PostgreSQL stops any statement of the API or the worker that runs longer
+    (statement_timeout), and the request gets a 503; 0 turns it off. Migrations run without
+    it."""
+    db_idle_in_transaction_timeout_seconds: float = Field(60.0, ge=0, le=3600)
+    """PostgreSQL closes a connection left idle inside a transaction for longer
+    (idle_in_transaction_session_timeout), rolling it back; 0 turns it off."""
+    request_deadline_seconds: float = Field(30.0, ge=0, le=3600)
+    """A request still unanswered after this long is stopped, its transaction rolled back,
+    and answered 504; 0 turns it off."""
+    auth_cache_seconds: float = Field(10.0, ge=0, le=300)
+    """How long a verified API key is trusted without a query (revocation delay)."""
+    action_document_cache_size: int = Field(20_000, ge=0, le=10_000_000)
+    """Actions whose feed JSON each process keeps rendered (about 1.3 KiB each)."""
+    feed_page_cache_size: int = Field(256, ge=0, le=100_000)
+    """Feed pages each process keeps ready to serve (about 60 KiB each; PostgreSQL only, 0
+    turns it off)."""
+    feed_page_cache_seconds: float = Field(5.0, gt=0, le=300)
+    """The longest a cached feed page is served before it is read again, and how often the
+    connection that announces changes is checked."""
+    idempotency_ttl_hours: int = Field(24, ge=1, le=24 * 30)
+    """How long an Idempotency-Key is remembered."""
+    idempotency_wait_seconds: float = Field(10.0, ge=0, le=60)
+    """How long a retry waits for the first request under its key before a 409."""
+    webhook_allow_http: bool = False
+    """Accept plain http:// webhook URLs (for development); otherwise https only."""
+    webhook_allow_private_networks: bool = False
+    """Let webhooks reach loopback, private and link-local addresses (for development and
+    tests); the cloud metadata address stays refused."""
+    public_base_url: str = Field("", max_length=2000)
+    """The absolute http(s) URL clients reach this API at (scheme, host, optional port and
+    path prefix; no query or fragment), e.g. `https://followup.example.com`. Every absolute
+    URL the API hands out (calendar feed URLs) starts with it; the request's Host header is
+    never used. Empty means `http://<host>:<port>` from the listening address, for local
+    use."""
+    worker_poll_interval_seconds: float = Field(5.0, gt=0, le=300)
+    """How long the worker sleeps when a pass found nothing to do."""
+    webhook_timeout_seconds: float = Field(5.0, gt=0, le=60)
+    """The most one webhook attempt may take, connecting included."""
+    webhook_disable_after_failures: int = Field(50, ge=1, le=100_000)
+    """Consecutive failed attempts after which the worker disables an endpoint."""
+    webhook_max_concurrent_per_endpoint: int = Field(4, ge=1, le=100)
+    """The most deliveries in flight to one endpoint at a time, over every worker: a burst
+    of events reaches a receiver a few at a time."""
+    worker_metrics_port: int = Field(0, ge=0, le=65535)
+    """Port on which `followup worker` serves its own `/metrics`; 0 serves none."""
+    worker_metrics_host: str = Field("127.0.0.1", min_length=1, max_length=255)
+    """Address the worker's `/metrics` listens on (loopback unless opened up)."""
+    metrics_token: SecretStr | None = Field(None, min_length=16, max_length=512)
+    """When set, the server's `/metrics` answers only requests sending `Authorization:
+    Bearer <token>` (401 otherwise)."""
 
-    work_budget_units: int = Field(
-        default=2_000_000,
-        ge=10_000,
-        le=1_000_000_000,
-        description="Units of CPU work (characters scanned, loop passes, characters rendered) "
-        "one request may cause in a draft check, a template render or a sync plan; past "
-        "it the request gets a 422 naming what was too large.",
-    )
-    work_budget_seconds: float = Field(
-        default=2.0,
-        gt=0,
-        le=60,
-        description="The longest one request's CPU-heavy work may run before it is stopped "
-        "with the same 422.",
-    )
-    cpu_threads: int = Field(
-        default=2,
-        ge=1,
-        le=64,
-        description="CPU-heavy calls (draft checks, template renders, sync plans) run at once "
-        "per process, each in a worker thread off the event loop; more wait their turn.",
-    )
+    work_budget_units: int = Field(2_000_000, ge=10_000, le=1_000_000_000)
+    """Units of CPU work (characters scanned, loop passes, characters rendered) one request
+    may cause in a draft check, a template render or a sync plan; past it the request gets
+    a 422 naming what was too large."""
+    work_budget_seconds: float = Field(2.0, gt=0, le=60)
+    """The longest one request's CPU-heavy work may run before it is stopped with the same
+    422."""
+    cpu_threads: int = Field(2, ge=1, le=64)
+    """CPU-heavy calls (draft checks, template renders, sync plans) run at once per process,
+    each in a worker thread off the event loop; more wait their turn."""
 
-    rate_limit_enabled: bool = Field(
-        default=True,
-        description="Count authenticated requests per API key and per tenant and answer 429 "
-        "past the limits below; off, no request is counted and no RateLimit header is sent.",
-    )
-    rate_limit_per_key: str = Field(
-        default="600/minute",
-        max_length=40,
-        description="Requests one API key may make, in `limits` notation (`600/minute`, "
-        "`20 per second`), over a sliding window.",
-    )
-    rate_limit_per_tenant: str = Field(
-        default="3000/minute",
-        max_length=40,
-        description="Requests all of one tenant's keys together may make.",
-    )
-    rate_limit_expensive_per_key: str = Field(
-        default="60/minute",
-        max_length=40,
-        description="Expensive requests (draft checks and renders, sync batches, template "
-        "writes) one API key may make, on top of counting towards rate_limit_per_key.",
-    )
-    rate_limit_expensive_per_tenant: str = Field(
-        default="300/minute",
-        max_length=40,
-        description="Expensive requests all of one tenant's keys together may make.",
-    )
-    redis_url: str = Field(
-        default="",
-        max_length=2000,
-        description="Redis that keeps the rate-limit counts shared by every process and host "
-        "(`redis://host:6379/0`, `rediss://…`, `redis+unix:///path?db=0`); empty keeps them in "
-        "each process's memory.",
-    )
-    redis_key_prefix: str = Field(
-        default="followup",
-        pattern=r"^[A-Za-z0-9_.:-]{1,64}$",
-        description="Prefix of every key written to Redis, so deployments can share one.",
-    )
-    redis_timeout_seconds: float = Field(
-        default=0.5,
-        gt=0,
-        le=10,
-        description="The longest a Redis command may take; past it (or on any Redis error) "
-        "the request is counted in this process's memory instead, for a few seconds.",
-    )
+    rate_limit_enabled: bool = True
+    """Count authenticated requests per API key and per tenant and answer 429 past the
+    limits below; off, no request is counted and no RateLimit header is sent."""
+    rate_limit_per_key: RateLimit = "600/minute"
+    """Requests one API key may make, in `limits` notation (`600/minute`, `20 per second`),
+    over a sliding window."""
+    rate_limit_per_tenant: RateLimit = "3000/minute"
+    """Requests all of one tenant's keys together may make."""
+    rate_limit_expensive_per_key: RateLimit = "60/minute"
+    """Expensive requests (draft checks and renders, sync batches, template writes) one API
+    key may make, on top of counting towards rate_limit_per_key."""
+    rate_limit_expensive_per_tenant: RateLimit = "300/minute"
+    """Expensive requests all of one tenant's keys together may make."""
+    redis_url: str = Field("", max_length=2000)
+    """Redis that keeps the rate-limit counts shared by every process and host
+    (`redis://host:6379/0`, `rediss://…`, `redis+unix:///path?db=0`); empty keeps them in
+    each process's memory."""
+    redis_key_prefix: str = Field("followup", pattern=r"^[A-Za-z0-9_.:-]{1,64}$")
+    """Prefix of every key written to Redis, so deployments can share one."""
+    redis_timeout_seconds: float = Field(0.5, gt=0, le=10)
+    """The longest a Redis command may take; past it (or on any Redis error) the request is
+    counted in this process's memory instead, for a few seconds."""
 
     @field_validator("log_level")
     @classmethod
@@ -293,17 +188,6 @@ class Settings(BaseSettings):
     @classmethod
     def _absolute_http_url(cls, value: str) -> str:
         return check_public_base_url(value) if value else value
-
-    @field_validator(
-        "rate_limit_per_key",
-        "rate_limit_per_tenant",
-        "rate_limit_expensive_per_key",
-        "rate_limit_expensive_per_tenant",
-    )
-    @classmethod
-    def _one_rate_limit(cls, value: str) -> str:
-        parse_rate_limit(value)
-        return value
 
     @field_validator("redis_url")
     @classmethod

@@ -52,3 +52,18 @@ def test_a_public_base_url_that_is_no_absolute_http_url_is_refused(configured: s
 )
 def test_without_one_the_listening_address_is_used(host: str, port: int, resolved: str) -> None:
     assert Settings(host=host, port=port).resolved_public_base_url == resolved
+
+
+def test_every_setting_is_described_and_every_number_bounded() -> None:
+    for name, field in Settings.model_fields.items():
+        assert field.description, name
+        if field.annotation in (int, float):
+            bounds = {type(rule).__name__ for rule in field.metadata}
+            assert bounds & {"Ge", "Gt"}, name
+            assert "Le" in bounds, name
+
+
+@pytest.mark.parametrize("value", ["often", "1/minute;2/second", "0/minute", "5/week"])
+def test_a_rate_limit_setting_is_checked(value: str) -> None:
+    with pytest.raises(ValidationError, match="rate_limit_expensive_per_tenant"):
+        Settings(rate_limit_expensive_per_tenant=value)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -58,38 +59,46 @@ def content_security_policy(html: bytes, settings: Settings) -> str:
     return "; ".join(f"{name} {' '.join(sources)}" for name, sources in directives.items())
 
 
-def _self_contained(page: HTMLResponse, settings: Settings) -> HTMLResponse:
-    page.headers["Content-Security-Policy"] = content_security_policy(bytes(page.body), settings)
-    return page
+def _serve(page: HTMLResponse, settings: Settings) -> Callable[[], Awaitable[HTMLResponse]]:
+    """A route answering ``page``, built once, with the policy its own scripts need."""
+    body = bytes(page.body)
+    headers = {"Content-Security-Policy": content_security_policy(body, settings)}
+
+    async def docs_page() -> HTMLResponse:
+        return HTMLResponse(body, headers=headers)
+
+    return docs_page
 
 
 def install_docs(app: FastAPI) -> None:
     app.mount(ASSETS_PATH, StaticFiles(directory=_ASSETS_DIR), name="docs-assets")
+    title = f"{app.title} – API reference"
+    pages = {
+        "swagger_ui": (
+            "/docs",
+            get_swagger_ui_html(
+                openapi_url="/openapi.json",
+                title=title,
+                swagger_js_url=f"{ASSETS_PATH}/swagger-ui-bundle.js",
+                swagger_css_url=f"{ASSETS_PATH}/swagger-ui.css",
+                swagger_favicon_url=f"{ASSETS_PATH}/favicon.png",
+                # No badge fetched from the online validator.
+                swagger_ui_parameters={"validatorUrl": None},
+            ),
+        ),
+        "redoc": (
+            "/redoc",
+            get_redoc_html(
+                openapi_url="/openapi.json",
+                title=title,
+                redoc_js_url=f"{ASSETS_PATH}/redoc.standalone.js",
+                redoc_favicon_url=f"{ASSETS_PATH}/favicon.png",
+                with_google_fonts=False,
+            ),
+        ),
+    }
     router = APIRouter(include_in_schema=False)
-    settings: Settings = app.state.settings
-
-    @router.get("/docs")
-    async def swagger_ui() -> HTMLResponse:
-        page = get_swagger_ui_html(
-            openapi_url="/openapi.json",
-            title=f"{app.title} – API reference",
-            swagger_js_url=f"{ASSETS_PATH}/swagger-ui-bundle.js",
-            swagger_css_url=f"{ASSETS_PATH}/swagger-ui.css",
-            swagger_favicon_url=f"{ASSETS_PATH}/favicon.png",
-            # No badge fetched from the online validator.
-            swagger_ui_parameters={"validatorUrl": None},
-        )
-        return _self_contained(page, settings)
-
-    @router.get("/redoc")
-    async def redoc() -> HTMLResponse:
-        page = get_redoc_html(
-            openapi_url="/openapi.json",
-            title=f"{app.title} – API reference",
-            redoc_js_url=f"{ASSETS_PATH}/redoc.standalone.js",
-            redoc_favicon_url=f"{ASSETS_PATH}/favicon.png",
-            with_google_fonts=False,
-        )
-        return _self_contained(page, settings)
-
+    for name, (path, page) in pages.items():
+        endpoint = _serve(page, app.state.settings)
+        router.add_api_route(path, endpoint, methods=["GET"], name=name)
     app.include_router(router)

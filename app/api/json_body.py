@@ -15,11 +15,10 @@ from __future__ import annotations
 from email.message import Message as MediaType
 
 from pydantic_core import from_json
-from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.api.errors import problem_response
-from app.errors import FieldError
+from app.api.middleware import answer_error
+from app.errors import AppError, InvalidInput, UnsupportedMediaType
 
 ACCEPTED_MEDIA_TYPES = "`application/json` or `application/*+json`, in UTF-8"
 
@@ -35,16 +34,25 @@ class JsonBodyMiddleware:
             await self.app(scope, receive, send)
             return
         body = await read_body(receive)
-        if body:
-            media_type = _header(scope, b"content-type")
-            if not is_json_media_type(media_type):
-                await _unsupported_media_type(scope, receive, send, media_type)
-                return
-            failure = json_failure(body)
-            if failure is not None:
-                await _unparsable(scope, receive, send, failure)
-                return
+        refusal = _refusal(scope, body) if body else None
+        if refusal is not None:
+            await answer_error(refusal, scope, receive, send)
+            return
         await self.app(scope, replay_body(body, receive), send)
+
+
+def _refusal(scope: Scope, body: bytes) -> AppError | None:
+    """Why ``body`` is refused: not declared JSON (415) or not parsing (422); else None."""
+    media_type = _header(scope, b"content-type")
+    if not is_json_media_type(media_type):
+        declared = f"`{media_type}`" if media_type else "no Content-Type"
+        return UnsupportedMediaType(
+            f"The body was sent with {declared}; send it as {ACCEPTED_MEDIA_TYPES}."
+        )
+    failure = json_failure(body)
+    if failure is None:
+        return None
+    return InvalidInput.on_field("body", f"is not valid JSON: {failure}", "json_invalid")
 
 
 def is_json_media_type(value: str | None) -> bool:
@@ -120,30 +128,3 @@ def _header(scope: Scope, wanted: bytes) -> str | None:
         if name == wanted:
             return str(value.decode("latin-1"))
     return None
-
-
-async def _unsupported_media_type(
-    scope: Scope, receive: Receive, send: Send, media_type: str | None
-) -> None:
-    declared = f"`{media_type}`" if media_type else "no Content-Type"
-    response = problem_response(
-        Request(scope),
-        415,
-        slug="unsupported-media-type",
-        title="Unsupported Media Type",
-        detail=f"The body was sent with {declared}; send it as {ACCEPTED_MEDIA_TYPES}.",
-    )
-    await response(scope, receive, send)
-
-
-async def _unparsable(scope: Scope, receive: Receive, send: Send, failure: str) -> None:
-    message = f"is not valid JSON: {failure}"
-    response = problem_response(
-        Request(scope),
-        422,
-        slug="validation-error",
-        title="Invalid input",
-        detail=f"body: {message}",
-        errors=[FieldError("body", message, "json_invalid")],
-    )
-    await response(scope, receive, send)

@@ -21,6 +21,7 @@ from app.api.errors import database_fault_response, problem_response
 from app.api.rate_limits import SCOPE_KEY as RATE_LIMIT_SCOPE_KEY
 from app.api.rate_limits import Outcome
 from app.db.faults import classify
+from app.errors import AppError, ContentTooLarge, DeadlineExceeded
 from app.observability import Metrics, request_id_var, status_class
 
 access_logger = logging.getLogger("followup.access")
@@ -246,15 +247,11 @@ class DeadlineMiddleware:
                 scope["method"],
                 _loggable_path(scope["path"], getattr(scope.get("route"), "path", "")),
             )
-            response = problem_response(
-                Request(scope),
-                504,
-                slug="deadline-exceeded",
-                title="Gateway Timeout",
-                detail=f"The request ran past its deadline of {self.seconds:g} seconds and was "
-                "stopped; what it was writing was rolled back, unless its commit had begun.",
+            overdue = DeadlineExceeded(
+                f"The request ran past its deadline of {self.seconds:g} seconds and was "
+                "stopped; what it was writing was rolled back, unless its commit had begun."
             )
-            await response(scope, receive, send)
+            await answer_error(overdue, scope, receive, send)
         finally:
             watch.running = False
 
@@ -321,14 +318,21 @@ class BodySizeLimitMiddleware:
         return f"The request body exceeds the limit of {self.max_body_bytes} bytes."
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = problem_response(
-            Request(scope),
-            413,
-            slug="payload-too-large",
-            title="Content Too Large",
-            detail=self._detail(),
-        )
-        await response(scope, receive, send)
+        await answer_error(ContentTooLarge(self._detail()), scope, receive, send)
+
+
+async def answer_error(error: AppError, scope: Scope, receive: Receive, send: Send) -> None:
+    """Answer ``error`` as problem+json from a middleware, where no route's handler can."""
+    response = problem_response(
+        Request(scope),
+        error.status,
+        slug=error.slug,
+        title=error.title,
+        detail=error.detail,
+        errors=error.errors,
+        headers=error.headers or None,
+    )
+    await response(scope, receive, send)
 
 
 class BodyTooLarge(HTTPException):

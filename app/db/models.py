@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 
 from sqlalchemy import (
     JSON,
@@ -24,6 +24,16 @@ from app.clock import utcnow
 from app.db.base import Base, UTCDateTime
 
 ID = String(40)
+# Columns many tables share, each declared once.
+TenantRef = Annotated[str, mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))]
+CandidateRef = Annotated[str, mapped_column(ForeignKey("candidates.id", ondelete="CASCADE"))]
+ApplicationRef = Annotated[str, mapped_column(ForeignKey("applications.id", ondelete="CASCADE"))]
+ExternalId = Annotated[str | None, mapped_column(String(200))]
+
+
+def _partial_index(name: str, *columns: str, where: str) -> Index:
+    """An index of the rows ``where`` holds for, on PostgreSQL and SQLite alike."""
+    return Index(name, *columns, postgresql_where=text(where), sqlite_where=text(where))
 
 
 class Tenant(Base):
@@ -43,7 +53,7 @@ class ApiKey(Base):
     __table_args__ = (Index("ix_api_keys_tenant_id_created_at", "tenant_id", "created_at"),)
 
     id: Mapped[str] = mapped_column(ID, primary_key=True)
-    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    tenant_id: Mapped[TenantRef]
     name: Mapped[str] = mapped_column(String(200))
     lookup: Mapped[str] = mapped_column(String(32), unique=True)
     secret_hash: Mapped[str] = mapped_column(String(64))
@@ -71,8 +81,8 @@ class CandidateAccessToken(Base):
     )
 
     id: Mapped[str] = mapped_column(ID, primary_key=True)
-    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
-    candidate_id: Mapped[str] = mapped_column(ForeignKey("candidates.id", ondelete="CASCADE"))
+    tenant_id: Mapped[TenantRef]
+    candidate_id: Mapped[CandidateRef]
     issued_by_key_id: Mapped[str] = mapped_column(ForeignKey("api_keys.id", ondelete="CASCADE"))
     lookup: Mapped[str] = mapped_column(String(32), unique=True)
     secret_hash: Mapped[str] = mapped_column(String(64))
@@ -108,8 +118,8 @@ class Candidate(TenantOwned, Base):
         Index("ix_candidates_tenant_id_created_at_id", "tenant_id", "created_at", "id"),
     )
 
-    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
-    external_id: Mapped[str | None] = mapped_column(String(200))
+    tenant_id: Mapped[TenantRef]
+    external_id: Mapped[ExternalId]
     name: Mapped[str] = mapped_column(String(200))
     email: Mapped[str | None] = mapped_column(String(320))
     time_zone: Mapped[str] = mapped_column(String(64))
@@ -126,9 +136,9 @@ class Application(TenantOwned, Base):
         Index("ix_applications_candidate_id", "candidate_id"),
     )
 
-    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
-    candidate_id: Mapped[str] = mapped_column(ForeignKey("candidates.id", ondelete="CASCADE"))
-    external_id: Mapped[str | None] = mapped_column(String(200))
+    tenant_id: Mapped[TenantRef]
+    candidate_id: Mapped[CandidateRef]
+    external_id: Mapped[ExternalId]
     company: Mapped[str] = mapped_column(String(200))
     role: Mapped[str] = mapped_column(String(200))
     job_url: Mapped[str | None] = mapped_column(String(2048))
@@ -147,9 +157,9 @@ class Contact(TenantOwned, Base):
         Index("ix_contacts_application_id_created_at_id", "application_id", "created_at", "id"),
     )
 
-    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
-    application_id: Mapped[str] = mapped_column(ForeignKey("applications.id", ondelete="CASCADE"))
-    external_id: Mapped[str | None] = mapped_column(String(200))
+    tenant_id: Mapped[TenantRef]
+    application_id: Mapped[ApplicationRef]
+    external_id: Mapped[ExternalId]
     role: Mapped[str] = mapped_column(String(32))
     made_first_contact: Mapped[bool] = mapped_column(Boolean, default=False)
     name: Mapped[str | None] = mapped_column(String(200))
@@ -169,9 +179,9 @@ class Interview(TenantOwned, Base):
         Index("ix_interviews_application_id_start_at_id", "application_id", "start_at", "id"),
     )
 
-    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
-    application_id: Mapped[str] = mapped_column(ForeignKey("applications.id", ondelete="CASCADE"))
-    external_id: Mapped[str | None] = mapped_column(String(200))
+    tenant_id: Mapped[TenantRef]
+    application_id: Mapped[ApplicationRef]
+    external_id: Mapped[ExternalId]
     kind: Mapped[str] = mapped_column(String(16))
     start_at: Mapped[datetime] = mapped_column(UTCDateTime)
     end_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -207,8 +217,8 @@ class Reply(TenantOwned, Base):
         Index("ix_replies_contact_id", "contact_id"),
     )
 
-    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
-    application_id: Mapped[str] = mapped_column(ForeignKey("applications.id", ondelete="CASCADE"))
+    tenant_id: Mapped[TenantRef]
+    application_id: Mapped[ApplicationRef]
     received_at: Mapped[datetime] = mapped_column(UTCDateTime)
     contact_id: Mapped[str | None] = mapped_column(ForeignKey("contacts.id"))
     note: Mapped[str | None] = mapped_column(String(4000))
@@ -230,53 +240,48 @@ class Action(TenantOwned, Base):
         # not treat "resolution IS NULL" as an equality, so this index cannot give them
         # due order, and a deep page would sort every open row before it.
         Index("ix_actions_feed", "tenant_id", "resolution", "due_by", "id"),
-        Index(
+        _partial_index(
             "ix_actions_open_feed",
             "tenant_id",
             "due_by",
             "id",
-            postgresql_where=text("resolution IS NULL"),
-            sqlite_where=text("resolution IS NULL"),
+            where="resolution IS NULL",
         ),
         # With ix_actions_open_feed, when the tenant's next status change comes (a window
         # opening or closing, a snooze ending) is three short index reads: how long a
         # cached feed page stays right (app/api/feed_pages.py).
-        Index(
+        _partial_index(
             "ix_actions_open_available_from",
             "tenant_id",
             "available_from",
-            postgresql_where=text("resolution IS NULL"),
-            sqlite_where=text("resolution IS NULL"),
+            where="resolution IS NULL",
         ),
-        Index(
+        _partial_index(
             "ix_actions_open_snoozed_until",
             "tenant_id",
             "snoozed_until",
-            postgresql_where=text("resolution IS NULL AND snoozed_until IS NOT NULL"),
-            sqlite_where=text("resolution IS NULL AND snoozed_until IS NOT NULL"),
+            where="resolution IS NULL AND snoozed_until IS NOT NULL",
         ),
         Index("ix_actions_tenant_id_due_by_id", "tenant_id", "due_by", "id"),
         Index("ix_actions_candidate_id_due_by", "candidate_id", "due_by"),
         # The worker's time-driven events: only open actions it has not announced yet are
         # in these indexes, so "which windows opened (or closed) since the last pass" is a
         # short index range however many actions there are.
-        Index(
+        _partial_index(
             "ix_actions_due_event_pending",
             "available_from",
-            postgresql_where=text("resolution IS NULL AND due_event_at IS NULL"),
-            sqlite_where=text("resolution IS NULL AND due_event_at IS NULL"),
+            where="resolution IS NULL AND due_event_at IS NULL",
         ),
-        Index(
+        _partial_index(
             "ix_actions_overdue_event_pending",
             "due_by",
-            postgresql_where=text("resolution IS NULL AND overdue_event_at IS NULL"),
-            sqlite_where=text("resolution IS NULL AND overdue_event_at IS NULL"),
+            where="resolution IS NULL AND overdue_event_at IS NULL",
         ),
     )
 
-    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
-    application_id: Mapped[str] = mapped_column(ForeignKey("applications.id", ondelete="CASCADE"))
-    candidate_id: Mapped[str] = mapped_column(ForeignKey("candidates.id", ondelete="CASCADE"))
+    tenant_id: Mapped[TenantRef]
+    application_id: Mapped[ApplicationRef]
+    candidate_id: Mapped[CandidateRef]
     key: Mapped[str] = mapped_column(String(200))
     rule: Mapped[str] = mapped_column(String(4))
     type: Mapped[str] = mapped_column(String(32))
@@ -348,7 +353,7 @@ class DraftTemplate(TenantOwned, Base):
     __tablename__ = "draft_templates"
     __table_args__ = (UniqueConstraint("tenant_id", "kind", "language"),)
 
-    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    tenant_id: Mapped[TenantRef]
     kind: Mapped[str] = mapped_column(String(32))
     language: Mapped[str] = mapped_column(String(16))
     subject: Mapped[str | None] = mapped_column(Text)
@@ -367,16 +372,15 @@ class Event(Base):
         Index("ix_events_tenant_id_occurred_at_id", "tenant_id", "occurred_at", "id"),
         Index("ix_events_candidate_id", "candidate_id"),
         # The webhook worker's fan-out queue: events it has not turned into deliveries yet.
-        Index(
+        _partial_index(
             "ix_events_fan_out_pending",
             "occurred_at",
-            postgresql_where=text("fanned_out_at IS NULL"),
-            sqlite_where=text("fanned_out_at IS NULL"),
+            where="fanned_out_at IS NULL",
         ),
     )
 
     id: Mapped[str] = mapped_column(ID, primary_key=True)
-    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    tenant_id: Mapped[TenantRef]
     type: Mapped[str] = mapped_column(String(40))
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     candidate_id: Mapped[str | None] = mapped_column(ID)
@@ -400,7 +404,7 @@ class WebhookEndpoint(TenantOwned, Base):
         Index("ix_webhook_endpoints_tenant_id_created_at_id", "tenant_id", "created_at", "id"),
     )
 
-    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    tenant_id: Mapped[TenantRef]
     url: Mapped[str] = mapped_column(String(2048))
     description: Mapped[str | None] = mapped_column(String(500))
     event_types: Mapped[list[str]] = mapped_column(JSON)
@@ -430,24 +434,22 @@ class WebhookDelivery(Base):
     __table_args__ = (
         UniqueConstraint("endpoint_id", "event_id"),
         Index("ix_webhook_deliveries_endpoint_id_created_at_id", "endpoint_id", "created_at", "id"),
-        Index(
+        _partial_index(
             "ix_webhook_deliveries_pending",
             "next_attempt_at",
-            postgresql_where=text("status = 'pending'"),
-            sqlite_where=text("status = 'pending'"),
+            where="status = 'pending'",
         ),
         # The few deliveries being sent, counted per endpoint when claiming more.
-        Index(
+        _partial_index(
             "ix_webhook_deliveries_leased",
             "endpoint_id",
             "leased_until",
-            postgresql_where=text("leased_until IS NOT NULL"),
-            sqlite_where=text("leased_until IS NOT NULL"),
+            where="leased_until IS NOT NULL",
         ),
     )
 
     id: Mapped[str] = mapped_column(ID, primary_key=True)
-    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    tenant_id: Mapped[TenantRef]
     endpoint_id: Mapped[str] = mapped_column(ForeignKey("webhook_endpoints.id", ondelete="CASCADE"))
     # NULL for a test ping, which is not an event of the log.
     event_id: Mapped[str | None] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
@@ -472,7 +474,7 @@ class CalendarFeed(Base):
     __tablename__ = "calendar_feeds"
 
     id: Mapped[str] = mapped_column(ID, primary_key=True)
-    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    tenant_id: Mapped[TenantRef]
     candidate_id: Mapped[str] = mapped_column(
         ForeignKey("candidates.id", ondelete="CASCADE"), unique=True
     )

@@ -35,10 +35,8 @@ async def get(
     session: AsyncSession, tenant_id: str, candidate_id: str, token_id: str
 ) -> CandidateAccessToken | None:
     return await session.scalar(
-        select(CandidateAccessToken).where(
-            CandidateAccessToken.id == token_id,
-            CandidateAccessToken.tenant_id == tenant_id,
-            CandidateAccessToken.candidate_id == candidate_id,
+        select(CandidateAccessToken).filter_by(
+            id=token_id, tenant_id=tenant_id, candidate_id=candidate_id
         )
     )
 

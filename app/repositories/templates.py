@@ -13,11 +13,7 @@ async def get_template(
     session: AsyncSession, tenant_id: str, kind: str, language: str
 ) -> DraftTemplate | None:
     return await session.scalar(
-        select(DraftTemplate).where(
-            DraftTemplate.tenant_id == tenant_id,
-            DraftTemplate.kind == kind,
-            DraftTemplate.language == language,
-        )
+        select(DraftTemplate).filter_by(tenant_id=tenant_id, kind=kind, language=language)
     )
 
 
@@ -44,19 +40,12 @@ async def save_template(
     """Store the tenant's template for the kind and language, replacing any earlier one."""
     record = await get_template(session, tenant_id, kind, language)
     if record is None:
-        record = DraftTemplate(
-            id=new_id("tpl"),
-            tenant_id=tenant_id,
-            kind=kind,
-            language=language,
-            subject=subject,
-            body=body,
-        )
+        record = DraftTemplate(id=new_id("tpl"), tenant_id=tenant_id, kind=kind, language=language)
         session.add(record)
     else:
-        record.subject = subject
-        record.body = body
         record.version += 1
+    record.subject = subject
+    record.body = body
     await session.flush()
     await session.refresh(record)
     return record

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import Self
 
 from pydantic import Field, model_validator
 
+# Re-exported only until services/sync.py names them from the domain (its uses read
+# `schemas.SyncKind`); new code imports them from app.domain.
+from app.domain.sync import SyncKind as SyncKind
+from app.domain.sync import SyncOutcome as SyncOutcome
 from app.schemas.common import ExternalId, ReadModel, ResourceId, WriteModel, example
 from app.schemas.resources import (
     ApplicationCreate,
@@ -147,23 +150,6 @@ class SyncBatch(WriteModel):
                     raise ValueError(f"{kind} lists external_id {record.external_id!r} twice")
                 seen.add(record.external_id)
         return self
-
-
-class SyncKind(StrEnum):
-    """Which kind of record a result is about."""
-
-    CANDIDATE = "candidate"
-    APPLICATION = "application"
-    CONTACT = "contact"
-    INTERVIEW = "interview"
-
-
-class SyncOutcome(StrEnum):
-    """What the sync did with a record."""
-
-    CREATED = "created"
-    UPDATED = "updated"
-    UNCHANGED = "unchanged"
 
 
 class SyncResult(ReadModel):

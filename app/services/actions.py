@@ -16,7 +16,7 @@ from app.repositories import actions as action_repo
 from app.repositories import records as repo
 from app.repositories.actions import ActionFilter as ActionFilter  # re-exported for routers
 from app.repositories.owners import Owner
-from app.repositories.pagination import InvalidCursor, PageResult
+from app.repositories.pagination import PageResult
 from app.services import events
 from app.services.action_views import action_status as action_status  # for routers
 from app.services.planning import load_policy, replan, replan_many, resolution_of
@@ -102,10 +102,7 @@ async def feed(
     """A page of the owner's stored actions: an indexed query, never a re-plan.
 
     Items carry ``id``, ``due_by``, ``version`` and ``status`` at the filter's ``as_of``."""
-    try:
-        return await action_repo.feed(session, owner, criteria, cursor=cursor, limit=limit)
-    except InvalidCursor as exc:
-        raise InvalidInput.on_field("query.cursor", str(exc), "invalid_cursor") from exc
+    return await action_repo.feed(session, owner, criteria, cursor=cursor, limit=limit)
 
 
 async def next_status_change(

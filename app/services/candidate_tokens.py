@@ -26,7 +26,7 @@ from app.errors import InvalidInput, NotFound
 from app.repositories import candidate_tokens as repo
 from app.repositories import records as record_repo
 from app.repositories.owners import Owner
-from app.repositories.pagination import InvalidCursor, PageResult
+from app.repositories.pagination import PageResult
 from app.services.credentials import (
     TOKEN_PREFIX,
     Principal,
@@ -111,10 +111,7 @@ async def list_tokens(
     session: AsyncSession, tenant_id: str, candidate_id: str, *, cursor: str | None, limit: int
 ) -> PageResult[CandidateAccessToken]:
     await _candidate(session, tenant_id, candidate_id)
-    try:
-        return await repo.page(session, tenant_id, candidate_id, cursor=cursor, limit=limit)
-    except InvalidCursor as exc:
-        raise InvalidInput.on_field("query.cursor", str(exc), "invalid_cursor") from exc
+    return await repo.page(session, tenant_id, candidate_id, cursor=cursor, limit=limit)
 
 
 async def get_token(

@@ -18,10 +18,9 @@ from app.db import models
 from app.db.base import new_id
 from app.domain import ApplicationStatus, InterviewStatus
 from app.domain.events import EventType
-from app.errors import InvalidInput
 from app.repositories import events as repo
 from app.repositories.owners import Owner
-from app.repositories.pagination import InvalidCursor, PageResult
+from app.repositories.pagination import PageResult
 from app.services.action_views import action_json
 
 
@@ -167,16 +166,13 @@ async def list_events(
     cursor: str | None,
     limit: int,
 ) -> PageResult[models.Event]:
-    try:
-        return await repo.page(
-            session,
-            owner,
-            types=types,
-            occurred_after=occurred_after,
-            occurred_before=occurred_before,
-            application_id=application_id,
-            cursor=cursor,
-            limit=limit,
-        )
-    except InvalidCursor as exc:
-        raise InvalidInput.on_field("query.cursor", str(exc), "invalid_cursor") from exc
+    return await repo.page(
+        session,
+        owner,
+        types=types,
+        occurred_after=occurred_after,
+        occurred_before=occurred_before,
+        application_id=application_id,
+        cursor=cursor,
+        limit=limit,
+    )

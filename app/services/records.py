@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -16,7 +16,7 @@ from app.errors import Conflict, FieldError, InvalidInput, NotFound
 from app.repositories import idempotency as idempotency_repo
 from app.repositories import records as repo
 from app.repositories.owners import Owner
-from app.repositories.pagination import InvalidCursor, PageResult
+from app.repositories.pagination import PageResult
 from app.schemas import resources as schemas
 from app.services import candidate_tokens, events, limits
 from app.services.planning import replan
@@ -433,15 +433,6 @@ async def delete_reply(
 
 # --- lists --------------------------------------------------------------------------------
 
-T = TypeVar("T")
-
-
-async def _page(result: Awaitable[PageResult[T]]) -> PageResult[T]:
-    try:
-        return await result
-    except InvalidCursor as exc:
-        raise InvalidInput.on_field("query.cursor", str(exc), "invalid_cursor") from exc
-
 
 async def list_candidates(
     session: AsyncSession,
@@ -452,10 +443,8 @@ async def list_candidates(
     cursor: str | None,
     limit: int,
 ) -> PageResult[models.Candidate]:
-    return await _page(
-        repo.page_candidates(
-            session, tenant_id, email=email, country=country, cursor=cursor, limit=limit
-        )
+    return await repo.page_candidates(
+        session, tenant_id, email=email, country=country, cursor=cursor, limit=limit
     )
 
 
@@ -468,15 +457,13 @@ async def list_applications(
     cursor: str | None,
     limit: int,
 ) -> PageResult[models.Application]:
-    return await _page(
-        repo.page_applications(
-            session,
-            owner,
-            candidate_id=candidate_id,
-            status=status,
-            cursor=cursor,
-            limit=limit,
-        )
+    return await repo.page_applications(
+        session,
+        owner,
+        candidate_id=candidate_id,
+        status=status,
+        cursor=cursor,
+        limit=limit,
     )
 
 
@@ -490,8 +477,8 @@ async def list_contacts(
     limit: int,
 ) -> PageResult[models.Contact]:
     await get_application(session, owner, application_id)
-    return await _page(
-        repo.page_contacts(session, owner, application_id, role=role, cursor=cursor, limit=limit)
+    return await repo.page_contacts(
+        session, owner, application_id, role=role, cursor=cursor, limit=limit
     )
 
 
@@ -500,9 +487,7 @@ async def list_interviews(
 ) -> tuple[PageResult[models.Interview], dict[str, list[str]]]:
     """A page of the application's interviews, with each one's panel."""
     await get_application(session, owner, application_id)
-    page = await _page(
-        repo.page_interviews(session, owner, application_id, cursor=cursor, limit=limit)
-    )
+    page = await repo.page_interviews(session, owner, application_id, cursor=cursor, limit=limit)
     return page, await repo.panels_of(session, [i.id for i in page.items])
 
 
@@ -510,9 +495,7 @@ async def list_replies(
     session: AsyncSession, owner: Owner, application_id: str, *, cursor: str | None, limit: int
 ) -> PageResult[models.Reply]:
     await get_application(session, owner, application_id)
-    return await _page(
-        repo.page_replies(session, owner, application_id, cursor=cursor, limit=limit)
-    )
+    return await repo.page_replies(session, owner, application_id, cursor=cursor, limit=limit)
 
 
 async def panel_of(session: AsyncSession, interview_id: str) -> list[str]:

@@ -16,7 +16,7 @@ from app.db.base import new_id
 from app.domain.events import DisabledReason
 from app.errors import InvalidInput, found
 from app.repositories import webhooks as repo
-from app.repositories.pagination import InvalidCursor, PageResult
+from app.repositories.pagination import PageResult
 from app.services import ssrf
 from app.services.webhooks.delivery import CANCELLED_ON_DISABLE, PING, new_delivery
 from app.services.webhooks.signing import derive_secret
@@ -156,10 +156,7 @@ async def ping(session: AsyncSession, tenant_id: str, endpoint_id: str) -> model
 async def list_endpoints(
     session: AsyncSession, tenant_id: str, *, cursor: str | None, limit: int
 ) -> PageResult[models.WebhookEndpoint]:
-    try:
-        return await repo.page_endpoints(session, tenant_id, cursor=cursor, limit=limit)
-    except InvalidCursor as exc:
-        raise InvalidInput.on_field("query.cursor", str(exc), "invalid_cursor") from exc
+    return await repo.page_endpoints(session, tenant_id, cursor=cursor, limit=limit)
 
 
 async def list_deliveries(
@@ -173,9 +170,6 @@ async def list_deliveries(
 ) -> PageResult[models.WebhookDelivery]:
     """A page of one endpoint's deliveries (404 when the endpoint is not the tenant's)."""
     await get_endpoint(session, tenant_id, endpoint_id)
-    try:
-        return await repo.page_deliveries(
-            session, endpoint_id, statuses=statuses, cursor=cursor, limit=limit
-        )
-    except InvalidCursor as exc:
-        raise InvalidInput.on_field("query.cursor", str(exc), "invalid_cursor") from exc
+    return await repo.page_deliveries(
+        session, endpoint_id, statuses=statuses, cursor=cursor, limit=limit
+    )

@@ -57,9 +57,9 @@ async def mark_action(
     action.dismiss_reason = reason if kind is domain.MarkKind.DISMISSED else None
     action.resolution = resolution_of(action)
     if kind is domain.MarkKind.DONE:
-        events.record_action_event(session, EventType.ACTION_COMPLETED, action)
+        events.append_action_event(session, EventType.ACTION_COMPLETED, action)
     elif kind is domain.MarkKind.DISMISSED:
-        events.record_action_event(session, EventType.ACTION_DISMISSED, action)
+        events.append_action_event(session, EventType.ACTION_DISMISSED, action)
     await session.flush()
     await replan(session, action.application_id)
     await session.refresh(action)

@@ -217,7 +217,7 @@ def reconcile(
             _copy_plan(row, item)
             row.resolution = resolution_of(row)
             session.add(row)
-            events.record_action_event(session, EventType.ACTION_CREATED, row, as_of=now)
+            events.append_action_event(session, EventType.ACTION_CREATED, row, as_of=now)
             continue
         # Assigning equal values leaves the row clean, so only moved windows are updated.
         revived = row.obsolete_at is not None
@@ -233,13 +233,13 @@ def reconcile(
         row.obsolete_at = None
         row.resolution = resolution_of(row)
         if revived:  # a rule calls for it again (say, an interview un-cancelled)
-            events.record_action_event(session, EventType.ACTION_CREATED, row, as_of=now)
+            events.append_action_event(session, EventType.ACTION_CREATED, row, as_of=now)
     for row in stored.values():
         if row.obsolete_at is None:
             row.obsolete_at = now
             row.resolution = resolution_of(row)
             if row.resolution == domain.ActionStatus.OBSOLETE:
-                events.record_action_event(session, EventType.ACTION_OBSOLETE, row, as_of=now)
+                events.append_action_event(session, EventType.ACTION_OBSOLETE, row, as_of=now)
 
 
 def _copy_plan(row: models.Action, item: domain.PlannedAction) -> None:

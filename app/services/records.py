@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.clock import utcnow
 from app.db import models
 from app.db.base import new_id
-from app.domain import ApplicationSource, ApplicationStatus
-from app.errors import Conflict, FieldError, InvalidInput, NotFound
+from app.domain import ApplicationSource
+from app.errors import Conflict, FieldError, InvalidInput, found
 from app.repositories import idempotency as idempotency_repo
 from app.repositories import records as repo
 from app.repositories.owners import Owner
@@ -21,15 +19,19 @@ from app.schemas import resources as schemas
 from app.services import candidate_tokens, events, limits
 from app.services.planning import replan
 from app.services.preconditions import check_if_match
+from app.services.writing import (
+    assign,
+    calendar_moved,
+    check_panel,
+    write_application,
+    write_interview,
+)
 
 
 async def _owned(
-    session: AsyncSession, model: type[repo.Owned], owner: Owner, record_id: str, noun: str
+    session: AsyncSession, model: type[repo.Owned], owner: Owner, row_id: str, noun: str
 ) -> repo.Owned:
-    record = await repo.get_owned(session, model, owner, record_id)
-    if record is None:
-        raise NotFound(f"No {noun} {record_id}.")
-    return record
+    return found(await repo.get_owned(session, model, owner, row_id), f"No {noun} {row_id}.")
 
 
 async def _check_external_id(
@@ -37,7 +39,7 @@ async def _check_external_id(
     model: type[repo.Owned],
     owner: Owner,
     fields: dict[str, Any],
-    record_id: str | None = None,
+    row_id: str | None = None,
 ) -> None:
     """Refuse an external ID another record of the tenant holds, and any external ID from a
     candidate token.
@@ -58,7 +60,7 @@ async def _check_external_id(
     if external_id is None:
         return
     existing = await repo.get_by_external_id(session, model, owner.tenant_id, external_id)
-    if existing is not None and existing.id != record_id:
+    if existing is not None and existing.id != row_id:
         raise Conflict(
             f"external_id {external_id!r} already belongs to {existing.id}.",
             errors=[FieldError("body.external_id", "already used by another record", "duplicate")],
@@ -79,18 +81,6 @@ def _changes(body: Any, *, required: tuple[str, ...]) -> dict[str, Any]:
         if name in changes and changes[name] is None:
             raise InvalidInput.on_field(f"body.{name}", "may not be null", "null")
     return changes
-
-
-def _apply(record: Any, changes: dict[str, Any], renames: dict[str, str] | None = None) -> bool:
-    """Copy the given fields onto the record; True when anything changed."""
-    changed = False
-    for name, value in changes.items():
-        column = (renames or {}).get(name, name)
-        stored = value.value if hasattr(value, "value") else value
-        if getattr(record, column) != stored:
-            setattr(record, column, stored)
-            changed = True
-    return changed
 
 
 # --- candidates -------------------------------------------------------------------------
@@ -121,11 +111,8 @@ async def update_candidate(
     check_if_match(if_match, candidate.version)
     changes = _changes(body, required=("name", "time_zone", "country"))
     await _check_external_id(session, models.Candidate, owner, changes, candidate.id)
-    calendar_changed = any(
-        name in changes and changes[name] != getattr(candidate, name)
-        for name in ("time_zone", "country")
-    )
-    _apply(candidate, changes)
+    calendar_changed = calendar_moved(candidate, changes)
+    assign(candidate, changes)
     await session.flush()
     if calendar_changed:  # business days moved: every application's windows may move
         for application_id in await repo.application_ids_of_candidates(session, [candidate.id]):
@@ -152,12 +139,6 @@ async def delete_candidate(
 # --- applications -----------------------------------------------------------------------
 
 
-def outcome_time(status: str, outcome_at: datetime | None) -> datetime | None:
-    if ApplicationStatus(status).is_final:
-        return outcome_at or utcnow()
-    return None
-
-
 async def get_application(
     session: AsyncSession, owner: Owner, application_id: str
 ) -> models.Application:
@@ -172,14 +153,12 @@ async def create_application(
             "body.candidate_id", f"no candidate {body.candidate_id}", "not_found"
         )
     await _check_external_id(session, models.Application, owner, _created(body))
-    values = body.model_dump()
-    values["outcome_at"] = outcome_time(body.status, body.outcome_at)
-    application = models.Application(id=new_id("app"), tenant_id=owner.tenant_id, **values)
+    application = models.Application(id=new_id("app"), tenant_id=owner.tenant_id)
+    await write_application(session, application, body.model_dump(), created=True)
     await repo.add(session, application)
     limits.check_applications_per_candidate(
         await repo.application_counts(session, [application.candidate_id])
     )
-    await events.record_outcome_if_reached(session, application, None)
     await replan(session, application.id)
     return application
 
@@ -202,14 +181,8 @@ async def update_application(
         raise InvalidInput.on_field(
             "body.recruiting_firm", "only allowed with source 'recruiting_firm'", "invalid"
         )
-    status = changes.get("status", application.status)
-    if "status" in changes or "outcome_at" in changes:
-        keep = application.outcome_at if status == application.status else None
-        changes["outcome_at"] = outcome_time(status, changes.get("outcome_at") or keep)
-    previous_status = application.status
-    _apply(application, changes)
+    await write_application(session, application, changes, created=False)
     await session.flush()
-    await events.record_outcome_if_reached(session, application, previous_status)
     await replan(session, application.id)
     return application
 
@@ -258,7 +231,7 @@ async def update_contact(
     check_if_match(if_match, contact.version)
     changes = _changes(body, required=("role", "made_first_contact"))
     await _check_external_id(session, models.Contact, owner, changes, contact.id)
-    _apply(contact, changes)
+    assign(contact, changes)
     await session.flush()
     await replan(session, contact.application_id)
     return contact
@@ -287,16 +260,7 @@ async def delete_contact(
 
 
 async def _check_panel(session: AsyncSession, application_id: str, panel: Sequence[str]) -> None:
-    if len(set(panel)) != len(panel):
-        raise InvalidInput.on_field("body.panel", "lists a contact twice", "duplicate")
-    known = await repo.existing_contact_ids(session, application_id, panel)
-    for index, contact_id in enumerate(panel):
-        if contact_id not in known:
-            raise InvalidInput.on_field(
-                f"body.panel.{index}",
-                f"no contact {contact_id} in this application",
-                "not_found",
-            )
+    check_panel(panel, await repo.existing_contact_ids(session, application_id, panel))
 
 
 async def get_interview(session: AsyncSession, owner: Owner, interview_id: str) -> models.Interview:
@@ -309,18 +273,13 @@ async def create_interview(
     application = await get_application(session, owner, application_id)
     await _check_panel(session, application.id, body.panel)
     await _check_external_id(session, models.Interview, owner, _created(body))
-    values = body.model_dump(exclude={"panel", "start", "end"})
     interview = models.Interview(
-        id=new_id("int"),
-        tenant_id=owner.tenant_id,
-        application_id=application.id,
-        start_at=body.start,
-        end_at=body.end,
-        **values,
+        id=new_id("int"), tenant_id=owner.tenant_id, application_id=application.id
     )
+    values = body.model_dump(exclude={"panel"})
+    await write_interview(session, interview, values, created=True, new_panel=True)
     await repo.add(session, interview)
     await repo.set_panel(session, interview.id, body.panel)
-    await events.record_interview_change(session, interview, None)
     await replan(session, application.id)
     return interview, list(body.panel)
 
@@ -343,20 +302,14 @@ async def update_interview(
     if end <= start:
         raise InvalidInput.on_field("body.end", "must be after start", "end_before_start")
     await _check_external_id(session, models.Interview, owner, changes, interview.id)
-    previous = events.interview_state(interview)
     panel = changes.pop("panel", None)
     if panel is not None:
         await _check_panel(session, interview.application_id, panel)
         await repo.set_panel(session, interview.id, panel)
-        interview.updated_at = utcnow()  # the panel is part of the interview: new version
-    if "start" in changes and changes["start"] != interview.start_at:
-        interview.rescheduled_at = utcnow()  # a reschedule is a new booking for E1's notice
-    _apply(interview, changes, renames={"start": "start_at", "end": "end_at"})
+    await write_interview(session, interview, changes, created=False, new_panel=panel is not None)
     await session.flush()
-    await events.record_interview_change(session, interview, previous)
     await replan(session, interview.application_id)
-    panels = await repo.panels_of(session, [interview.id])
-    return interview, panels[interview.id]
+    return interview, await panel_of(session, interview.id)
 
 
 async def delete_interview(
@@ -415,7 +368,7 @@ async def update_reply(
     changes = _changes(body, required=("received_at",))
     if "contact_id" in changes:
         await _check_reply_contact(session, reply.application_id, changes["contact_id"])
-    _apply(reply, changes)
+    assign(reply, changes)
     await session.flush()
     await replan(session, reply.application_id)
     return reply

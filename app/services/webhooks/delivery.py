@@ -291,7 +291,7 @@ async def _announce_disabled(
         "reason": DisabledReason.FAILING.value,
     }
     data = {"webhook_endpoint": disabled}
-    events.record(
+    events.append(
         session,
         EventType.WEBHOOK_ENDPOINT_DISABLED,
         tenant_id=endpoint.tenant_id,

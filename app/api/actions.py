@@ -19,7 +19,7 @@ from app.api.deps import (
     WriterDep,
 )
 from app.api.errors import problem_responses
-from app.api.etags import ETAG_HEADER, PAGE_ETAG_HEADER, IfMatch, check_if_match, set_etag
+from app.api.etags import ETAG_HEADER, PAGE_ETAG_HEADER, IfMatch, set_etag
 from app.api.feed_pages import (
     CachedFeedRoute,
     FeedPageCache,
@@ -333,21 +333,13 @@ async def undo_action_mark(
     if_match: IfMatch = None,
 ) -> schemas.ActionRead:
     """Undo the user's mark (done, dismissed or snoozed); the action is open again."""
-    current = await service.get_action(session, principal.owner, action_id)
-    check_if_match(if_match, action_etag(current.version, action_read(current, utcnow()).status))
-    action = await service.mark_action(session, principal.owner, action_id, None)
+    action = await service.mark_action(session, principal.owner, action_id, None, if_match=if_match)
     return _with_etag(response, action, utcnow())
-
-
-def action_etag(version: int, status: str) -> str:
-    """An action's ETag: its stored version and the status it is shown with, which the
-    clock can change while the version stays."""
-    return f'"{version}-{status}"'
 
 
 def _with_etag(response: Response, action: Any, as_of: datetime) -> schemas.ActionRead:
     shown = action_read(action, as_of)
-    response.headers["ETag"] = action_etag(action.version, shown.status)
+    response.headers["ETag"] = service.action_etag(action.version, shown.status)
     return shown
 
 
@@ -387,7 +379,8 @@ async def put_policy(
     if_match: IfMatch = None,
 ) -> Any:
     """Replace the policy (omitted values return to defaults) and re-plan open actions."""
-    check_if_match(if_match, await service.policy_version(session, principal.tenant_id))
-    policy = await service.put_policy(session, principal.tenant_id, body.model_dump(), work)
+    policy = await service.put_policy(
+        session, principal.tenant_id, body.model_dump(), work, if_match=if_match
+    )
     set_etag(response, await service.policy_version(session, principal.tenant_id))
     return _policy_body(policy)

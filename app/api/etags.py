@@ -11,13 +11,12 @@ from typing import Annotated
 
 from fastapi import Header, Response
 
-from app.services.preconditions import check_if_match, etag_of
+from app.services.preconditions import etag_of
 
 __all__ = [
     "ETAG_HEADER",
     "PAGE_ETAG_HEADER",
     "IfMatch",
-    "check_if_match",
     "etag_of",
     "set_etag",
 ]

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Request, Response, status
 from app.api.contract_headers import location_header, secret_not_kept_conflict
 from app.api.deps import ReaderDep, SessionDep, WriterDep
 from app.api.errors import problem_responses
-from app.api.etags import ETAG_HEADER, IfMatch, check_if_match, set_etag
+from app.api.etags import ETAG_HEADER, IfMatch, set_etag
 from app.api.params import PageDep
 from app.domain.events import DeliveryStatus
 from app.schemas import webhooks as schemas
@@ -140,14 +140,13 @@ async def update_webhook_endpoint(
     """Change the URL, the event types or the description, or disable (`enabled: false`,
     which cancels the deliveries still waiting) and re-enable an endpoint. Events that
     happen while it is disabled are not queued for it; `GET /v1/events` still has them."""
-    current = await service.get_endpoint(session, principal.tenant_id, endpoint_id)
-    check_if_match(if_match, current.version)
     endpoint = await service.update_endpoint(
         session,
         _settings(request),
         principal.tenant_id,
         endpoint_id,
         body.model_dump(exclude_unset=True, mode="json"),
+        if_match=if_match,
     )
     return _endpoint_read(response, endpoint)
 
@@ -163,9 +162,7 @@ async def delete_webhook_endpoint(
     endpoint_id: str, principal: WriterDep, session: SessionDep, if_match: IfMatch = None
 ) -> None:
     """Delete an endpoint with its delivery history; nothing more is sent to it."""
-    current = await service.get_endpoint(session, principal.tenant_id, endpoint_id)
-    check_if_match(if_match, current.version)
-    await service.delete_endpoint(session, principal.tenant_id, endpoint_id)
+    await service.delete_endpoint(session, principal.tenant_id, endpoint_id, if_match=if_match)
 
 
 @router.post(

@@ -16,13 +16,14 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.clock import utcnow
 from app.db.base import new_id
 from app.db.models import Candidate, CandidateAccessToken
-from app.errors import InvalidInput, NotFound
+from app.errors import InvalidInput, NotFound, found
 from app.repositories import candidate_tokens as repo
 from app.repositories import records as record_repo
 from app.repositories.owners import Owner
@@ -50,15 +51,13 @@ KEPT_AFTER_ENDING = timedelta(days=7)
 class IssuedToken:
     """A newly minted token; ``plaintext`` exists only here, never in the database."""
 
-    record: CandidateAccessToken
+    token: CandidateAccessToken
     plaintext: str
 
 
 async def _candidate(session: AsyncSession, tenant_id: str, candidate_id: str) -> Candidate:
     candidate = await record_repo.get_owned(session, Candidate, Owner(tenant_id), candidate_id)
-    if candidate is None:
-        raise NotFound(f"No candidate {candidate_id}.")
-    return candidate
+    return found(candidate, f"No candidate {candidate_id}.")
 
 
 async def issue(
@@ -92,7 +91,7 @@ async def issue(
         )
     lookup = secrets.token_hex(6)
     plaintext = f"{TOKEN_PREFIX}{lookup}_{secrets.token_hex(24)}"
-    record = CandidateAccessToken(
+    token = CandidateAccessToken(
         id=new_id("tok"),
         tenant_id=issuer.tenant_id,
         candidate_id=candidate.id,
@@ -103,8 +102,8 @@ async def issue(
         created_at=now,
         expires_at=now + timedelta(seconds=lifetime_seconds),
     )
-    await repo.add(session, record)
-    return IssuedToken(record=record, plaintext=plaintext)
+    await repo.add(session, token)
+    return IssuedToken(token=token, plaintext=plaintext)
 
 
 async def list_tokens(
@@ -122,6 +121,19 @@ async def get_token(
     if token is None:
         raise NotFound(f"Candidate {candidate_id} has no access token {token_id}.")
     return token
+
+
+def token_fields(token: CandidateAccessToken) -> dict[str, Any]:
+    """The token as the API shows it (`AccessTokenRead`), never with its secret."""
+    return {
+        "id": token.id,
+        "candidate_id": token.candidate_id,
+        "scopes": [Scope(scope) for scope in token.scopes.split()],
+        "created_at": token.created_at,
+        "expires_at": token.expires_at,
+        "revoked_at": token.revoked_at,
+        "issued_by_key_id": token.issued_by_key_id,
+    }
 
 
 def token_etag(token: CandidateAccessToken) -> str:

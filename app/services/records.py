@@ -26,6 +26,7 @@ from app.services.writing import (
     write_application,
     write_interview,
 )
+from app.services.writing import interview_read as interview_read  # for routers
 
 
 async def _owned(

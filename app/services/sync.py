@@ -284,18 +284,26 @@ async def _sync_interviews(session: AsyncSession, state: _Batch, batch: schemas.
         )
 
 
+# What each kind of record is stored as.
+_MODELS: dict[schemas.SyncKind, Any] = {
+    schemas.SyncKind.CANDIDATE: models.Candidate,
+    schemas.SyncKind.APPLICATION: models.Application,
+    schemas.SyncKind.CONTACT: models.Contact,
+    schemas.SyncKind.INTERVIEW: models.Interview,
+}
+
+
 async def find_by_external_id(
-    session: AsyncSession, model: Any, tenant_id: str, external_id: str, noun: str
+    session: AsyncSession, tenant_id: str, kind: schemas.SyncKind, external_id: str
 ) -> Any:
-    row = await record_repo.get_by_external_id(session, model, tenant_id, external_id)
-    return found(row, f"No {noun} with external_id {external_id!r}.")
+    row = await record_repo.get_by_external_id(session, _MODELS[kind], tenant_id, external_id)
+    return found(row, f"No {kind} with external_id {external_id!r}.")
 
 
 async def upsert_one(
     session: AsyncSession,
     tenant_id: str,
-    kind: str,
-    model: Any,
+    kind: schemas.SyncKind,
     external_id: str,
     body: Any,
     if_match: str | None,
@@ -309,6 +317,7 @@ async def upsert_one(
         raise InvalidInput.on_field(
             "body.external_id", "must match the external ID in the path", "mismatch"
         )
+    model = _MODELS[kind]
     current = await record_repo.get_by_external_id(session, model, tenant_id, external_id)
     if current is not None:
         check_if_match(if_match, current.version)
@@ -316,6 +325,7 @@ async def upsert_one(
         # RFC 9110: with no current representation, no If-Match (not even "*") holds.
         raise PreconditionFailed(f"Nothing has external_id {external_id!r} yet.")
     item = body.model_copy(update={"external_id": external_id})
-    result = (await sync(session, tenant_id, schemas.SyncBatch(**{kind: [item]}))).results[0]
+    batch = schemas.SyncBatch(**{f"{kind}s": [item]})
+    result = (await sync(session, tenant_id, batch)).results[0]
     row = (await repo.by_ids(session, model, tenant_id, {result.id}))[result.id]
     return row, result.outcome == schemas.SyncOutcome.CREATED

@@ -16,9 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from app.db import migrations
 from app.db.engine import create_engine, create_sessionmaker
+from app.domain.credentials import Scope
 from app.repositories import tenants as tenant_repo
 from app.services import api_keys
-from app.services.credentials import Scope
 from app.settings import Settings, get_settings
 
 BOOTSTRAP_TENANT_NAME = "Local workspace"

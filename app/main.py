@@ -48,8 +48,9 @@ from app.api.rate_limits import RateLimiter
 from app.db.engine import create_engine, create_sessionmaker
 from app.db.migrations import ensure_at_head
 from app.db.notifications import ChangeListener, connect_arguments
+from app.domain.credentials import CredentialType
 from app.observability import Metrics
-from app.services.credentials import CredentialType, PrincipalCache
+from app.services.credentials import PrincipalCache
 from app.services.work import CpuPool, Work
 from app.settings import Settings, get_settings
 

@@ -8,8 +8,9 @@ from datetime import UTC, datetime, timedelta
 from pytest import MonkeyPatch
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.domain.credentials import CredentialType
 from app.services import api_keys, credentials
-from app.services.credentials import CredentialType, Principal, PrincipalCache
+from app.services.credentials import Principal, PrincipalCache
 from app.settings import Settings
 from tests.conftest import make_tenant
 

@@ -15,15 +15,9 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from app.api.rate_limits import Cost, RateLimiter
 from app.domain import plain_text
+from app.domain.credentials import CredentialType, Scope
 from app.errors import Conflict, Forbidden, InvalidInput, PreconditionFailed, Unauthorized
-from app.services.credentials import (
-    CredentialType,
-    Principal,
-    Scope,
-    authenticate_cached,
-    parse,
-    revoked_in,
-)
+from app.services.credentials import Principal, authenticate_cached, parse, revoked_in
 from app.services.work import Work
 from app.settings import Settings
 

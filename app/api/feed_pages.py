@@ -47,8 +47,9 @@ from app.api.action_documents import page_body, page_etag
 from app.api.deps import accepted_credentials
 from app.api.rate_limits import Cost, RateLimiter
 from app.clock import utcnow
+from app.domain.credentials import CredentialType, Scope
 from app.repositories.owners import Owner
-from app.services.credentials import CredentialType, Scope, recently_verified
+from app.services.credentials import recently_verified
 
 # (epoch, count of the tenant's changes): the epoch moves whenever changes may have been
 # missed (the listening connection lost or restarted), which drops every stored page.

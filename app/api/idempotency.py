@@ -37,10 +37,10 @@ from app.api.json_body import read_body, replay_body
 from app.api.rate_limits import Cost, RateLimiter
 from app.clock import utcnow
 from app.db.faults import classify, first_line
+from app.domain.credentials import Scope as KeyScope
 from app.errors import FieldError, RateLimited
 from app.repositories import idempotency as repo
 from app.services.credentials import Principal, PrincipalCache, authenticate_cached
-from app.services.credentials import Scope as KeyScope
 
 HEADER = b"idempotency-key"
 REPLAYED_HEADER = "idempotent-replayed"

@@ -6,13 +6,14 @@ from datetime import datetime
 
 from pydantic import Field
 
-from app.schemas.common import ReadModel, WriteModel, example
-from app.services.candidate_tokens import (
+from app.domain.credentials import (
+    ALL_SCOPES,
     DEFAULT_LIFETIME_SECONDS,
     MAX_LIFETIME_SECONDS,
     MIN_LIFETIME_SECONDS,
+    Scope,
 )
-from app.services.credentials import ALL_SCOPES, Scope
+from app.schemas.common import ReadModel, WriteModel, example
 
 SCOPES_DOC = (
     "What the token may do: `read` (list and fetch the candidate's records, drafts and "

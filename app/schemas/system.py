@@ -7,8 +7,8 @@ from typing import Literal
 
 from pydantic import Field
 
+from app.domain.credentials import CredentialType
 from app.schemas.common import ReadModel
-from app.services.credentials import CredentialType
 
 
 class Health(ReadModel):

@@ -12,8 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.clock import utcnow
 from app.db.models import ApiKey, Tenant
+from app.domain.credentials import ALL_SCOPES
 from app.repositories import tenants as repo
-from app.services.credentials import ALL_SCOPES, KEY_PREFIX, hash_secret, note_revoked
+from app.services.credentials import KEY_PREFIX, hash_secret, note_revoked
 
 
 @dataclass(frozen=True)

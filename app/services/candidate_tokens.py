@@ -23,24 +23,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.clock import utcnow
 from app.db.base import new_id
 from app.db.models import Candidate, CandidateAccessToken
+from app.domain.credentials import Scope
 from app.errors import InvalidInput, NotFound, found
 from app.repositories import candidate_tokens as repo
 from app.repositories import records as record_repo
 from app.repositories.owners import Owner
 from app.repositories.pagination import PageResult
-from app.services.credentials import (
-    TOKEN_PREFIX,
-    Principal,
-    Scope,
-    hash_secret,
-    note_revoked,
-)
+from app.services.credentials import TOKEN_PREFIX, Principal, hash_secret, note_revoked
 from app.services.limits import LimitReached
 from app.services.preconditions import check_if_match
 
-DEFAULT_LIFETIME_SECONDS = 3600
-MIN_LIFETIME_SECONDS = 60
-MAX_LIFETIME_SECONDS = 86_400
 # Tokens that still work, per candidate: a front end needs one per signed-in session.
 MAX_LIVE_TOKENS_PER_CANDIDATE = 100
 # How long a token that ended (expired or revoked) is still listed before it is deleted.

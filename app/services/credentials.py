@@ -24,11 +24,11 @@ import re
 import time
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.clock import utcnow
+from app.domain.credentials import CredentialType
 from app.repositories import candidate_tokens as token_repo
 from app.repositories import tenants as tenant_repo
 from app.repositories.owners import Owner
@@ -41,23 +41,6 @@ _CREDENTIAL_PATTERN = re.compile(
 # Where a session keeps the IDs of credentials its transaction revoked, for the request's
 # session dependency to drop them from the process's cache once the transaction commits.
 REVOKED_CREDENTIALS = "followup_revoked_credentials"
-
-
-class Scope(StrEnum):
-    """What a credential may do: read lets it list and fetch, write lets it change data."""
-
-    READ = "read"
-    WRITE = "write"
-
-
-ALL_SCOPES = [Scope.READ, Scope.WRITE]
-
-
-class CredentialType(StrEnum):
-    """The kinds of bearer credential."""
-
-    API_KEY = "api_key"
-    CANDIDATE_TOKEN = "candidate_token"  # noqa: S105 (a name, not a secret)
 
 
 _KINDS = {"live": CredentialType.API_KEY, "cand": CredentialType.CANDIDATE_TOKEN}

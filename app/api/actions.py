@@ -36,6 +36,7 @@ from app.services import actions as service
 from app.services import records as record_service
 from app.services.action_views import action_fields as action_fields
 from app.services.action_views import action_json
+from app.services.credentials import Principal
 
 router = APIRouter(prefix="/v1")
 # The tenant-wide feed alone: its repeated requests are answered from stored pages.
@@ -44,6 +45,12 @@ feed_router = APIRouter(prefix="/v1", route_class=CachedFeedRoute)
 READ_ERRORS = problem_responses(401, 403, 404, 422)
 PAGE_READ = {200: {"headers": PAGE_ETAG_HEADER}, **READ_ERRORS}
 WRITE_ERRORS = problem_responses(401, 403, 404, 422)
+# What the three marking routes (complete, dismiss, snooze) declare.
+MARKING: dict[str, Any] = {
+    "response_model": schemas.ActionRead,
+    "tags": ["actions"],
+    "responses": {200: {"headers": ETAG_HEADER}, **WRITE_ERRORS},
+}
 
 AsOf = Annotated[
     Timestamp | None,
@@ -245,13 +252,7 @@ async def get_action(
     return _with_etag(response, action, _as_of(as_of))
 
 
-@router.post(
-    "/actions/{action_id}/complete",
-    summary="Mark an action done",
-    response_model=schemas.ActionRead,
-    tags=["actions"],
-    responses={200: {"headers": ETAG_HEADER}, **WRITE_ERRORS},
-)
+@router.post("/actions/{action_id}/complete", summary="Mark an action done", **MARKING)
 async def complete_action(
     action_id: str,
     body: schemas.CompleteAction,
@@ -260,19 +261,10 @@ async def complete_action(
     response: Response,
 ) -> schemas.ActionRead:
     """Mark an action done, now or at the time it really happened (`at`)."""
-    action = await service.mark_action(
-        session, principal.owner, action_id, domain.MarkKind.DONE, at=body.at
-    )
-    return _with_etag(response, action, utcnow())
+    return await _marked(principal, session, response, action_id, domain.MarkKind.DONE, at=body.at)
 
 
-@router.post(
-    "/actions/{action_id}/dismiss",
-    summary="Dismiss an action on purpose",
-    response_model=schemas.ActionRead,
-    tags=["actions"],
-    responses={200: {"headers": ETAG_HEADER}, **WRITE_ERRORS},
-)
+@router.post("/actions/{action_id}/dismiss", summary="Dismiss an action on purpose", **MARKING)
 async def dismiss_action(
     action_id: str,
     body: schemas.DismissAction,
@@ -281,23 +273,14 @@ async def dismiss_action(
     response: Response,
 ) -> schemas.ActionRead:
     """Skip an action on purpose, saying why."""
-    action = await service.mark_action(
-        session,
-        principal.owner,
-        action_id,
-        domain.MarkKind.DISMISSED,
-        at=body.at,
-        reason=body.reason,
+    kind = domain.MarkKind.DISMISSED
+    return await _marked(
+        principal, session, response, action_id, kind, at=body.at, reason=body.reason
     )
-    return _with_etag(response, action, utcnow())
 
 
 @router.post(
-    "/actions/{action_id}/snooze",
-    summary="Snooze an action until a given time",
-    response_model=schemas.ActionRead,
-    tags=["actions"],
-    responses={200: {"headers": ETAG_HEADER}, **WRITE_ERRORS},
+    "/actions/{action_id}/snooze", summary="Snooze an action until a given time", **MARKING
 )
 async def snooze_action(
     action_id: str,
@@ -307,15 +290,10 @@ async def snooze_action(
     response: Response,
 ) -> schemas.ActionRead:
     """Hide an action until `until`; it comes back with the status its window gives."""
-    action = await service.mark_action(
-        session,
-        principal.owner,
-        action_id,
-        domain.MarkKind.SNOOZED,
-        at=body.at,
-        snoozed_until=body.until,
+    details = {"at": body.at, "snoozed_until": body.until}
+    return await _marked(
+        principal, session, response, action_id, domain.MarkKind.SNOOZED, **details
     )
-    return _with_etag(response, action, utcnow())
 
 
 @router.delete(
@@ -333,7 +311,19 @@ async def undo_action_mark(
     if_match: IfMatch = None,
 ) -> schemas.ActionRead:
     """Undo the user's mark (done, dismissed or snoozed); the action is open again."""
-    action = await service.mark_action(session, principal.owner, action_id, None, if_match=if_match)
+    return await _marked(principal, session, response, action_id, None, if_match=if_match)
+
+
+async def _marked(
+    principal: Principal,
+    session: SessionDep,
+    response: Response,
+    action_id: str,
+    kind: domain.MarkKind | None,
+    **details: Any,
+) -> schemas.ActionRead:
+    """Put the mark (or, with None, take it off) and show the action as it is now."""
+    action = await service.mark_action(session, principal.owner, action_id, kind, **details)
     return _with_etag(response, action, utcnow())
 
 

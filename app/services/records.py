@@ -30,9 +30,30 @@ from app.services.writing import interview_read as interview_read  # for routers
 
 
 async def _owned(
-    session: AsyncSession, model: type[repo.Owned], owner: Owner, row_id: str, noun: str
+    session: AsyncSession,
+    model: type[repo.Owned],
+    owner: Owner,
+    row_id: str,
+    noun: str,
+    if_match: str | None,
 ) -> repo.Owned:
-    return found(await repo.get_owned(session, model, owner, row_id), f"No {noun} {row_id}.")
+    """The owner's row, which a write's ``If-Match`` (when given) must name."""
+    row = found(await repo.get_owned(session, model, owner, row_id), f"No {noun} {row_id}.")
+    check_if_match(if_match, row.version)
+    return row
+
+
+async def _changed(session: AsyncSession, row: Any) -> None:
+    """A row of an application was changed: its actions are re-planned."""
+    await session.flush()
+    await replan(session, row.application_id)
+
+
+async def _removed(session: AsyncSession, row: Any) -> None:
+    """A row of an application is deleted: its actions are re-planned."""
+    application_id = row.application_id
+    await repo.remove(session, row)
+    await replan(session, application_id)
 
 
 async def _check_external_id(
@@ -87,8 +108,10 @@ def _changes(body: Any, *, required: tuple[str, ...]) -> dict[str, Any]:
 # --- candidates -------------------------------------------------------------------------
 
 
-async def get_candidate(session: AsyncSession, owner: Owner, candidate_id: str) -> models.Candidate:
-    return await _owned(session, models.Candidate, owner, candidate_id, "candidate")
+async def get_candidate(
+    session: AsyncSession, owner: Owner, candidate_id: str, *, if_match: str | None = None
+) -> models.Candidate:
+    return await _owned(session, models.Candidate, owner, candidate_id, "candidate", if_match)
 
 
 async def create_candidate(
@@ -108,8 +131,7 @@ async def update_candidate(
     *,
     if_match: str | None = None,
 ) -> models.Candidate:
-    candidate = await get_candidate(session, owner, candidate_id)
-    check_if_match(if_match, candidate.version)
+    candidate = await get_candidate(session, owner, candidate_id, if_match=if_match)
     changes = _changes(body, required=("name", "time_zone", "country"))
     await _check_external_id(session, models.Candidate, owner, changes, candidate.id)
     calendar_changed = calendar_moved(candidate, changes)
@@ -125,8 +147,7 @@ async def delete_candidate(
     session: AsyncSession, owner: Owner, candidate_id: str, *, if_match: str | None = None
 ) -> None:
     """Erase the candidate and everything about them (applications, people, rounds, actions)."""
-    candidate = await get_candidate(session, owner, candidate_id)
-    check_if_match(if_match, candidate.version)
+    candidate = await get_candidate(session, owner, candidate_id, if_match=if_match)
     application_ids = await repo.application_ids_of_candidates(session, [candidate.id])
     await candidate_tokens.forget_candidate(session, candidate.id)
     await repo.remove_with_dependents(session, candidate)
@@ -141,9 +162,9 @@ async def delete_candidate(
 
 
 async def get_application(
-    session: AsyncSession, owner: Owner, application_id: str
+    session: AsyncSession, owner: Owner, application_id: str, *, if_match: str | None = None
 ) -> models.Application:
-    return await _owned(session, models.Application, owner, application_id, "application")
+    return await _owned(session, models.Application, owner, application_id, "application", if_match)
 
 
 async def create_application(
@@ -172,8 +193,7 @@ async def update_application(
     *,
     if_match: str | None = None,
 ) -> models.Application:
-    application = await get_application(session, owner, application_id)
-    check_if_match(if_match, application.version)
+    application = await get_application(session, owner, application_id, if_match=if_match)
     changes = _changes(body, required=("company", "role", "source", "status"))
     await _check_external_id(session, models.Application, owner, changes, application.id)
     source = changes.get("source", application.source)
@@ -192,16 +212,17 @@ async def delete_application(
     session: AsyncSession, owner: Owner, application_id: str, *, if_match: str | None = None
 ) -> None:
     """Delete the application with its people, rounds, replies and actions."""
-    application = await get_application(session, owner, application_id)
-    check_if_match(if_match, application.version)
+    application = await get_application(session, owner, application_id, if_match=if_match)
     await repo.remove_with_dependents(session, application)
 
 
 # --- contacts ---------------------------------------------------------------------------
 
 
-async def get_contact(session: AsyncSession, owner: Owner, contact_id: str) -> models.Contact:
-    return await _owned(session, models.Contact, owner, contact_id, "contact")
+async def get_contact(
+    session: AsyncSession, owner: Owner, contact_id: str, *, if_match: str | None = None
+) -> models.Contact:
+    return await _owned(session, models.Contact, owner, contact_id, "contact", if_match)
 
 
 async def create_contact(
@@ -228,21 +249,18 @@ async def update_contact(
     *,
     if_match: str | None = None,
 ) -> models.Contact:
-    contact = await get_contact(session, owner, contact_id)
-    check_if_match(if_match, contact.version)
+    contact = await get_contact(session, owner, contact_id, if_match=if_match)
     changes = _changes(body, required=("role", "made_first_contact"))
     await _check_external_id(session, models.Contact, owner, changes, contact.id)
     assign(contact, changes)
-    await session.flush()
-    await replan(session, contact.application_id)
+    await _changed(session, contact)
     return contact
 
 
 async def delete_contact(
     session: AsyncSession, owner: Owner, contact_id: str, *, if_match: str | None = None
 ) -> None:
-    contact = await get_contact(session, owner, contact_id)
-    check_if_match(if_match, contact.version)
+    contact = await get_contact(session, owner, contact_id, if_match=if_match)
     on_panels = await repo.interviews_with_contact(session, contact.id)
     replied = await repo.replies_from_contact(session, contact.id)
     if on_panels or replied:
@@ -252,9 +270,7 @@ async def delete_contact(
         raise Conflict(
             f"Contact {contact.id} is still referenced by {where}; remove it there first."
         )
-    application_id = contact.application_id
-    await repo.remove(session, contact)
-    await replan(session, application_id)
+    await _removed(session, contact)
 
 
 # --- interviews -------------------------------------------------------------------------
@@ -264,8 +280,10 @@ async def _check_panel(session: AsyncSession, application_id: str, panel: Sequen
     check_panel(panel, await repo.existing_contact_ids(session, application_id, panel))
 
 
-async def get_interview(session: AsyncSession, owner: Owner, interview_id: str) -> models.Interview:
-    return await _owned(session, models.Interview, owner, interview_id, "interview")
+async def get_interview(
+    session: AsyncSession, owner: Owner, interview_id: str, *, if_match: str | None = None
+) -> models.Interview:
+    return await _owned(session, models.Interview, owner, interview_id, "interview", if_match)
 
 
 async def create_interview(
@@ -293,8 +311,7 @@ async def update_interview(
     *,
     if_match: str | None = None,
 ) -> tuple[models.Interview, list[str]]:
-    interview = await get_interview(session, owner, interview_id)
-    check_if_match(if_match, interview.version)
+    interview = await get_interview(session, owner, interview_id, if_match=if_match)
     changes = _changes(
         body, required=("kind", "start", "end", "status", "panel", "panel_confirmed")
     )
@@ -308,8 +325,7 @@ async def update_interview(
         await _check_panel(session, interview.application_id, panel)
         await repo.set_panel(session, interview.id, panel)
     await write_interview(session, interview, changes, created=False, new_panel=panel is not None)
-    await session.flush()
-    await replan(session, interview.application_id)
+    await _changed(session, interview)
     return interview, await panel_of(session, interview.id)
 
 
@@ -317,11 +333,8 @@ async def delete_interview(
     session: AsyncSession, owner: Owner, interview_id: str, *, if_match: str | None = None
 ) -> None:
     """Delete a round recorded by mistake; its actions stay as obsolete history."""
-    interview = await get_interview(session, owner, interview_id)
-    check_if_match(if_match, interview.version)
-    application_id = interview.application_id
-    await repo.remove(session, interview)
-    await replan(session, application_id)
+    interview = await get_interview(session, owner, interview_id, if_match=if_match)
+    await _removed(session, interview)
 
 
 # --- replies ----------------------------------------------------------------------------
@@ -336,8 +349,10 @@ async def _check_reply_contact(
         )
 
 
-async def get_reply(session: AsyncSession, owner: Owner, reply_id: str) -> models.Reply:
-    return await _owned(session, models.Reply, owner, reply_id, "reply")
+async def get_reply(
+    session: AsyncSession, owner: Owner, reply_id: str, *, if_match: str | None = None
+) -> models.Reply:
+    return await _owned(session, models.Reply, owner, reply_id, "reply", if_match)
 
 
 async def create_reply(
@@ -364,25 +379,20 @@ async def update_reply(
     *,
     if_match: str | None = None,
 ) -> models.Reply:
-    reply = await get_reply(session, owner, reply_id)
-    check_if_match(if_match, reply.version)
+    reply = await get_reply(session, owner, reply_id, if_match=if_match)
     changes = _changes(body, required=("received_at",))
     if "contact_id" in changes:
         await _check_reply_contact(session, reply.application_id, changes["contact_id"])
     assign(reply, changes)
-    await session.flush()
-    await replan(session, reply.application_id)
+    await _changed(session, reply)
     return reply
 
 
 async def delete_reply(
     session: AsyncSession, owner: Owner, reply_id: str, *, if_match: str | None = None
 ) -> None:
-    reply = await get_reply(session, owner, reply_id)
-    check_if_match(if_match, reply.version)
-    application_id = reply.application_id
-    await repo.remove(session, reply)
-    await replan(session, application_id)
+    reply = await get_reply(session, owner, reply_id, if_match=if_match)
+    await _removed(session, reply)
 
 
 # --- lists --------------------------------------------------------------------------------

@@ -45,6 +45,10 @@ feed_router = APIRouter(prefix="/v1", route_class=CachedFeedRoute)
 READ_ERRORS = problem_responses(401, 403, 404, 422)
 PAGE_READ = {200: {"headers": PAGE_ETAG_HEADER}, **READ_ERRORS}
 WRITE_ERRORS = problem_responses(401, 403, 404, 422)
+StatusFilter = Annotated[
+    list[domain.ActionStatus] | None,
+    Query(alias="status", description="Only these statuses at `as_of` (repeatable)."),
+]
 # What the three marking routes (complete, dismiss, snooze) declare.
 MARKING: dict[str, Any] = {
     "response_model": schemas.ActionRead,
@@ -148,10 +152,7 @@ async def list_actions(
     session: SessionDep,
     page: PageDep,
     as_of: AsOf = None,
-    status_: Annotated[
-        list[domain.ActionStatus] | None,
-        Query(alias="status", description="Only these statuses at `as_of` (repeatable)."),
-    ] = None,
+    status_: StatusFilter = None,
     type_: Annotated[
         list[domain.ActionType] | None,
         Query(alias="type", description="Only these action types (repeatable)."),
@@ -216,10 +217,7 @@ async def list_application_actions(
     session: SessionDep,
     page: PageDep,
     as_of: AsOf = None,
-    status_: Annotated[
-        list[domain.ActionStatus] | None,
-        Query(alias="status", description="Only these statuses at `as_of` (repeatable)."),
-    ] = None,
+    status_: StatusFilter = None,
 ) -> Response:
     """One application's actions, soonest due first, obsolete ones included as history."""
     await record_service.get_application(session, principal.owner, application_id)

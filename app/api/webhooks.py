@@ -11,7 +11,7 @@ from app.api.contract_headers import location_header, secret_not_kept_conflict
 from app.api.deps import ReaderDep, SessionDep, WriterDep
 from app.api.errors import problem_responses
 from app.api.etags import ETAG_HEADER, IfMatch, set_etag
-from app.api.params import PageDep
+from app.api.params import PageDep, page_of
 from app.domain.events import DeliveryStatus
 from app.schemas import webhooks as schemas
 from app.schemas.common import Page
@@ -102,10 +102,7 @@ async def list_webhook_endpoints(
     result = await service.list_endpoints(
         session, principal.tenant_id, cursor=page.cursor, limit=page.limit
     )
-    return Page(
-        data=[schemas.WebhookEndpointRead.model_validate(e) for e in result.items],
-        next_cursor=result.next_cursor,
-    )
+    return page_of(result, schemas.WebhookEndpointRead)
 
 
 @router.get(
@@ -240,7 +237,4 @@ async def list_webhook_deliveries(
         cursor=page.cursor,
         limit=page.limit,
     )
-    return Page(
-        data=[schemas.WebhookDeliveryRead.model_validate(d) for d in result.items],
-        next_cursor=result.next_cursor,
-    )
+    return page_of(result, schemas.WebhookDeliveryRead)

@@ -160,7 +160,7 @@ class Worker:
         try:
             async with self._sessionmaker() as session, session.begin():
                 outcomes = [
-                    await delivery.record_attempt(
+                    await delivery.settle_attempt(
                         session,
                         result,
                         self._clock(),

@@ -209,7 +209,7 @@ def retry_delay(attempt: int, rng: random.Random) -> timedelta:
     return delay
 
 
-async def record_attempt(
+async def settle_attempt(
     session: AsyncSession,
     result: AttemptResult,
     now: datetime,

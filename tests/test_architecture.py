@@ -26,9 +26,6 @@ LAYERS = ["db", "repositories", "services", "api"]  # from the bottom up
 # What assembles the application: it may import anything.
 ASSEMBLY = {"app", "main", "cli", "__main__"}
 ORM_MODELS = "app.db.models"
-# Routes that still import ORM models, known until api/records.py is split per resource and
-# the sync routes are tidied (issue 15); remove each module here as it stops.
-ORM_IN_API_KNOWN = {"app.api.access_tokens", "app.api.records", "app.api.sync"}
 
 
 def _module(path: Path) -> str:
@@ -164,10 +161,7 @@ def test_api_imports_no_orm_model() -> None:
         for path in sorted((APP / "api").glob("**/*.py"))
         if any(m == ORM_MODELS or m.startswith(ORM_MODELS + ".") for m in _imported(path))
     }
-    assert importing == ORM_IN_API_KNOWN, (
-        "api/ reaches ORM rows through services and answers with schemas; a module that "
-        "stopped importing them leaves ORM_IN_API_KNOWN"
-    )
+    assert importing == set(), "api/ reaches ORM rows through services and answers with schemas"
 
 
 def test_the_layer_check_catches_an_import_from_above(tmp_path: Path) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request, Response, status
 
 from app.api.contract_headers import location_header, secret_not_kept_conflict
@@ -9,11 +11,14 @@ from app.api.deps import ReaderDep, SessionDep, WriterDep
 from app.api.errors import problem_responses
 from app.api.etags import IfMatch
 from app.api.params import PageDep
-from app.db.models import CandidateAccessToken
-from app.domain.credentials import Scope
 from app.schemas import access_tokens as schemas
 from app.schemas.common import Page
 from app.services import candidate_tokens as service
+
+
+def _read(token: Any) -> schemas.AccessTokenRead:
+    return schemas.AccessTokenRead(**service.token_fields(token))
+
 
 router = APIRouter(prefix="/v1", tags=["access-tokens"])
 
@@ -26,18 +31,6 @@ REVOCATION_DOC = (
     "several processes, the page cache turned off, the listening connection down), the "
     "token stops working everywhere within `FOLLOWUP_AUTH_CACHE_SECONDS`."
 )
-
-
-def _read(token: CandidateAccessToken) -> schemas.AccessTokenRead:
-    return schemas.AccessTokenRead(
-        id=token.id,
-        candidate_id=token.candidate_id,
-        scopes=[Scope(scope) for scope in token.scopes.split()],
-        created_at=token.created_at,
-        expires_at=token.expires_at,
-        revoked_at=token.revoked_at,
-        issued_by_key_id=token.issued_by_key_id,
-    )
 
 
 @router.post(
@@ -81,10 +74,10 @@ async def create_access_token(
         lifetime_seconds=body.lifetime_seconds,
     )
     response.headers["Location"] = request.app.url_path_for(
-        "get_access_token", candidate_id=candidate_id, token_id=issued.record.id
+        "get_access_token", candidate_id=candidate_id, token_id=issued.token.id
     )
     response.headers["Cache-Control"] = "no-store"  # it carries the secret
-    return schemas.AccessTokenCreated(**_read(issued.record).model_dump(), token=issued.plaintext)
+    return schemas.AccessTokenCreated(**service.token_fields(issued.token), token=issued.plaintext)
 
 
 @router.get(
@@ -102,7 +95,10 @@ async def list_access_tokens(
     result = await service.list_tokens(
         session, principal.tenant_id, candidate_id, cursor=page.cursor, limit=page.limit
     )
-    return Page(data=[_read(token) for token in result.items], next_cursor=result.next_cursor)
+    return Page(
+        data=[_read(token) for token in result.items],
+        next_cursor=result.next_cursor,
+    )
 
 
 @router.get(

@@ -19,7 +19,7 @@ from app.api.deps import (
     WriterDep,
 )
 from app.api.errors import problem_responses
-from app.api.etags import ETAG_HEADER, PAGE_ETAG_HEADER, IfMatch, check_if_match, set_etag
+from app.api.etags import ETAG_HEADER, PAGE_ETAG_HEADER, IfMatch, set_etag
 from app.api.feed_pages import (
     CachedFeedRoute,
     FeedPageCache,
@@ -36,6 +36,7 @@ from app.services import actions as service
 from app.services import records as record_service
 from app.services.action_views import action_fields as action_fields
 from app.services.action_views import action_json
+from app.services.credentials import Principal
 
 router = APIRouter(prefix="/v1")
 # The tenant-wide feed alone: its repeated requests are answered from stored pages.
@@ -44,6 +45,16 @@ feed_router = APIRouter(prefix="/v1", route_class=CachedFeedRoute)
 READ_ERRORS = problem_responses(401, 403, 404, 422)
 PAGE_READ = {200: {"headers": PAGE_ETAG_HEADER}, **READ_ERRORS}
 WRITE_ERRORS = problem_responses(401, 403, 404, 422)
+StatusFilter = Annotated[
+    list[domain.ActionStatus] | None,
+    Query(alias="status", description="Only these statuses at `as_of` (repeatable)."),
+]
+# What the three marking routes (complete, dismiss, snooze) declare.
+MARKING: dict[str, Any] = {
+    "response_model": schemas.ActionRead,
+    "tags": ["actions"],
+    "responses": {200: {"headers": ETAG_HEADER}, **WRITE_ERRORS},
+}
 
 AsOf = Annotated[
     Timestamp | None,
@@ -141,10 +152,7 @@ async def list_actions(
     session: SessionDep,
     page: PageDep,
     as_of: AsOf = None,
-    status_: Annotated[
-        list[domain.ActionStatus] | None,
-        Query(alias="status", description="Only these statuses at `as_of` (repeatable)."),
-    ] = None,
+    status_: StatusFilter = None,
     type_: Annotated[
         list[domain.ActionType] | None,
         Query(alias="type", description="Only these action types (repeatable)."),
@@ -209,10 +217,7 @@ async def list_application_actions(
     session: SessionDep,
     page: PageDep,
     as_of: AsOf = None,
-    status_: Annotated[
-        list[domain.ActionStatus] | None,
-        Query(alias="status", description="Only these statuses at `as_of` (repeatable)."),
-    ] = None,
+    status_: StatusFilter = None,
 ) -> Response:
     """One application's actions, soonest due first, obsolete ones included as history."""
     await record_service.get_application(session, principal.owner, application_id)
@@ -245,13 +250,7 @@ async def get_action(
     return _with_etag(response, action, _as_of(as_of))
 
 
-@router.post(
-    "/actions/{action_id}/complete",
-    summary="Mark an action done",
-    response_model=schemas.ActionRead,
-    tags=["actions"],
-    responses={200: {"headers": ETAG_HEADER}, **WRITE_ERRORS},
-)
+@router.post("/actions/{action_id}/complete", summary="Mark an action done", **MARKING)
 async def complete_action(
     action_id: str,
     body: schemas.CompleteAction,
@@ -260,19 +259,10 @@ async def complete_action(
     response: Response,
 ) -> schemas.ActionRead:
     """Mark an action done, now or at the time it really happened (`at`)."""
-    action = await service.mark_action(
-        session, principal.owner, action_id, domain.MarkKind.DONE, at=body.at
-    )
-    return _with_etag(response, action, utcnow())
+    return await _marked(principal, session, response, action_id, domain.MarkKind.DONE, at=body.at)
 
 
-@router.post(
-    "/actions/{action_id}/dismiss",
-    summary="Dismiss an action on purpose",
-    response_model=schemas.ActionRead,
-    tags=["actions"],
-    responses={200: {"headers": ETAG_HEADER}, **WRITE_ERRORS},
-)
+@router.post("/actions/{action_id}/dismiss", summary="Dismiss an action on purpose", **MARKING)
 async def dismiss_action(
     action_id: str,
     body: schemas.DismissAction,
@@ -281,23 +271,14 @@ async def dismiss_action(
     response: Response,
 ) -> schemas.ActionRead:
     """Skip an action on purpose, saying why."""
-    action = await service.mark_action(
-        session,
-        principal.owner,
-        action_id,
-        domain.MarkKind.DISMISSED,
-        at=body.at,
-        reason=body.reason,
+    kind = domain.MarkKind.DISMISSED
+    return await _marked(
+        principal, session, response, action_id, kind, at=body.at, reason=body.reason
     )
-    return _with_etag(response, action, utcnow())
 
 
 @router.post(
-    "/actions/{action_id}/snooze",
-    summary="Snooze an action until a given time",
-    response_model=schemas.ActionRead,
-    tags=["actions"],
-    responses={200: {"headers": ETAG_HEADER}, **WRITE_ERRORS},
+    "/actions/{action_id}/snooze", summary="Snooze an action until a given time", **MARKING
 )
 async def snooze_action(
     action_id: str,
@@ -307,15 +288,10 @@ async def snooze_action(
     response: Response,
 ) -> schemas.ActionRead:
     """Hide an action until `until`; it comes back with the status its window gives."""
-    action = await service.mark_action(
-        session,
-        principal.owner,
-        action_id,
-        domain.MarkKind.SNOOZED,
-        at=body.at,
-        snoozed_until=body.until,
+    details = {"at": body.at, "snoozed_until": body.until}
+    return await _marked(
+        principal, session, response, action_id, domain.MarkKind.SNOOZED, **details
     )
-    return _with_etag(response, action, utcnow())
 
 
 @router.delete(
@@ -333,21 +309,25 @@ async def undo_action_mark(
     if_match: IfMatch = None,
 ) -> schemas.ActionRead:
     """Undo the user's mark (done, dismissed or snoozed); the action is open again."""
-    current = await service.get_action(session, principal.owner, action_id)
-    check_if_match(if_match, action_etag(current.version, action_read(current, utcnow()).status))
-    action = await service.mark_action(session, principal.owner, action_id, None)
+    return await _marked(principal, session, response, action_id, None, if_match=if_match)
+
+
+async def _marked(
+    principal: Principal,
+    session: SessionDep,
+    response: Response,
+    action_id: str,
+    kind: domain.MarkKind | None,
+    **details: Any,
+) -> schemas.ActionRead:
+    """Put the mark (or, with None, take it off) and show the action as it is now."""
+    action = await service.mark_action(session, principal.owner, action_id, kind, **details)
     return _with_etag(response, action, utcnow())
-
-
-def action_etag(version: int, status: str) -> str:
-    """An action's ETag: its stored version and the status it is shown with, which the
-    clock can change while the version stays."""
-    return f'"{version}-{status}"'
 
 
 def _with_etag(response: Response, action: Any, as_of: datetime) -> schemas.ActionRead:
     shown = action_read(action, as_of)
-    response.headers["ETag"] = action_etag(action.version, shown.status)
+    response.headers["ETag"] = service.action_etag(action.version, shown.status)
     return shown
 
 
@@ -387,7 +367,8 @@ async def put_policy(
     if_match: IfMatch = None,
 ) -> Any:
     """Replace the policy (omitted values return to defaults) and re-plan open actions."""
-    check_if_match(if_match, await service.policy_version(session, principal.tenant_id))
-    policy = await service.put_policy(session, principal.tenant_id, body.model_dump(), work)
+    policy = await service.put_policy(
+        session, principal.tenant_id, body.model_dump(), work, if_match=if_match
+    )
     set_etag(response, await service.policy_version(session, principal.tenant_id))
     return _policy_body(policy)

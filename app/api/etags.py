@@ -7,20 +7,23 @@ cannot both win: the loser's UPDATE matches no row and it gets 412 as well.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Header, Response
+from pydantic import BaseModel
 
-from app.services.preconditions import check_if_match, etag_of
+from app.services.preconditions import etag_of
 
 __all__ = [
     "ETAG_HEADER",
     "PAGE_ETAG_HEADER",
     "IfMatch",
-    "check_if_match",
     "etag_of",
     "set_etag",
+    "shown",
 ]
+
+M = TypeVar("M", bound=BaseModel)
 
 IfMatch = Annotated[
     str | None,
@@ -35,6 +38,12 @@ IfMatch = Annotated[
 
 def set_etag(response: Response, version: int) -> None:
     response.headers["ETag"] = etag_of(version)
+
+
+def shown(response: Response, row: Any, read: type[M]) -> M:
+    """A versioned row as the API shows it (``read``), with its ETag."""
+    set_etag(response, row.version)
+    return read.model_validate(row)
 
 
 ETAG_HEADER = {

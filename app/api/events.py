@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 
 from app.api.deps import CandidateReaderDep, SessionDep
 from app.api.errors import problem_responses
-from app.api.params import PageDep
+from app.api.params import PageDep, page_of
 from app.domain.events import EventType
 from app.schemas.common import Page, Timestamp
 from app.schemas.events import EventRead
@@ -52,6 +52,4 @@ async def list_events(
         cursor=page.cursor,
         limit=page.limit,
     )
-    return Page(
-        data=[EventRead.model_validate(e) for e in result.items], next_cursor=result.next_cursor
-    )
+    return page_of(result, EventRead)

@@ -1,13 +1,17 @@
-"""Query parameters shared by list endpoints."""
+"""What list endpoints share: their query parameters and the page they answer."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Query
+from pydantic import BaseModel
 
-from app.repositories.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from app.repositories.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, PageResult
+from app.schemas.common import Page
+
+M = TypeVar("M", bound=BaseModel)
 
 
 @dataclass(frozen=True)
@@ -30,3 +34,10 @@ async def _page_params(
 
 
 PageDep = Annotated[PageParams, Depends(_page_params)]
+
+
+def page_of(result: PageResult[Any], read: type[M]) -> Page[M]:
+    """A page of rows as the API shows it: each row read into ``read``."""
+    return Page(
+        data=[read.model_validate(row) for row in result.items], next_cursor=result.next_cursor
+    )

@@ -5,14 +5,16 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Response, status
+from pydantic import BaseModel
 
 from app.api.deps import ExpensiveWriterDep, ReaderDep, SessionDep, WorkDep, WriterDep
 from app.api.errors import problem_responses
-from app.api.etags import ETAG_HEADER, IfMatch, set_etag
-from app.api.records import interview_read
-from app.db import models
+from app.api.etags import ETAG_HEADER, IfMatch, shown
+from app.api.records.interviews import shown_interview
+from app.api.records.routes import Route
 from app.schemas import resources as resource_schemas
 from app.schemas import sync as schemas
+from app.schemas.sync import SyncKind
 from app.services import records as record_service
 from app.services import sync as service
 
@@ -56,49 +58,55 @@ async def sync_records(
     return await service.sync(session, principal.tenant_id, body, work)
 
 
+def _lookup(resource: str, noun: str, read: type[BaseModel]) -> Route:
+    """The route that reads one of ``resource`` by the caller's external ID."""
+    return router.get(
+        f"/{resource}/by-external-id/{{external_id}}",
+        summary=f"Get {noun} by your external ID",
+        response_model=read,
+        tags=[resource],
+        responses=LOOKUP_RESPONSES,
+    )
+
+
+def _upsert_route(resource: str, noun: str, read: type[BaseModel]) -> Route:
+    """The route that creates or replaces one of ``resource`` by the caller's external ID."""
+    return router.put(
+        f"/{resource}/by-external-id/{{external_id}}",
+        summary=f"Create or replace {noun} by your external ID",
+        response_model=read,
+        tags=[resource],
+        responses=UPSERT_RESPONSES,
+    )
+
+
 async def _upsert(
     session: SessionDep,
     tenant_id: str,
-    kind: str,
-    model: Any,
+    kind: SyncKind,
     external_id: str,
     body: Any,
     response: Response,
     if_match: str | None,
 ) -> Any:
-    row, created = await service.upsert_one(
-        session, tenant_id, kind, model, external_id, body, if_match
-    )
+    """Upsert the record; 201 when it was created, 200 otherwise, with its ETag."""
+    row, created = await service.upsert_one(session, tenant_id, kind, external_id, body, if_match)
     response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
-    set_etag(response, row.version)
     return row
 
 
-@router.get(
-    "/candidates/by-external-id/{external_id}",
-    summary="Get a candidate by your external ID",
-    response_model=resource_schemas.CandidateRead,
-    tags=["candidates"],
-    responses=LOOKUP_RESPONSES,
-)
+@_lookup("candidates", "a candidate", resource_schemas.CandidateRead)
 async def get_candidate_by_external_id(
     external_id: ExternalIdPath, principal: ReaderDep, session: SessionDep, response: Response
-) -> Any:
+) -> resource_schemas.CandidateRead:
     """The candidate with this external ID."""
     row = await service.find_by_external_id(
-        session, models.Candidate, principal.tenant_id, external_id, "candidate"
+        session, principal.tenant_id, SyncKind.CANDIDATE, external_id
     )
-    set_etag(response, row.version)
-    return row
+    return shown(response, row, resource_schemas.CandidateRead)
 
 
-@router.put(
-    "/candidates/by-external-id/{external_id}",
-    summary="Create or replace a candidate by your external ID",
-    response_model=resource_schemas.CandidateRead,
-    tags=["candidates"],
-    responses=UPSERT_RESPONSES,
-)
+@_upsert_route("candidates", "a candidate", resource_schemas.CandidateRead)
 async def upsert_candidate_by_external_id(
     external_id: ExternalIdPath,
     body: schemas.CandidateUpsert,
@@ -106,45 +114,26 @@ async def upsert_candidate_by_external_id(
     session: SessionDep,
     response: Response,
     if_match: IfMatch = None,
-) -> Any:
+) -> resource_schemas.CandidateRead:
     """Create the candidate with this external ID, or replace its fields (201 or 200)."""
-    return await _upsert(
-        session,
-        principal.tenant_id,
-        "candidates",
-        models.Candidate,
-        external_id,
-        body,
-        response,
-        if_match,
+    row = await _upsert(
+        session, principal.tenant_id, SyncKind.CANDIDATE, external_id, body, response, if_match
     )
+    return shown(response, row, resource_schemas.CandidateRead)
 
 
-@router.get(
-    "/applications/by-external-id/{external_id}",
-    summary="Get an application by your external ID",
-    response_model=resource_schemas.ApplicationRead,
-    tags=["applications"],
-    responses=LOOKUP_RESPONSES,
-)
+@_lookup("applications", "an application", resource_schemas.ApplicationRead)
 async def get_application_by_external_id(
     external_id: ExternalIdPath, principal: ReaderDep, session: SessionDep, response: Response
-) -> Any:
+) -> resource_schemas.ApplicationRead:
     """The application with this external ID."""
     row = await service.find_by_external_id(
-        session, models.Application, principal.tenant_id, external_id, "application"
+        session, principal.tenant_id, SyncKind.APPLICATION, external_id
     )
-    set_etag(response, row.version)
-    return row
+    return shown(response, row, resource_schemas.ApplicationRead)
 
 
-@router.put(
-    "/applications/by-external-id/{external_id}",
-    summary="Create or replace an application by your external ID",
-    response_model=resource_schemas.ApplicationRead,
-    tags=["applications"],
-    responses=UPSERT_RESPONSES,
-)
+@_upsert_route("applications", "an application", resource_schemas.ApplicationRead)
 async def upsert_application_by_external_id(
     external_id: ExternalIdPath,
     body: schemas.ApplicationUpsert,
@@ -152,45 +141,26 @@ async def upsert_application_by_external_id(
     session: SessionDep,
     response: Response,
     if_match: IfMatch = None,
-) -> Any:
+) -> resource_schemas.ApplicationRead:
     """Create the application with this external ID, or replace its fields (201 or 200)."""
-    return await _upsert(
-        session,
-        principal.tenant_id,
-        "applications",
-        models.Application,
-        external_id,
-        body,
-        response,
-        if_match,
+    row = await _upsert(
+        session, principal.tenant_id, SyncKind.APPLICATION, external_id, body, response, if_match
     )
+    return shown(response, row, resource_schemas.ApplicationRead)
 
 
-@router.get(
-    "/contacts/by-external-id/{external_id}",
-    summary="Get a contact by your external ID",
-    response_model=resource_schemas.ContactRead,
-    tags=["contacts"],
-    responses=LOOKUP_RESPONSES,
-)
+@_lookup("contacts", "a contact", resource_schemas.ContactRead)
 async def get_contact_by_external_id(
     external_id: ExternalIdPath, principal: ReaderDep, session: SessionDep, response: Response
-) -> Any:
+) -> resource_schemas.ContactRead:
     """The contact with this external ID."""
     row = await service.find_by_external_id(
-        session, models.Contact, principal.tenant_id, external_id, "contact"
+        session, principal.tenant_id, SyncKind.CONTACT, external_id
     )
-    set_etag(response, row.version)
-    return row
+    return shown(response, row, resource_schemas.ContactRead)
 
 
-@router.put(
-    "/contacts/by-external-id/{external_id}",
-    summary="Create or replace a contact by your external ID",
-    response_model=resource_schemas.ContactRead,
-    tags=["contacts"],
-    responses=UPSERT_RESPONSES,
-)
+@_upsert_route("contacts", "a contact", resource_schemas.ContactRead)
 async def upsert_contact_by_external_id(
     external_id: ExternalIdPath,
     body: schemas.ContactUpsert,
@@ -198,45 +168,26 @@ async def upsert_contact_by_external_id(
     session: SessionDep,
     response: Response,
     if_match: IfMatch = None,
-) -> Any:
+) -> resource_schemas.ContactRead:
     """Create the contact with this external ID, or replace its fields (201 or 200)."""
-    return await _upsert(
-        session,
-        principal.tenant_id,
-        "contacts",
-        models.Contact,
-        external_id,
-        body,
-        response,
-        if_match,
+    row = await _upsert(
+        session, principal.tenant_id, SyncKind.CONTACT, external_id, body, response, if_match
     )
+    return shown(response, row, resource_schemas.ContactRead)
 
 
-@router.get(
-    "/interviews/by-external-id/{external_id}",
-    summary="Get an interview round by your external ID",
-    response_model=resource_schemas.InterviewRead,
-    tags=["interviews"],
-    responses=LOOKUP_RESPONSES,
-)
+@_lookup("interviews", "an interview round", resource_schemas.InterviewRead)
 async def get_interview_by_external_id(
     external_id: ExternalIdPath, principal: ReaderDep, session: SessionDep, response: Response
-) -> Any:
+) -> resource_schemas.InterviewRead:
     """The interview with this external ID."""
     row = await service.find_by_external_id(
-        session, models.Interview, principal.tenant_id, external_id, "interview"
+        session, principal.tenant_id, SyncKind.INTERVIEW, external_id
     )
-    set_etag(response, row.version)
-    return interview_read(row, await record_service.panel_of(session, row.id))
+    return shown_interview(response, row, await record_service.panel_of(session, row.id))
 
 
-@router.put(
-    "/interviews/by-external-id/{external_id}",
-    summary="Create or replace an interview round by your external ID",
-    response_model=resource_schemas.InterviewRead,
-    tags=["interviews"],
-    responses=UPSERT_RESPONSES,
-)
+@_upsert_route("interviews", "an interview round", resource_schemas.InterviewRead)
 async def upsert_interview_by_external_id(
     external_id: ExternalIdPath,
     body: schemas.InterviewUpsert,
@@ -244,17 +195,10 @@ async def upsert_interview_by_external_id(
     session: SessionDep,
     response: Response,
     if_match: IfMatch = None,
-) -> Any:
+) -> resource_schemas.InterviewRead:
     """Create the interview with this external ID, or replace its fields (201 or 200);
     send `status: cancelled` when it disappeared from the ATS."""
     row = await _upsert(
-        session,
-        principal.tenant_id,
-        "interviews",
-        models.Interview,
-        external_id,
-        body,
-        response,
-        if_match,
+        session, principal.tenant_id, SyncKind.INTERVIEW, external_id, body, response, if_match
     )
-    return interview_read(row, await record_service.panel_of(session, row.id))
+    return shown_interview(response, row, await record_service.panel_of(session, row.id))

@@ -10,8 +10,8 @@ from fastapi import APIRouter, Query, Request, Response, status
 from app.api.contract_headers import location_header, secret_not_kept_conflict
 from app.api.deps import ReaderDep, SessionDep, WriterDep
 from app.api.errors import problem_responses
-from app.api.etags import ETAG_HEADER, IfMatch, check_if_match, set_etag
-from app.api.params import PageDep
+from app.api.etags import ETAG_HEADER, IfMatch, set_etag
+from app.api.params import PageDep, page_of
 from app.domain.events import DeliveryStatus
 from app.schemas import webhooks as schemas
 from app.schemas.common import Page
@@ -102,10 +102,7 @@ async def list_webhook_endpoints(
     result = await service.list_endpoints(
         session, principal.tenant_id, cursor=page.cursor, limit=page.limit
     )
-    return Page(
-        data=[schemas.WebhookEndpointRead.model_validate(e) for e in result.items],
-        next_cursor=result.next_cursor,
-    )
+    return page_of(result, schemas.WebhookEndpointRead)
 
 
 @router.get(
@@ -140,14 +137,13 @@ async def update_webhook_endpoint(
     """Change the URL, the event types or the description, or disable (`enabled: false`,
     which cancels the deliveries still waiting) and re-enable an endpoint. Events that
     happen while it is disabled are not queued for it; `GET /v1/events` still has them."""
-    current = await service.get_endpoint(session, principal.tenant_id, endpoint_id)
-    check_if_match(if_match, current.version)
     endpoint = await service.update_endpoint(
         session,
         _settings(request),
         principal.tenant_id,
         endpoint_id,
         body.model_dump(exclude_unset=True, mode="json"),
+        if_match=if_match,
     )
     return _endpoint_read(response, endpoint)
 
@@ -163,9 +159,7 @@ async def delete_webhook_endpoint(
     endpoint_id: str, principal: WriterDep, session: SessionDep, if_match: IfMatch = None
 ) -> None:
     """Delete an endpoint with its delivery history; nothing more is sent to it."""
-    current = await service.get_endpoint(session, principal.tenant_id, endpoint_id)
-    check_if_match(if_match, current.version)
-    await service.delete_endpoint(session, principal.tenant_id, endpoint_id)
+    await service.delete_endpoint(session, principal.tenant_id, endpoint_id, if_match=if_match)
 
 
 @router.post(
@@ -243,7 +237,4 @@ async def list_webhook_deliveries(
         cursor=page.cursor,
         limit=page.limit,
     )
-    return Page(
-        data=[schemas.WebhookDeliveryRead.model_validate(d) for d in result.items],
-        next_cursor=result.next_cursor,
-    )
+    return page_of(result, schemas.WebhookDeliveryRead)

@@ -141,7 +141,7 @@ async def feed(
     Items are slim rows ``(id, due_by, version, status)``, in that order: ``version``
     changes whenever anything shown about the action does, ``status`` is the one at
     ``as_of``; :func:`by_ids` loads whole
-    ones. Raises InvalidCursor for a cursor this API did not issue.
+    ones. Raises InvalidCursor (a 422) for a cursor this API did not issue.
     """
     after = decode_cursor(cursor, FEED_ORDER) if cursor else None
     statement = _feed_statement(

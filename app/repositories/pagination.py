@@ -16,6 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.types import TypeDecorator
 
+from app.errors import FieldError, InvalidInput
+
 T = TypeVar("T")
 
 MAX_PAGE_SIZE = 200
@@ -26,8 +28,18 @@ DEFAULT_PAGE_SIZE = 50
 _CURSOR_ID = re.compile(r"[A-Za-z0-9_.:-]{1,200}")
 
 
-class InvalidCursor(ValueError):
-    """The cursor was not produced by this API (or belongs to another list)."""
+class InvalidCursor(InvalidInput):
+    """The cursor was not produced by this API (or belongs to another list).
+
+    A 422 on `query.cursor` wherever it is raised: every list reads its cursor from there,
+    so no caller translates it.
+    """
+
+    def __init__(self, message: str) -> None:
+        field = "query.cursor"
+        super().__init__(
+            f"{field}: {message}", errors=[FieldError(field, message, "invalid_cursor")]
+        )
 
 
 @dataclass(frozen=True)

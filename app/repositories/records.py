@@ -42,17 +42,17 @@ async def get_by_external_id(
     )
 
 
-async def add(session: AsyncSession, record: Any) -> None:
-    session.add(record)
+async def add(session: AsyncSession, row: Any) -> None:
+    session.add(row)
     await session.flush()
 
 
-async def remove(session: AsyncSession, record: Any) -> None:
-    await session.delete(record)
+async def remove(session: AsyncSession, row: Any) -> None:
+    await session.delete(row)
     await session.flush()
 
 
-async def remove_with_dependents(session: AsyncSession, record: Candidate | Application) -> None:
+async def remove_with_dependents(session: AsyncSession, row: Candidate | Application) -> None:
     """Delete a candidate or an application with everything under it.
 
     Panel seats and replies point at contacts without ON DELETE, so that a contact on a
@@ -60,14 +60,14 @@ async def remove_with_dependents(session: AsyncSession, record: Candidate | Appl
     run, before the cascade from interviews has removed the panel seats, and refuses;
     removing seats and replies first lets the cascades finish on every database.
     """
-    if isinstance(record, Candidate):
-        applications: Any = select(Application.id).where(Application.candidate_id == record.id)
+    if isinstance(row, Candidate):
+        applications: Any = select(Application.id).where(Application.candidate_id == row.id)
     else:
-        applications = select(Application.id).where(Application.id == record.id)
+        applications = select(Application.id).where(Application.id == row.id)
     interviews = select(Interview.id).where(Interview.application_id.in_(applications))
     await session.execute(delete(Panelist).where(Panelist.interview_id.in_(interviews)))
     await session.execute(delete(Reply).where(Reply.application_id.in_(applications)))
-    await remove(session, record)
+    await remove(session, row)
 
 
 async def page_of(

@@ -27,6 +27,12 @@ def action_status(action: models.Action, as_of: datetime) -> domain.ActionStatus
     )
 
 
+def action_etag(version: int, status: str) -> str:
+    """An action's ETag: its stored version and the status it is shown with, which the
+    clock can change while the version stays."""
+    return f'"{version}-{status}"'
+
+
 def action_json(action: Any, as_of: datetime) -> dict[str, Any]:
     """The `ActionRead` shape as plain data, with the status evaluated at ``as_of``."""
     fields = action_fields(action)

@@ -11,15 +11,17 @@ from app import domain
 from app.clock import utcnow
 from app.db import models
 from app.domain.events import EventType
-from app.errors import InvalidInput, NotFound
+from app.errors import InvalidInput, found
 from app.repositories import actions as action_repo
 from app.repositories import records as repo
 from app.repositories.actions import ActionFilter as ActionFilter  # re-exported for routers
 from app.repositories.owners import Owner
-from app.repositories.pagination import InvalidCursor, PageResult
+from app.repositories.pagination import PageResult
 from app.services import events
+from app.services.action_views import action_etag as action_etag  # for routers
 from app.services.action_views import action_status as action_status  # for routers
 from app.services.planning import load_policy, replan, replan_many, resolution_of
+from app.services.preconditions import check_if_match
 from app.services.work import Work
 
 # Applications re-planned per bulk load when a policy changes: bounded memory, few queries.
@@ -28,9 +30,7 @@ REPLAN_CHUNK = 500
 
 async def get_action(session: AsyncSession, owner: Owner, action_id: str) -> models.Action:
     action = await repo.get_owned(session, models.Action, owner, action_id)
-    if action is None:
-        raise NotFound(f"No action {action_id}.")
-    return action
+    return found(action, f"No action {action_id}.")
 
 
 async def mark_action(
@@ -42,12 +42,14 @@ async def mark_action(
     at: datetime | None = None,
     snoozed_until: datetime | None = None,
     reason: str | None = None,
+    if_match: str | None = None,
 ) -> models.Action:
     """Put the user's mark on an action (None removes it), then re-plan its application.
 
     Re-planning matters: a check-in marked done schedules the next one from that time.
     """
     action = await get_action(session, owner, action_id)
+    check_if_match(if_match, action_etag(action.version, action_status(action, utcnow())))
     when = at or utcnow()
     if kind is domain.MarkKind.SNOOZED and snoozed_until is not None and snoozed_until <= when:
         raise InvalidInput.on_field("body.until", "must be after the time of snoozing", "invalid")
@@ -57,9 +59,9 @@ async def mark_action(
     action.dismiss_reason = reason if kind is domain.MarkKind.DISMISSED else None
     action.resolution = resolution_of(action)
     if kind is domain.MarkKind.DONE:
-        events.record_action_event(session, EventType.ACTION_COMPLETED, action)
+        events.append_action_event(session, EventType.ACTION_COMPLETED, action)
     elif kind is domain.MarkKind.DISMISSED:
-        events.record_action_event(session, EventType.ACTION_DISMISSED, action)
+        events.append_action_event(session, EventType.ACTION_DISMISSED, action)
     await session.flush()
     await replan(session, action.application_id)
     await session.refresh(action)
@@ -71,9 +73,15 @@ async def get_policy(session: AsyncSession, tenant_id: str) -> domain.Policy:
 
 
 async def put_policy(
-    session: AsyncSession, tenant_id: str, values: dict[str, Any], work: Work | None = None
+    session: AsyncSession,
+    tenant_id: str,
+    values: dict[str, Any],
+    work: Work | None = None,
+    *,
+    if_match: str | None = None,
 ) -> domain.Policy:
     """Replace the tenant's policy and re-plan every application it can affect."""
+    check_if_match(if_match, await policy_version(session, tenant_id))
     explicit = {name: value for name, value in values.items() if value is not None}
     try:
         policy = domain.Policy(**explicit)
@@ -102,10 +110,7 @@ async def feed(
     """A page of the owner's stored actions: an indexed query, never a re-plan.
 
     Items carry ``id``, ``due_by``, ``version`` and ``status`` at the filter's ``as_of``."""
-    try:
-        return await action_repo.feed(session, owner, criteria, cursor=cursor, limit=limit)
-    except InvalidCursor as exc:
-        raise InvalidInput.on_field("query.cursor", str(exc), "invalid_cursor") from exc
+    return await action_repo.feed(session, owner, criteria, cursor=cursor, limit=limit)
 
 
 async def next_status_change(

@@ -16,6 +16,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,11 +24,11 @@ from app.clock import utcnow
 from app.db.base import new_id
 from app.db.models import Candidate, CandidateAccessToken
 from app.domain.credentials import Scope
-from app.errors import InvalidInput, NotFound
+from app.errors import InvalidInput, NotFound, found
 from app.repositories import candidate_tokens as repo
 from app.repositories import records as record_repo
 from app.repositories.owners import Owner
-from app.repositories.pagination import InvalidCursor, PageResult
+from app.repositories.pagination import PageResult
 from app.services.credentials import TOKEN_PREFIX, Principal, hash_secret, note_revoked
 from app.services.limits import LimitReached
 from app.services.preconditions import check_if_match
@@ -42,15 +43,13 @@ KEPT_AFTER_ENDING = timedelta(days=7)
 class IssuedToken:
     """A newly minted token; ``plaintext`` exists only here, never in the database."""
 
-    record: CandidateAccessToken
+    token: CandidateAccessToken
     plaintext: str
 
 
 async def _candidate(session: AsyncSession, tenant_id: str, candidate_id: str) -> Candidate:
     candidate = await record_repo.get_owned(session, Candidate, Owner(tenant_id), candidate_id)
-    if candidate is None:
-        raise NotFound(f"No candidate {candidate_id}.")
-    return candidate
+    return found(candidate, f"No candidate {candidate_id}.")
 
 
 async def issue(
@@ -84,7 +83,7 @@ async def issue(
         )
     lookup = secrets.token_hex(6)
     plaintext = f"{TOKEN_PREFIX}{lookup}_{secrets.token_hex(24)}"
-    record = CandidateAccessToken(
+    token = CandidateAccessToken(
         id=new_id("tok"),
         tenant_id=issuer.tenant_id,
         candidate_id=candidate.id,
@@ -95,18 +94,15 @@ async def issue(
         created_at=now,
         expires_at=now + timedelta(seconds=lifetime_seconds),
     )
-    await repo.add(session, record)
-    return IssuedToken(record=record, plaintext=plaintext)
+    await repo.add(session, token)
+    return IssuedToken(token=token, plaintext=plaintext)
 
 
 async def list_tokens(
     session: AsyncSession, tenant_id: str, candidate_id: str, *, cursor: str | None, limit: int
 ) -> PageResult[CandidateAccessToken]:
     await _candidate(session, tenant_id, candidate_id)
-    try:
-        return await repo.page(session, tenant_id, candidate_id, cursor=cursor, limit=limit)
-    except InvalidCursor as exc:
-        raise InvalidInput.on_field("query.cursor", str(exc), "invalid_cursor") from exc
+    return await repo.page(session, tenant_id, candidate_id, cursor=cursor, limit=limit)
 
 
 async def get_token(
@@ -117,6 +113,19 @@ async def get_token(
     if token is None:
         raise NotFound(f"Candidate {candidate_id} has no access token {token_id}.")
     return token
+
+
+def token_fields(token: CandidateAccessToken) -> dict[str, Any]:
+    """The token as the API shows it (`AccessTokenRead`), never with its secret."""
+    return {
+        "id": token.id,
+        "candidate_id": token.candidate_id,
+        "scopes": [Scope(scope) for scope in token.scopes.split()],
+        "created_at": token.created_at,
+        "expires_at": token.expires_at,
+        "revoked_at": token.revoked_at,
+        "issued_by_key_id": token.issued_by_key_id,
+    }
 
 
 def token_etag(token: CandidateAccessToken) -> str:

@@ -18,14 +18,13 @@ from app.db import models
 from app.db.base import new_id
 from app.domain import ApplicationStatus, InterviewStatus
 from app.domain.events import EventType
-from app.errors import InvalidInput
 from app.repositories import events as repo
 from app.repositories.owners import Owner
-from app.repositories.pagination import InvalidCursor, PageResult
+from app.repositories.pagination import PageResult
 from app.services.action_views import action_json
 
 
-def record(
+def append(
     session: AsyncSession,
     event_type: EventType,
     *,
@@ -56,14 +55,14 @@ def action_data(action: models.Action, at: datetime) -> dict[str, Any]:
     return {"action": to_jsonable_python(action_json(action, at))}
 
 
-def record_action_event(
+def append_action_event(
     session: AsyncSession,
     event_type: EventType,
     action: models.Action,
     *,
     as_of: datetime | None = None,
 ) -> models.Event:
-    """Record an event about an action; its status is the one at ``as_of`` (default: now)."""
+    """Append an event about an action; its status is the one at ``as_of`` (default: now)."""
     at = utcnow()
     # The row's timestamps are set at flush; the event is written now, so both take the
     # event's time here and agree (a new row has none yet, a changed one gets this change's).
@@ -71,7 +70,7 @@ def record_action_event(
         action.created_at = at
     if action.updated_at is None or session.is_modified(action):
         action.updated_at = at
-    return record(
+    return append(
         session,
         event_type,
         tenant_id=action.tenant_id,
@@ -88,14 +87,14 @@ async def erase_candidate(session: AsyncSession, candidate_id: str) -> int:
     return await repo.scrub_candidate(session, candidate_id, utcnow())
 
 
-async def record_outcome_if_reached(
+async def append_outcome_if_reached(
     session: AsyncSession, application: models.Application, previous_status: str | None
 ) -> None:
     """Emit application.outcome when the application has just reached a final status."""
     status = ApplicationStatus(application.status)
     if not status.is_final or previous_status == application.status:
         return
-    record(
+    append(
         session,
         EventType.APPLICATION_OUTCOME,
         tenant_id=application.tenant_id,
@@ -121,7 +120,7 @@ def interview_state(interview: models.Interview) -> InterviewState:
     return (interview.status, interview.start_at, interview.end_at)
 
 
-async def record_interview_change(
+async def append_interview_change(
     session: AsyncSession, interview: models.Interview, previous: InterviewState | None
 ) -> None:
     """Emit interview.scheduled when booked or moved, interview.cancelled when called off."""
@@ -137,7 +136,7 @@ async def record_interview_change(
     else:
         return  # completed: the feed's thank-yous and check-ins say what follows
     application = await session.get(models.Application, interview.application_id)
-    record(
+    append(
         session,
         event_type,
         tenant_id=interview.tenant_id,
@@ -167,16 +166,13 @@ async def list_events(
     cursor: str | None,
     limit: int,
 ) -> PageResult[models.Event]:
-    try:
-        return await repo.page(
-            session,
-            owner,
-            types=types,
-            occurred_after=occurred_after,
-            occurred_before=occurred_before,
-            application_id=application_id,
-            cursor=cursor,
-            limit=limit,
-        )
-    except InvalidCursor as exc:
-        raise InvalidInput.on_field("query.cursor", str(exc), "invalid_cursor") from exc
+    return await repo.page(
+        session,
+        owner,
+        types=types,
+        occurred_after=occurred_after,
+        occurred_before=occurred_before,
+        application_id=application_id,
+        cursor=cursor,
+        limit=limit,
+    )

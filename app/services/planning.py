@@ -20,6 +20,7 @@ from app.domain.events import EventType
 from app.repositories import records
 from app.repositories.planning import load_for_planning
 from app.services import events, limits
+from app.services.action_views import action_status
 from app.services.work import Work, WorkBudget, unlimited
 
 # Applications reconciled between two flushes: about 300 actions, a few milliseconds of ORM
@@ -33,15 +34,7 @@ def resolution_of(action: models.Action) -> str | None:
     Asks the domain's own status function so storage and domain cannot disagree; a closed
     status does not depend on the moment, so any ``as_of`` gives the same answer.
     """
-    status = domain.status_of(
-        available_from=action.available_from,
-        due_by=action.due_by,
-        satisfied=action.satisfied,
-        mark_kind=domain.MarkKind(action.mark) if action.mark else None,
-        snoozed_until=action.snoozed_until,
-        obsolete=action.obsolete_at is not None,
-        as_of=action.available_from,
-    )
+    status = action_status(action, action.available_from)
     closed = {domain.ActionStatus.DONE, domain.ActionStatus.DISMISSED, domain.ActionStatus.OBSOLETE}
     return status.value if status in closed else None
 
@@ -217,7 +210,7 @@ def reconcile(
             _copy_plan(row, item)
             row.resolution = resolution_of(row)
             session.add(row)
-            events.record_action_event(session, EventType.ACTION_CREATED, row, as_of=now)
+            events.append_action_event(session, EventType.ACTION_CREATED, row, as_of=now)
             continue
         # Assigning equal values leaves the row clean, so only moved windows are updated.
         revived = row.obsolete_at is not None
@@ -233,13 +226,13 @@ def reconcile(
         row.obsolete_at = None
         row.resolution = resolution_of(row)
         if revived:  # a rule calls for it again (say, an interview un-cancelled)
-            events.record_action_event(session, EventType.ACTION_CREATED, row, as_of=now)
+            events.append_action_event(session, EventType.ACTION_CREATED, row, as_of=now)
     for row in stored.values():
         if row.obsolete_at is None:
             row.obsolete_at = now
             row.resolution = resolution_of(row)
             if row.resolution == domain.ActionStatus.OBSOLETE:
-                events.record_action_event(session, EventType.ACTION_OBSOLETE, row, as_of=now)
+                events.append_action_event(session, EventType.ACTION_OBSOLETE, row, as_of=now)
 
 
 def _copy_plan(row: models.Action, item: domain.PlannedAction) -> None:

@@ -2,34 +2,58 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Sequence
-from datetime import datetime
-from typing import Any, TypeVar
+from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.clock import utcnow
 from app.db import models
 from app.db.base import new_id
-from app.domain import ApplicationSource, ApplicationStatus
-from app.errors import Conflict, FieldError, InvalidInput, NotFound
+from app.domain import ApplicationSource
+from app.errors import Conflict, FieldError, InvalidInput, found
 from app.repositories import idempotency as idempotency_repo
 from app.repositories import records as repo
 from app.repositories.owners import Owner
-from app.repositories.pagination import InvalidCursor, PageResult
+from app.repositories.pagination import PageResult
 from app.schemas import resources as schemas
 from app.services import candidate_tokens, events, limits
 from app.services.planning import replan
 from app.services.preconditions import check_if_match
+from app.services.writing import (
+    assign,
+    calendar_moved,
+    check_panel,
+    write_application,
+    write_interview,
+)
+from app.services.writing import interview_read as interview_read  # for routers
 
 
 async def _owned(
-    session: AsyncSession, model: type[repo.Owned], owner: Owner, record_id: str, noun: str
+    session: AsyncSession,
+    model: type[repo.Owned],
+    owner: Owner,
+    row_id: str,
+    noun: str,
+    if_match: str | None,
 ) -> repo.Owned:
-    record = await repo.get_owned(session, model, owner, record_id)
-    if record is None:
-        raise NotFound(f"No {noun} {record_id}.")
-    return record
+    """The owner's row, which a write's ``If-Match`` (when given) must name."""
+    row = found(await repo.get_owned(session, model, owner, row_id), f"No {noun} {row_id}.")
+    check_if_match(if_match, row.version)
+    return row
+
+
+async def _changed(session: AsyncSession, row: Any) -> None:
+    """A row of an application was changed: its actions are re-planned."""
+    await session.flush()
+    await replan(session, row.application_id)
+
+
+async def _removed(session: AsyncSession, row: Any) -> None:
+    """A row of an application is deleted: its actions are re-planned."""
+    application_id = row.application_id
+    await repo.remove(session, row)
+    await replan(session, application_id)
 
 
 async def _check_external_id(
@@ -37,7 +61,7 @@ async def _check_external_id(
     model: type[repo.Owned],
     owner: Owner,
     fields: dict[str, Any],
-    record_id: str | None = None,
+    row_id: str | None = None,
 ) -> None:
     """Refuse an external ID another record of the tenant holds, and any external ID from a
     candidate token.
@@ -58,7 +82,7 @@ async def _check_external_id(
     if external_id is None:
         return
     existing = await repo.get_by_external_id(session, model, owner.tenant_id, external_id)
-    if existing is not None and existing.id != record_id:
+    if existing is not None and existing.id != row_id:
         raise Conflict(
             f"external_id {external_id!r} already belongs to {existing.id}.",
             errors=[FieldError("body.external_id", "already used by another record", "duplicate")],
@@ -81,23 +105,13 @@ def _changes(body: Any, *, required: tuple[str, ...]) -> dict[str, Any]:
     return changes
 
 
-def _apply(record: Any, changes: dict[str, Any], renames: dict[str, str] | None = None) -> bool:
-    """Copy the given fields onto the record; True when anything changed."""
-    changed = False
-    for name, value in changes.items():
-        column = (renames or {}).get(name, name)
-        stored = value.value if hasattr(value, "value") else value
-        if getattr(record, column) != stored:
-            setattr(record, column, stored)
-            changed = True
-    return changed
-
-
 # --- candidates -------------------------------------------------------------------------
 
 
-async def get_candidate(session: AsyncSession, owner: Owner, candidate_id: str) -> models.Candidate:
-    return await _owned(session, models.Candidate, owner, candidate_id, "candidate")
+async def get_candidate(
+    session: AsyncSession, owner: Owner, candidate_id: str, *, if_match: str | None = None
+) -> models.Candidate:
+    return await _owned(session, models.Candidate, owner, candidate_id, "candidate", if_match)
 
 
 async def create_candidate(
@@ -117,15 +131,11 @@ async def update_candidate(
     *,
     if_match: str | None = None,
 ) -> models.Candidate:
-    candidate = await get_candidate(session, owner, candidate_id)
-    check_if_match(if_match, candidate.version)
+    candidate = await get_candidate(session, owner, candidate_id, if_match=if_match)
     changes = _changes(body, required=("name", "time_zone", "country"))
     await _check_external_id(session, models.Candidate, owner, changes, candidate.id)
-    calendar_changed = any(
-        name in changes and changes[name] != getattr(candidate, name)
-        for name in ("time_zone", "country")
-    )
-    _apply(candidate, changes)
+    calendar_changed = calendar_moved(candidate, changes)
+    assign(candidate, changes)
     await session.flush()
     if calendar_changed:  # business days moved: every application's windows may move
         for application_id in await repo.application_ids_of_candidates(session, [candidate.id]):
@@ -137,8 +147,7 @@ async def delete_candidate(
     session: AsyncSession, owner: Owner, candidate_id: str, *, if_match: str | None = None
 ) -> None:
     """Erase the candidate and everything about them (applications, people, rounds, actions)."""
-    candidate = await get_candidate(session, owner, candidate_id)
-    check_if_match(if_match, candidate.version)
+    candidate = await get_candidate(session, owner, candidate_id, if_match=if_match)
     application_ids = await repo.application_ids_of_candidates(session, [candidate.id])
     await candidate_tokens.forget_candidate(session, candidate.id)
     await repo.remove_with_dependents(session, candidate)
@@ -152,16 +161,10 @@ async def delete_candidate(
 # --- applications -----------------------------------------------------------------------
 
 
-def outcome_time(status: str, outcome_at: datetime | None) -> datetime | None:
-    if ApplicationStatus(status).is_final:
-        return outcome_at or utcnow()
-    return None
-
-
 async def get_application(
-    session: AsyncSession, owner: Owner, application_id: str
+    session: AsyncSession, owner: Owner, application_id: str, *, if_match: str | None = None
 ) -> models.Application:
-    return await _owned(session, models.Application, owner, application_id, "application")
+    return await _owned(session, models.Application, owner, application_id, "application", if_match)
 
 
 async def create_application(
@@ -172,14 +175,12 @@ async def create_application(
             "body.candidate_id", f"no candidate {body.candidate_id}", "not_found"
         )
     await _check_external_id(session, models.Application, owner, _created(body))
-    values = body.model_dump()
-    values["outcome_at"] = outcome_time(body.status, body.outcome_at)
-    application = models.Application(id=new_id("app"), tenant_id=owner.tenant_id, **values)
+    application = models.Application(id=new_id("app"), tenant_id=owner.tenant_id)
+    await write_application(session, application, body.model_dump(), created=True)
     await repo.add(session, application)
     limits.check_applications_per_candidate(
         await repo.application_counts(session, [application.candidate_id])
     )
-    await events.record_outcome_if_reached(session, application, None)
     await replan(session, application.id)
     return application
 
@@ -192,8 +193,7 @@ async def update_application(
     *,
     if_match: str | None = None,
 ) -> models.Application:
-    application = await get_application(session, owner, application_id)
-    check_if_match(if_match, application.version)
+    application = await get_application(session, owner, application_id, if_match=if_match)
     changes = _changes(body, required=("company", "role", "source", "status"))
     await _check_external_id(session, models.Application, owner, changes, application.id)
     source = changes.get("source", application.source)
@@ -202,14 +202,8 @@ async def update_application(
         raise InvalidInput.on_field(
             "body.recruiting_firm", "only allowed with source 'recruiting_firm'", "invalid"
         )
-    status = changes.get("status", application.status)
-    if "status" in changes or "outcome_at" in changes:
-        keep = application.outcome_at if status == application.status else None
-        changes["outcome_at"] = outcome_time(status, changes.get("outcome_at") or keep)
-    previous_status = application.status
-    _apply(application, changes)
+    await write_application(session, application, changes, created=False)
     await session.flush()
-    await events.record_outcome_if_reached(session, application, previous_status)
     await replan(session, application.id)
     return application
 
@@ -218,16 +212,17 @@ async def delete_application(
     session: AsyncSession, owner: Owner, application_id: str, *, if_match: str | None = None
 ) -> None:
     """Delete the application with its people, rounds, replies and actions."""
-    application = await get_application(session, owner, application_id)
-    check_if_match(if_match, application.version)
+    application = await get_application(session, owner, application_id, if_match=if_match)
     await repo.remove_with_dependents(session, application)
 
 
 # --- contacts ---------------------------------------------------------------------------
 
 
-async def get_contact(session: AsyncSession, owner: Owner, contact_id: str) -> models.Contact:
-    return await _owned(session, models.Contact, owner, contact_id, "contact")
+async def get_contact(
+    session: AsyncSession, owner: Owner, contact_id: str, *, if_match: str | None = None
+) -> models.Contact:
+    return await _owned(session, models.Contact, owner, contact_id, "contact", if_match)
 
 
 async def create_contact(
@@ -254,21 +249,18 @@ async def update_contact(
     *,
     if_match: str | None = None,
 ) -> models.Contact:
-    contact = await get_contact(session, owner, contact_id)
-    check_if_match(if_match, contact.version)
+    contact = await get_contact(session, owner, contact_id, if_match=if_match)
     changes = _changes(body, required=("role", "made_first_contact"))
     await _check_external_id(session, models.Contact, owner, changes, contact.id)
-    _apply(contact, changes)
-    await session.flush()
-    await replan(session, contact.application_id)
+    assign(contact, changes)
+    await _changed(session, contact)
     return contact
 
 
 async def delete_contact(
     session: AsyncSession, owner: Owner, contact_id: str, *, if_match: str | None = None
 ) -> None:
-    contact = await get_contact(session, owner, contact_id)
-    check_if_match(if_match, contact.version)
+    contact = await get_contact(session, owner, contact_id, if_match=if_match)
     on_panels = await repo.interviews_with_contact(session, contact.id)
     replied = await repo.replies_from_contact(session, contact.id)
     if on_panels or replied:
@@ -278,29 +270,20 @@ async def delete_contact(
         raise Conflict(
             f"Contact {contact.id} is still referenced by {where}; remove it there first."
         )
-    application_id = contact.application_id
-    await repo.remove(session, contact)
-    await replan(session, application_id)
+    await _removed(session, contact)
 
 
 # --- interviews -------------------------------------------------------------------------
 
 
 async def _check_panel(session: AsyncSession, application_id: str, panel: Sequence[str]) -> None:
-    if len(set(panel)) != len(panel):
-        raise InvalidInput.on_field("body.panel", "lists a contact twice", "duplicate")
-    known = await repo.existing_contact_ids(session, application_id, panel)
-    for index, contact_id in enumerate(panel):
-        if contact_id not in known:
-            raise InvalidInput.on_field(
-                f"body.panel.{index}",
-                f"no contact {contact_id} in this application",
-                "not_found",
-            )
+    check_panel(panel, await repo.existing_contact_ids(session, application_id, panel))
 
 
-async def get_interview(session: AsyncSession, owner: Owner, interview_id: str) -> models.Interview:
-    return await _owned(session, models.Interview, owner, interview_id, "interview")
+async def get_interview(
+    session: AsyncSession, owner: Owner, interview_id: str, *, if_match: str | None = None
+) -> models.Interview:
+    return await _owned(session, models.Interview, owner, interview_id, "interview", if_match)
 
 
 async def create_interview(
@@ -309,18 +292,13 @@ async def create_interview(
     application = await get_application(session, owner, application_id)
     await _check_panel(session, application.id, body.panel)
     await _check_external_id(session, models.Interview, owner, _created(body))
-    values = body.model_dump(exclude={"panel", "start", "end"})
     interview = models.Interview(
-        id=new_id("int"),
-        tenant_id=owner.tenant_id,
-        application_id=application.id,
-        start_at=body.start,
-        end_at=body.end,
-        **values,
+        id=new_id("int"), tenant_id=owner.tenant_id, application_id=application.id
     )
+    values = body.model_dump(exclude={"panel"})
+    await write_interview(session, interview, values, created=True, new_panel=True)
     await repo.add(session, interview)
     await repo.set_panel(session, interview.id, body.panel)
-    await events.record_interview_change(session, interview, None)
     await replan(session, application.id)
     return interview, list(body.panel)
 
@@ -333,8 +311,7 @@ async def update_interview(
     *,
     if_match: str | None = None,
 ) -> tuple[models.Interview, list[str]]:
-    interview = await get_interview(session, owner, interview_id)
-    check_if_match(if_match, interview.version)
+    interview = await get_interview(session, owner, interview_id, if_match=if_match)
     changes = _changes(
         body, required=("kind", "start", "end", "status", "panel", "panel_confirmed")
     )
@@ -343,31 +320,21 @@ async def update_interview(
     if end <= start:
         raise InvalidInput.on_field("body.end", "must be after start", "end_before_start")
     await _check_external_id(session, models.Interview, owner, changes, interview.id)
-    previous = events.interview_state(interview)
     panel = changes.pop("panel", None)
     if panel is not None:
         await _check_panel(session, interview.application_id, panel)
         await repo.set_panel(session, interview.id, panel)
-        interview.updated_at = utcnow()  # the panel is part of the interview: new version
-    if "start" in changes and changes["start"] != interview.start_at:
-        interview.rescheduled_at = utcnow()  # a reschedule is a new booking for E1's notice
-    _apply(interview, changes, renames={"start": "start_at", "end": "end_at"})
-    await session.flush()
-    await events.record_interview_change(session, interview, previous)
-    await replan(session, interview.application_id)
-    panels = await repo.panels_of(session, [interview.id])
-    return interview, panels[interview.id]
+    await write_interview(session, interview, changes, created=False, new_panel=panel is not None)
+    await _changed(session, interview)
+    return interview, await panel_of(session, interview.id)
 
 
 async def delete_interview(
     session: AsyncSession, owner: Owner, interview_id: str, *, if_match: str | None = None
 ) -> None:
     """Delete a round recorded by mistake; its actions stay as obsolete history."""
-    interview = await get_interview(session, owner, interview_id)
-    check_if_match(if_match, interview.version)
-    application_id = interview.application_id
-    await repo.remove(session, interview)
-    await replan(session, application_id)
+    interview = await get_interview(session, owner, interview_id, if_match=if_match)
+    await _removed(session, interview)
 
 
 # --- replies ----------------------------------------------------------------------------
@@ -382,8 +349,10 @@ async def _check_reply_contact(
         )
 
 
-async def get_reply(session: AsyncSession, owner: Owner, reply_id: str) -> models.Reply:
-    return await _owned(session, models.Reply, owner, reply_id, "reply")
+async def get_reply(
+    session: AsyncSession, owner: Owner, reply_id: str, *, if_match: str | None = None
+) -> models.Reply:
+    return await _owned(session, models.Reply, owner, reply_id, "reply", if_match)
 
 
 async def create_reply(
@@ -410,37 +379,23 @@ async def update_reply(
     *,
     if_match: str | None = None,
 ) -> models.Reply:
-    reply = await get_reply(session, owner, reply_id)
-    check_if_match(if_match, reply.version)
+    reply = await get_reply(session, owner, reply_id, if_match=if_match)
     changes = _changes(body, required=("received_at",))
     if "contact_id" in changes:
         await _check_reply_contact(session, reply.application_id, changes["contact_id"])
-    _apply(reply, changes)
-    await session.flush()
-    await replan(session, reply.application_id)
+    assign(reply, changes)
+    await _changed(session, reply)
     return reply
 
 
 async def delete_reply(
     session: AsyncSession, owner: Owner, reply_id: str, *, if_match: str | None = None
 ) -> None:
-    reply = await get_reply(session, owner, reply_id)
-    check_if_match(if_match, reply.version)
-    application_id = reply.application_id
-    await repo.remove(session, reply)
-    await replan(session, application_id)
+    reply = await get_reply(session, owner, reply_id, if_match=if_match)
+    await _removed(session, reply)
 
 
 # --- lists --------------------------------------------------------------------------------
-
-T = TypeVar("T")
-
-
-async def _page(result: Awaitable[PageResult[T]]) -> PageResult[T]:
-    try:
-        return await result
-    except InvalidCursor as exc:
-        raise InvalidInput.on_field("query.cursor", str(exc), "invalid_cursor") from exc
 
 
 async def list_candidates(
@@ -452,10 +407,8 @@ async def list_candidates(
     cursor: str | None,
     limit: int,
 ) -> PageResult[models.Candidate]:
-    return await _page(
-        repo.page_candidates(
-            session, tenant_id, email=email, country=country, cursor=cursor, limit=limit
-        )
+    return await repo.page_candidates(
+        session, tenant_id, email=email, country=country, cursor=cursor, limit=limit
     )
 
 
@@ -468,15 +421,13 @@ async def list_applications(
     cursor: str | None,
     limit: int,
 ) -> PageResult[models.Application]:
-    return await _page(
-        repo.page_applications(
-            session,
-            owner,
-            candidate_id=candidate_id,
-            status=status,
-            cursor=cursor,
-            limit=limit,
-        )
+    return await repo.page_applications(
+        session,
+        owner,
+        candidate_id=candidate_id,
+        status=status,
+        cursor=cursor,
+        limit=limit,
     )
 
 
@@ -490,8 +441,8 @@ async def list_contacts(
     limit: int,
 ) -> PageResult[models.Contact]:
     await get_application(session, owner, application_id)
-    return await _page(
-        repo.page_contacts(session, owner, application_id, role=role, cursor=cursor, limit=limit)
+    return await repo.page_contacts(
+        session, owner, application_id, role=role, cursor=cursor, limit=limit
     )
 
 
@@ -500,9 +451,7 @@ async def list_interviews(
 ) -> tuple[PageResult[models.Interview], dict[str, list[str]]]:
     """A page of the application's interviews, with each one's panel."""
     await get_application(session, owner, application_id)
-    page = await _page(
-        repo.page_interviews(session, owner, application_id, cursor=cursor, limit=limit)
-    )
+    page = await repo.page_interviews(session, owner, application_id, cursor=cursor, limit=limit)
     return page, await repo.panels_of(session, [i.id for i in page.items])
 
 
@@ -510,9 +459,7 @@ async def list_replies(
     session: AsyncSession, owner: Owner, application_id: str, *, cursor: str | None, limit: int
 ) -> PageResult[models.Reply]:
     await get_application(session, owner, application_id)
-    return await _page(
-        repo.page_replies(session, owner, application_id, cursor=cursor, limit=limit)
-    )
+    return await repo.page_replies(session, owner, application_id, cursor=cursor, limit=limit)
 
 
 async def panel_of(session: AsyncSession, interview_id: str) -> list[str]:

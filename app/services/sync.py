@@ -8,26 +8,28 @@ application is re-planned once, after all its records are written.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.clock import utcnow
 from app.db import models
 from app.db.base import new_id
-from app.errors import InvalidInput, NotFound, PreconditionFailed
+from app.errors import InvalidInput, PreconditionFailed, found
 from app.repositories import records as record_repo
 from app.repositories import sync as repo
 from app.schemas import sync as schemas
-from app.services import events, limits
+from app.services import limits
 from app.services.planning import replan_many
 from app.services.preconditions import check_if_match
-from app.services.records import outcome_time
 from app.services.work import Work, take_turns
-
-_INTERVIEW_COLUMNS = {"start": "start_at", "end": "end_at"}
+from app.services.writing import (
+    assign,
+    calendar_moved,
+    check_panel,
+    write_application,
+    write_interview,
+)
 
 
 @dataclass
@@ -44,24 +46,12 @@ class _Batch:
     contacts: dict[str, models.Contact] = field(default_factory=dict)
     new_panels: dict[str, list[str]] = field(default_factory=dict)
 
-    def record(
+    def report(
         self, kind: schemas.SyncKind, external_id: str, row_id: str, outcome: schemas.SyncOutcome
     ) -> None:
         self.results.append(
             schemas.SyncResult(kind=kind, external_id=external_id, id=row_id, outcome=outcome)
         )
-
-
-def _assign(row: Any, values: Mapping[str, Any], renames: Mapping[str, str] = {}) -> bool:
-    """Copy values onto a row; True when any differs from what is stored."""
-    changed = False
-    for name, value in values.items():
-        column = renames.get(name, name)
-        stored = value.value if hasattr(value, "value") else value
-        if getattr(row, column) != stored:
-            setattr(row, column, stored)
-            changed = True
-    return changed
 
 
 def _outcome(created: bool, changed: bool) -> schemas.SyncOutcome:
@@ -110,11 +100,11 @@ async def _sync_candidates(session: AsyncSession, state: _Batch, batch: schemas.
             )
             session.add(row)
             state.candidates[item.external_id] = row
-        elif row.time_zone != item.time_zone or row.country != item.country:
+        elif calendar_moved(row, values):
             state.candidates_with_new_calendar.add(row.id)
-        changed = _assign(row, values)
+        changed = assign(row, values)
         outcome = _outcome(created, changed)
-        state.record(schemas.SyncKind.CANDIDATE, item.external_id, row.id, outcome)
+        state.report(schemas.SyncKind.CANDIDATE, item.external_id, row.id, outcome)
 
 
 async def _sync_applications(
@@ -170,14 +160,10 @@ async def _sync_applications(
         values["candidate_id"] = candidate.id
         if created:
             state.candidates_with_new_applications.add(candidate.id)
-        keep = row.outcome_at if not created and row.status == item.status else None
-        values["outcome_at"] = outcome_time(item.status, item.outcome_at or keep)
-        previous_status = None if created else row.status
-        changed = _assign(row, values)
-        await events.record_outcome_if_reached(session, row, previous_status)
+        changed = await write_application(session, row, values, created=created)
         if created or changed:
             state.touched_applications.add(row.id)
-        state.record(
+        state.report(
             schemas.SyncKind.APPLICATION, item.external_id, row.id, _outcome(created, changed)
         )
 
@@ -230,11 +216,11 @@ async def _sync_contacts(session: AsyncSession, state: _Batch, batch: schemas.Sy
                 "a contact cannot move to another application",
                 "immutable",
             )
-        changed = _assign(row, values)
+        changed = assign(row, values)
         if created or changed:
             state.touched_applications.add(application.id)
         outcome = _outcome(created, changed)
-        state.record(schemas.SyncKind.CONTACT, item.external_id, row.id, outcome)
+        state.report(schemas.SyncKind.CONTACT, item.external_id, row.id, outcome)
 
 
 async def _sync_interviews(session: AsyncSession, state: _Batch, batch: schemas.SyncBatch) -> None:
@@ -260,15 +246,8 @@ async def _sync_interviews(session: AsyncSession, state: _Batch, batch: schemas.
                     "not_found",
                 )
             panel.append(contact.id)
-        if len(set(panel)) != len(panel):
-            raise InvalidInput.on_field(f"{where}.panel", "lists a contact twice", "duplicate")
-        for position, contact_id in enumerate(panel):
-            if panel_owner.get(contact_id) != application.id:
-                raise InvalidInput.on_field(
-                    f"{where}.panel.{position}",
-                    f"no contact {contact_id} in this application",
-                    "not_found",
-                )
+        known = {c for c in panel if panel_owner.get(c) == application.id}
+        check_panel(panel, known, where)
         values = item.model_dump(
             exclude={
                 "external_id",
@@ -294,37 +273,37 @@ async def _sync_interviews(session: AsyncSession, state: _Batch, batch: schemas.
                 "an interview cannot move to another application",
                 "immutable",
             )
-        previous = None if created else events.interview_state(row)
-        if not created and row.start_at != item.start:
-            row.rescheduled_at = utcnow()  # a reschedule is a new booking for E1's notice
-        changed = _assign(row, values, _INTERVIEW_COLUMNS)
-        await events.record_interview_change(session, row, previous)
-        if created or current_panels.get(row.id, []) != panel:
+        new_panel = created or current_panels.get(row.id, []) != panel
+        if new_panel:
             state.new_panels[row.id] = panel
-            if not created:
-                changed = True
-                row.updated_at = utcnow()  # the panel is part of the interview: new version
+        changed = await write_interview(session, row, values, created=created, new_panel=new_panel)
         if created or changed:
             state.touched_applications.add(application.id)
-        state.record(
+        state.report(
             schemas.SyncKind.INTERVIEW, item.external_id, row.id, _outcome(created, changed)
         )
 
 
+# What each kind of record is stored as.
+_MODELS: dict[schemas.SyncKind, Any] = {
+    schemas.SyncKind.CANDIDATE: models.Candidate,
+    schemas.SyncKind.APPLICATION: models.Application,
+    schemas.SyncKind.CONTACT: models.Contact,
+    schemas.SyncKind.INTERVIEW: models.Interview,
+}
+
+
 async def find_by_external_id(
-    session: AsyncSession, model: Any, tenant_id: str, external_id: str, noun: str
+    session: AsyncSession, tenant_id: str, kind: schemas.SyncKind, external_id: str
 ) -> Any:
-    row = await record_repo.get_by_external_id(session, model, tenant_id, external_id)
-    if row is None:
-        raise NotFound(f"No {noun} with external_id {external_id!r}.")
-    return row
+    row = await record_repo.get_by_external_id(session, _MODELS[kind], tenant_id, external_id)
+    return found(row, f"No {kind} with external_id {external_id!r}.")
 
 
 async def upsert_one(
     session: AsyncSession,
     tenant_id: str,
-    kind: str,
-    model: Any,
+    kind: schemas.SyncKind,
     external_id: str,
     body: Any,
     if_match: str | None,
@@ -338,6 +317,7 @@ async def upsert_one(
         raise InvalidInput.on_field(
             "body.external_id", "must match the external ID in the path", "mismatch"
         )
+    model = _MODELS[kind]
     current = await record_repo.get_by_external_id(session, model, tenant_id, external_id)
     if current is not None:
         check_if_match(if_match, current.version)
@@ -345,6 +325,7 @@ async def upsert_one(
         # RFC 9110: with no current representation, no If-Match (not even "*") holds.
         raise PreconditionFailed(f"Nothing has external_id {external_id!r} yet.")
     item = body.model_copy(update={"external_id": external_id})
-    result = (await sync(session, tenant_id, schemas.SyncBatch(**{kind: [item]}))).results[0]
+    batch = schemas.SyncBatch(**{f"{kind}s": [item]})
+    result = (await sync(session, tenant_id, batch)).results[0]
     row = (await repo.by_ids(session, model, tenant_id, {result.id}))[result.id]
     return row, result.outcome == schemas.SyncOutcome.CREATED

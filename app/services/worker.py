@@ -120,12 +120,12 @@ class Worker:
         async with self._sessionmaker() as session, session.begin():
             overdue = await repo.lock_newly_overdue(session, now, TIME_EVENT_BATCH)
             for action in overdue:
-                events.record_action_event(session, EventType.ACTION_OVERDUE, action, as_of=now)
+                events.append_action_event(session, EventType.ACTION_OVERDUE, action, as_of=now)
             await repo.mark_time_events(session, [a.id for a in overdue], now, overdue=True)
             due = await repo.lock_newly_due(session, now, TIME_EVENT_BATCH)
             for action in due:
                 if action.due_by > now:
-                    events.record_action_event(session, EventType.ACTION_DUE, action, as_of=now)
+                    events.append_action_event(session, EventType.ACTION_DUE, action, as_of=now)
             await repo.mark_time_events(session, [a.id for a in due], now, overdue=False)
         self.metrics.time_events.inc(len(overdue) + len(due))
         return len(overdue) + len(due)
@@ -160,7 +160,7 @@ class Worker:
         try:
             async with self._sessionmaker() as session, session.begin():
                 outcomes = [
-                    await delivery.record_attempt(
+                    await delivery.settle_attempt(
                         session,
                         result,
                         self._clock(),

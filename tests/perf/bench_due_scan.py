@@ -133,7 +133,7 @@ async def time_scan(
                 started = time.perf_counter()
                 actions = await scan(session, at, batch)
                 for action in actions:
-                    events.record_action_event(session, event_type, action)
+                    events.append_action_event(session, event_type, action)
                 await repo.mark_time_events(
                     session,
                     [a.id for a in actions],

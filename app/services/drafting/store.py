@@ -52,14 +52,14 @@ def check_language(language: str, field: str) -> str:
     return language
 
 
-def _pair_of(record: models.DraftTemplate) -> TemplatePair:
+def _pair_of(template: models.DraftTemplate) -> TemplatePair:
     return TemplatePair(
-        MessageKind(record.kind),
-        record.language,
-        record.subject,
-        record.body,
+        MessageKind(template.kind),
+        template.language,
+        template.subject,
+        template.body,
         "tenant",
-        record.updated_at,
+        template.updated_at,
     )
 
 
@@ -67,16 +67,16 @@ async def effective_template(
     session: AsyncSession, tenant_id: str, kind: MessageKind, language: str
 ) -> TemplatePair:
     """The tenant's template for the kind, else the built-in one."""
-    record = await template_repo.get_template(session, tenant_id, kind.value, language)
-    return _pair_of(record) if record else built_in_template(kind, language)
+    template = await template_repo.get_template(session, tenant_id, kind.value, language)
+    return _pair_of(template) if template else built_in_template(kind, language)
 
 
 async def list_templates(
     session: AsyncSession, tenant_id: str, language: str
 ) -> list[TemplatePair]:
     stored = {
-        record.kind: record
-        for record in await template_repo.list_templates(session, tenant_id, language)
+        template.kind: template
+        for template in await template_repo.list_templates(session, tenant_id, language)
     }
     return [
         _pair_of(stored[kind.value]) if kind.value in stored else built_in_template(kind, language)
@@ -93,16 +93,16 @@ async def save_template(
     body: str,
 ) -> TemplatePair:
     """Store the tenant's template (replacing any); validate_template() has passed it."""
-    record = await template_repo.save_template(
+    template = await template_repo.save_template(
         session, tenant_id, kind.value, language, subject, body
     )
-    return _pair_of(record)
+    return _pair_of(template)
 
 
 async def delete_template(
     session: AsyncSession, tenant_id: str, kind: MessageKind, language: str
 ) -> None:
-    record = await template_repo.get_template(session, tenant_id, kind.value, language)
-    if record is None:
+    template = await template_repo.get_template(session, tenant_id, kind.value, language)
+    if template is None:
         raise NotFound(f"This tenant has no `{language}` template of its own for `{kind}`.")
-    await template_repo.delete_template(session, record)
+    await template_repo.delete_template(session, template)

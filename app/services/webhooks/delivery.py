@@ -209,7 +209,7 @@ def retry_delay(attempt: int, rng: random.Random) -> timedelta:
     return delay
 
 
-async def record_attempt(
+async def settle_attempt(
     session: AsyncSession,
     result: AttemptResult,
     now: datetime,
@@ -291,7 +291,7 @@ async def _announce_disabled(
         "reason": DisabledReason.FAILING.value,
     }
     data = {"webhook_endpoint": disabled}
-    events.record(
+    events.append(
         session,
         EventType.WEBHOOK_ENDPOINT_DISABLED,
         tenant_id=endpoint.tenant_id,

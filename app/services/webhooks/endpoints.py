@@ -16,8 +16,9 @@ from app.db.base import new_id
 from app.domain.events import DisabledReason
 from app.errors import InvalidInput, found
 from app.repositories import webhooks as repo
-from app.repositories.pagination import InvalidCursor, PageResult
+from app.repositories.pagination import PageResult
 from app.services import ssrf
+from app.services.preconditions import check_if_match
 from app.services.webhooks.delivery import CANCELLED_ON_DISABLE, PING, new_delivery
 from app.services.webhooks.signing import derive_secret
 from app.settings import Settings
@@ -91,9 +92,12 @@ async def update_endpoint(
     tenant_id: str,
     endpoint_id: str,
     changes: dict[str, Any],
+    *,
+    if_match: str | None = None,
 ) -> models.WebhookEndpoint:
     """Apply the given fields; disabling cancels what waits, enabling clears the failures."""
     endpoint = await get_endpoint(session, tenant_id, endpoint_id)
+    check_if_match(if_match, endpoint.version)
     if changes.get("url") is not None and changes["url"] != endpoint.url:
         await check_url(settings, changes["url"])
         endpoint.url = changes["url"]
@@ -137,8 +141,11 @@ async def rotate_secret(
     return _with_secret(endpoint, service_key)
 
 
-async def delete_endpoint(session: AsyncSession, tenant_id: str, endpoint_id: str) -> None:
+async def delete_endpoint(
+    session: AsyncSession, tenant_id: str, endpoint_id: str, *, if_match: str | None = None
+) -> None:
     endpoint = await get_endpoint(session, tenant_id, endpoint_id)
+    check_if_match(if_match, endpoint.version)
     await session.delete(endpoint)
     await session.flush()
 
@@ -156,10 +163,7 @@ async def ping(session: AsyncSession, tenant_id: str, endpoint_id: str) -> model
 async def list_endpoints(
     session: AsyncSession, tenant_id: str, *, cursor: str | None, limit: int
 ) -> PageResult[models.WebhookEndpoint]:
-    try:
-        return await repo.page_endpoints(session, tenant_id, cursor=cursor, limit=limit)
-    except InvalidCursor as exc:
-        raise InvalidInput.on_field("query.cursor", str(exc), "invalid_cursor") from exc
+    return await repo.page_endpoints(session, tenant_id, cursor=cursor, limit=limit)
 
 
 async def list_deliveries(
@@ -173,9 +177,6 @@ async def list_deliveries(
 ) -> PageResult[models.WebhookDelivery]:
     """A page of one endpoint's deliveries (404 when the endpoint is not the tenant's)."""
     await get_endpoint(session, tenant_id, endpoint_id)
-    try:
-        return await repo.page_deliveries(
-            session, endpoint_id, statuses=statuses, cursor=cursor, limit=limit
-        )
-    except InvalidCursor as exc:
-        raise InvalidInput.on_field("query.cursor", str(exc), "invalid_cursor") from exc
+    return await repo.page_deliveries(
+        session, endpoint_id, statuses=statuses, cursor=cursor, limit=limit
+    )

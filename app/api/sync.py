@@ -12,9 +12,9 @@ from app.api.errors import problem_responses
 from app.api.etags import ETAG_HEADER, IfMatch, shown
 from app.api.records.interviews import shown_interview
 from app.api.records.routes import Route
+from app.domain.sync import SyncKind
 from app.schemas import resources as resource_schemas
 from app.schemas import sync as schemas
-from app.schemas.sync import SyncKind
 from app.services import records as record_service
 from app.services import sync as service
 

@@ -6,10 +6,7 @@ from typing import Self
 
 from pydantic import Field, model_validator
 
-# Re-exported only until services/sync.py names them from the domain (its uses read
-# `schemas.SyncKind`); new code imports them from app.domain.
-from app.domain.sync import SyncKind as SyncKind
-from app.domain.sync import SyncOutcome as SyncOutcome
+from app.domain.sync import SyncKind, SyncOutcome
 from app.schemas.common import ExternalId, ReadModel, ResourceId, WriteModel, example
 from app.schemas.resources import (
     ApplicationCreate,

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import models
 from app.db.base import new_id
+from app.domain.sync import SyncKind, SyncOutcome
 from app.errors import InvalidInput, PreconditionFailed, found
 from app.repositories import records as record_repo
 from app.repositories import sync as repo
@@ -46,18 +47,16 @@ class _Batch:
     contacts: dict[str, models.Contact] = field(default_factory=dict)
     new_panels: dict[str, list[str]] = field(default_factory=dict)
 
-    def report(
-        self, kind: schemas.SyncKind, external_id: str, row_id: str, outcome: schemas.SyncOutcome
-    ) -> None:
+    def report(self, kind: SyncKind, external_id: str, row_id: str, outcome: SyncOutcome) -> None:
         self.results.append(
             schemas.SyncResult(kind=kind, external_id=external_id, id=row_id, outcome=outcome)
         )
 
 
-def _outcome(created: bool, changed: bool) -> schemas.SyncOutcome:
+def _outcome(created: bool, changed: bool) -> SyncOutcome:
     if created:
-        return schemas.SyncOutcome.CREATED
-    return schemas.SyncOutcome.UPDATED if changed else schemas.SyncOutcome.UNCHANGED
+        return SyncOutcome.CREATED
+    return SyncOutcome.UPDATED if changed else SyncOutcome.UNCHANGED
 
 
 async def sync(
@@ -104,7 +103,7 @@ async def _sync_candidates(session: AsyncSession, state: _Batch, batch: schemas.
             state.candidates_with_new_calendar.add(row.id)
         changed = assign(row, values)
         outcome = _outcome(created, changed)
-        state.report(schemas.SyncKind.CANDIDATE, item.external_id, row.id, outcome)
+        state.report(SyncKind.CANDIDATE, item.external_id, row.id, outcome)
 
 
 async def _sync_applications(
@@ -163,9 +162,7 @@ async def _sync_applications(
         changed = await write_application(session, row, values, created=created)
         if created or changed:
             state.touched_applications.add(row.id)
-        state.report(
-            schemas.SyncKind.APPLICATION, item.external_id, row.id, _outcome(created, changed)
-        )
+        state.report(SyncKind.APPLICATION, item.external_id, row.id, _outcome(created, changed))
 
 
 async def _application_for(
@@ -220,7 +217,7 @@ async def _sync_contacts(session: AsyncSession, state: _Batch, batch: schemas.Sy
         if created or changed:
             state.touched_applications.add(application.id)
         outcome = _outcome(created, changed)
-        state.report(schemas.SyncKind.CONTACT, item.external_id, row.id, outcome)
+        state.report(SyncKind.CONTACT, item.external_id, row.id, outcome)
 
 
 async def _sync_interviews(session: AsyncSession, state: _Batch, batch: schemas.SyncBatch) -> None:
@@ -279,22 +276,20 @@ async def _sync_interviews(session: AsyncSession, state: _Batch, batch: schemas.
         changed = await write_interview(session, row, values, created=created, new_panel=new_panel)
         if created or changed:
             state.touched_applications.add(application.id)
-        state.report(
-            schemas.SyncKind.INTERVIEW, item.external_id, row.id, _outcome(created, changed)
-        )
+        state.report(SyncKind.INTERVIEW, item.external_id, row.id, _outcome(created, changed))
 
 
 # What each kind of record is stored as.
-_MODELS: dict[schemas.SyncKind, Any] = {
-    schemas.SyncKind.CANDIDATE: models.Candidate,
-    schemas.SyncKind.APPLICATION: models.Application,
-    schemas.SyncKind.CONTACT: models.Contact,
-    schemas.SyncKind.INTERVIEW: models.Interview,
+_MODELS: dict[SyncKind, Any] = {
+    SyncKind.CANDIDATE: models.Candidate,
+    SyncKind.APPLICATION: models.Application,
+    SyncKind.CONTACT: models.Contact,
+    SyncKind.INTERVIEW: models.Interview,
 }
 
 
 async def find_by_external_id(
-    session: AsyncSession, tenant_id: str, kind: schemas.SyncKind, external_id: str
+    session: AsyncSession, tenant_id: str, kind: SyncKind, external_id: str
 ) -> Any:
     row = await record_repo.get_by_external_id(session, _MODELS[kind], tenant_id, external_id)
     return found(row, f"No {kind} with external_id {external_id!r}.")
@@ -303,7 +298,7 @@ async def find_by_external_id(
 async def upsert_one(
     session: AsyncSession,
     tenant_id: str,
-    kind: schemas.SyncKind,
+    kind: SyncKind,
     external_id: str,
     body: Any,
     if_match: str | None,
@@ -328,4 +323,4 @@ async def upsert_one(
     batch = schemas.SyncBatch(**{f"{kind}s": [item]})
     result = (await sync(session, tenant_id, batch)).results[0]
     row = (await repo.by_ids(session, model, tenant_id, {result.id}))[result.id]
-    return row, result.outcome == schemas.SyncOutcome.CREATED
+    return row, result.outcome == SyncOutcome.CREATED

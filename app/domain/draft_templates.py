@@ -24,6 +24,9 @@ TEMPLATE_VARIABLES: dict[str, dict[str, str]] = {
     "recipient": {
         "name": "The person's full name, or none when not known.",
         "first_name": "Their first name, or none.",
+        "family_name": "Their family name, or none when it cannot be told: first in a "
+        "Japanese name (`山田` in `山田 太郎`), last in a Western one (`Hopper`), for "
+        "salutations such as `山田様`.",
         "title": "Their job title, or none.",
         "organization": "Their company or firm, or none.",
         "is_recruiting_firm_rep": "Whether they represent a recruiting firm (true/false).",
@@ -41,6 +44,7 @@ TEMPLATE_VARIABLES: dict[str, dict[str, str]] = {
     },
     "panel": {
         "name": "A panel member's name, or none.",
+        "family_name": "Their family name, or none (as `recipient.family_name`).",
         "title": "Their job title, or none.",
         "is_recruiting_firm_rep": "Whether they represent a recruiting firm.",
         "reachable": "Whether their email or phone is known.",

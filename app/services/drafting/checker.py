@@ -259,7 +259,7 @@ class _Checker:
                 self.several_recipients(DraftPart.RECIPIENT, whole, draft.recipient)
             elif expected and not names_match(draft.recipient, expected, words, budget):
                 self.recipient_mismatch(
-                    DraftPart.RECIPIENT, whole, draft.recipient, expected, "action's person"
+                    DraftPart.RECIPIENT, whole, draft.recipient, expected, words.roles["action"]
                 )
         greeting = self.layout.greeting
         if greeting is None or not greeting.names:
@@ -274,7 +274,11 @@ class _Checker:
             if thank_you:
                 self.several_recipients(DraftPart.BODY, greeting.span, greeting.names)
             return
-        target, role = (expected, "action's person") if expected else (draft.recipient, "recipient")
+        target, role = (
+            (expected, words.roles["action"])
+            if expected
+            else (draft.recipient, words.roles["recipient"])
+        )
         if target and not names_match(greeting.names, target, words, budget):
             self.recipient_mismatch(DraftPart.BODY, greeting.span, greeting.names, target, role)
 

@@ -9,6 +9,7 @@ from typing import Any
 from app import domain
 from app.domain import ContactRole
 from app.repositories.drafts import DraftInputs
+from app.services.drafting.names import family_name
 
 
 def first_name(name: str | None) -> str | None:
@@ -30,6 +31,7 @@ def person(
     return {
         "name": name,
         "first_name": first_name(name),
+        "family_name": family_name(name),
         "title": title,
         "organization": organization,
         "is_recruiting_firm_rep": rep,
@@ -42,7 +44,13 @@ def panel_member(
     name: str | None, title: str | None, *, rep: bool, reachable: bool
 ) -> dict[str, Any]:
     """One person of the `panel` variable."""
-    return {"name": name, "title": title, "is_recruiting_firm_rep": rep, "reachable": reachable}
+    return {
+        "name": name,
+        "family_name": family_name(name),
+        "title": title,
+        "is_recruiting_firm_rep": rep,
+        "reachable": reachable,
+    }
 
 
 def _date_text(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -19,6 +19,7 @@ from app.domain import DEFAULT_LANGUAGE
 from app.domain.messages import FindingCode, Severity
 
 LANGUAGES_DIR = Path(__file__).resolve().parents[2] / "templates" / "drafts"
+_ROLES = {"action": "action's person", "recipient": "recipient"}
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,21 @@ class PushyPhrase:
     pattern: re.Pattern[str]
     severity: Severity
     suggestion: str
+
+
+@dataclass(frozen=True)
+class Address:
+    """How a language writes whom a draft is to when the honorific follows the name.
+
+    ``item`` matches one person at the start of what is left of the line: a name, then an
+    honorific or group word (group ``suffix``: "様", "皆様") and a separator, a space or
+    the line's end, or a title (group ``title``: "部長") and a separator or the line's end.
+    ``affiliation`` matches a company, department or title before the name, and ``titles``
+    are the job titles that may follow a name ("山田部長様")."""
+
+    item: re.Pattern[str]
+    affiliation: re.Pattern[str]
+    titles: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -55,6 +71,19 @@ class Lexicon:
     # The longest honorific and never-final abbreviation: how far a look-back must reach.
     longest_honorific: int = 0
     longest_never_final: int = 0
+    # Marks besides . ! ? that end a sentence, written with no space after (Japanese 。！？).
+    sentence_stops: str = ""
+    # Where the address comes before the honorific (Japanese "人事部 山田様"), the lines
+    # that open the draft name the person; see :mod:`~app.services.drafting.layout`.
+    address: Address | None = None
+    # Set phrases that open the message after the address and are part of the greeting
+    # (Japanese "お世話になっております。山田です。"), matched where the message begins.
+    opening_formula: re.Pattern[str] | None = None
+    # Endings that make a name a group ("面接官の皆様", "人事部 御中").
+    group_suffixes: tuple[str, ...] = ()
+    # Whom a recipient finding says the draft should address: the action's person, or
+    # the recipient the writer gave.
+    roles: Mapping[str, str] = field(default_factory=lambda: dict(_ROLES))
 
     def message(self, code: FindingCode, **values: object) -> str:
         return self.messages[code.value].format(**values)
@@ -72,6 +101,40 @@ def available_languages() -> tuple[str, ...]:
 
 def _compile(pattern: str, flags: int = 0) -> re.Pattern[str]:
     return re.compile(pattern, re.IGNORECASE | flags)
+
+
+# The most characters of a name before its honorific, in an address line.
+ADDRESS_NAME_MAX = 60
+_SPACE = r"[ \t\u3000]"
+_SEPARATOR = r"[、，,・:：!！]"
+
+
+def _alternatives(words: list[str] | tuple[str, ...]) -> str:
+    """``words`` as a regex alternation, the longest first (or one that never matches)."""
+    if not words:
+        return "(?!)"
+    return "|".join(re.escape(word) for word in sorted(set(words), key=len, reverse=True))
+
+
+def _address(greeting: Mapping[str, Any]) -> Address | None:
+    """The address reader, for a language whose honorifics follow the name."""
+    suffixes = list(greeting.get("address_suffixes", ()))
+    if not suffixes:
+        return None
+    titles = tuple(greeting.get("titles", ()))
+    # A title ends a name only before a separator or the line's end: before a space it
+    # is a title of its own ("人事部長 山田様").
+    item = _compile(
+        rf"(?P<name>[^\n、，,。．！？!?]{{0,{ADDRESS_NAME_MAX}}}?)"
+        rf"(?:(?P<suffix>{_alternatives([*greeting.get('group_suffixes', ()), *suffixes])})"
+        rf"(?:{_SPACE}*(?:{_SEPARATOR}|$)|{_SPACE}+)"
+        rf"|(?P<title>{_alternatives(titles)}){_SPACE}*(?:{_SEPARATOR}|$))"
+    )
+    return Address(
+        item=item,
+        affiliation=_compile(greeting["affiliation"]),
+        titles=titles,
+    )
 
 
 @lru_cache(maxsize=8)
@@ -112,4 +175,9 @@ def lexicon(language: str = DEFAULT_LANGUAGE) -> Lexicon:
         suggestions=data["suggestions"],
         longest_honorific=max(map(len, honorifics), default=0),
         longest_never_final=max(map(len, never_final), default=0),
+        sentence_stops=data.get("sentence_stops", ""),
+        address=_address(greeting),
+        opening_formula=_compile(greeting["formula"]) if "formula" in greeting else None,
+        group_suffixes=tuple(greeting.get("group_suffixes", ())),
+        roles={**_ROLES, **data.get("roles", {})},
     )

@@ -1,6 +1,10 @@
 """Reading a draft's layout: an optional greeting line ("Dear Grace,"), the message
 itself, and an optional sign-off ("Best regards,\\nAda Lovelace" or "… Best, Ada").
 
+Where a language writes the honorific after the name (Japanese), the greeting is the
+address block instead ("株式会社グローベックス\\n人事部 山田様"), and the set phrases that
+open the message ("お世話になっております。山田です。") belong to it.
+
 Only the message counts towards the sentence limits. Each pass is linear in the text it
 reads and spends that work from a :class:`~app.services.work.WorkBudget`.
 """
@@ -10,7 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from app.services.drafting.languages import Lexicon
+from app.services.drafting.languages import ADDRESS_NAME_MAX, Address, Lexicon
 from app.services.drafting.names import folded, people
 from app.services.work import WorkBudget, unlimited
 
@@ -96,6 +100,137 @@ def _greeting(body: str, words: Lexicon, budget: WorkBudget) -> Greeting | None:
     )
 
 
+# An address block: the company, the department and the person (or a few people, one a
+# line), each line short; the first line too long for one ends the search.
+_ADDRESS_LINES = 5
+_ADDRESS_LINE_MAX = 2 * ADDRESS_NAME_MAX
+_SPACES = re.compile(r"\s*")
+
+
+def _after_spaces(text: str, position: int = 0) -> int:
+    """Where the run of white space at ``position`` ends."""
+    spaces = _SPACES.match(text, position)
+    return spaces.end() if spaces else position
+
+
+@dataclass(frozen=True, slots=True)
+class _Addressee:
+    name: str
+    span: Span  # offsets into the line's content
+
+
+def _addressee(
+    content: str, match: re.Match[str], address: Address, groups: tuple[str, ...]
+) -> _Addressee:
+    """Whom one address item names: for a group the whole item ("面接官の皆様"), else the
+    name without the company, department or title before it nor a title after it."""
+    start, end = match.start("name"), match.end("name")
+    suffix = match.group("suffix")
+    if suffix is not None and suffix in groups:
+        span = _strip(content, start, match.end("suffix"))
+        return _Addressee(content[span.start : span.end], span)
+    affiliation = address.affiliation.match(content, start, end)
+    if affiliation is not None and affiliation.end() < end:
+        start = affiliation.end()
+    for title in address.titles:
+        if content.endswith(title, start, end) and end - start > len(title):
+            end -= len(title)
+            break
+    span = _strip(content, start, end)
+    return _Addressee(content[span.start : span.end], span)
+
+
+def _strip(text: str, start: int, end: int) -> Span:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return Span(start, end)
+
+
+def _address_line(
+    content: str, words: Lexicon, budget: WorkBudget
+) -> tuple[list[_Addressee], int | None]:
+    """The people a line addresses, and where the message begins on it when it goes on
+    after the first of them ("山田様、先日は…"); None when the whole line is the address."""
+    address = words.address
+    assert address is not None
+    found: list[_Addressee] = []
+    ends: list[int] = []
+    position = 0
+    # Only the line's first characters can be an address; a longer line goes on with
+    # the message after its first person ("山田様、先日は…").
+    while position < min(len(content), _ADDRESS_LINE_MAX):
+        position = _after_spaces(content, position)
+        budget.spend(ADDRESS_NAME_MAX + 1)
+        item = address.item.match(content, position)
+        if item is None or item.end() == position:
+            break
+        found.append(_addressee(content, item, address, words.group_suffixes))
+        ends.append(item.end())
+        position = item.end()
+    if not found or position >= len(content):
+        return found, None
+    # More follows than names: only the first item addresses, the rest is the message.
+    return found[:1], ends[0]
+
+
+def _address_greeting(body: str, words: Lexicon, budget: WorkBudget) -> Greeting | None:
+    """The address block that opens a draft where the honorific follows the name
+    ("株式会社グローベックス\n人事部 山田様"): lines naming the company or department,
+    then one line per person, up to the first blank line or line of the message."""
+    people_found: list[tuple[_Addressee, int]] = []  # with the offset of its line's content
+    message_start = 0
+    position = _after_spaces(body)
+    budget.spend(position + 1)
+    for _ in range(_ADDRESS_LINES):
+        line_end = body.find("\n", position)
+        line_end = len(body) if line_end == -1 else line_end
+        budget.spend(line_end - position + 1)
+        line = body[position:line_end]
+        content = line.strip()
+        if not content:
+            break
+        offset = position + len(line) - len(line.lstrip())
+        addressed, rest = _address_line(content, words, budget)
+        if addressed:
+            people_found.extend((person, offset) for person in addressed)
+            message_start = line_end
+            if rest is not None:
+                message_start = offset + rest
+                break
+        elif (
+            people_found
+            or len(content) > _ADDRESS_LINE_MAX
+            or any(stop in content for stop in "。．！？!?")
+        ):
+            break  # the message has begun, or there was never an address
+        if line_end >= len(body):
+            break
+        position = line_end + 1
+    if not people_found:
+        return None
+    (first, first_offset), (last, last_offset) = people_found[0], people_found[-1]
+    span = Span(first_offset + first.span.start, last_offset + last.span.end)
+    names = "、".join(person.name for person, _ in people_found)
+    return Greeting(names=names, span=span, message_start=message_start)
+
+
+def _after_opening_formula(body: str, start: int, words: Lexicon, budget: WorkBudget) -> int:
+    """Where the message begins once the set phrases that open it are passed
+    ("お世話になっております。山田です。"): they belong to the greeting, not the message."""
+    if words.opening_formula is None:
+        return start
+    text_start = _after_spaces(body, start)
+    budget.spend(text_start - start + 1 + _FORMULA_MAX)
+    formula = words.opening_formula.match(body, text_start)
+    return formula.end() if formula is not None else start
+
+
+# How far an opening formula may reach, for the budget (its patterns are bounded).
+_FORMULA_MAX = 200
+
+
 _NAME_PARTICLES = frozenset({"van", "von", "de", "der", "den", "da", "di", "du", "la", "le", "bin"})
 
 
@@ -169,6 +304,7 @@ def _sign_off_start(body: str, message_start: int, words: Lexicon, budget: WorkB
             and "\n" not in signature
             and len(signature.split()) <= 5
             and signature[-1] not in ".!?"
+            and signature[-1] not in words.sentence_stops
         ):
             return last_break
     return end
@@ -176,7 +312,11 @@ def _sign_off_start(body: str, message_start: int, words: Lexicon, budget: WorkB
 
 def read_layout(body: str, words: Lexicon, budget: WorkBudget | None = None) -> Layout:
     budget = budget or unlimited()
-    greeting = _greeting(body, words, budget)
+    if words.address is not None:
+        greeting = _address_greeting(body, words, budget)
+    else:
+        greeting = _greeting(body, words, budget)
     start = greeting.message_start if greeting else 0
+    start = _after_opening_formula(body, start, words, budget)
     end = _sign_off_start(body, start, words, budget)
     return Layout(greeting=greeting, message=Span(start, max(start, end)))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 
 import pysbd  # type: ignore[import-untyped]
 
@@ -46,7 +47,18 @@ class Chunk:
     continues: bool = False
 
 
-def segmenter_chunks(text: str, budget: WorkBudget | None = None) -> Iterator[Chunk]:
+@lru_cache(maxsize=8)
+def _sentence_break(stops: str) -> re.Pattern[str]:
+    """Where a sentence surely ends: a stop and a space, or a stop written with no space
+    after it (Japanese 。)."""
+    if not stops:
+        return _SENTENCE_BREAK
+    return re.compile(rf"{_SENTENCE_BREAK.pattern}|[{re.escape(stops)}]")
+
+
+def segmenter_chunks(
+    text: str, budget: WorkBudget | None = None, stops: str = ""
+) -> Iterator[Chunk]:
     """Split ``text`` into chunks of at most :data:`SEGMENTER_CHUNK_CHARS` characters and
     :data:`SEGMENTER_CHUNK_MARKS` marks, for pysbd to read one at a time.
 
@@ -54,8 +66,10 @@ def segmenter_chunks(text: str, budget: WorkBudget | None = None) -> Iterator[Ch
     surely ends: at the last line break in the second half of what the limits allow, else
     after the last full stop followed by a space there, else at a space, else (one word
     longer than a chunk) at the limit. Cutting in the second half means each chunk is at
-    least half its window, so the text is read at most about twice."""
+    least half its window, so the text is read at most about twice. ``stops`` are the
+    language's stops written with no space after them (Japanese 。！？)."""
     budget = budget or unlimited()
+    sentence_break = _sentence_break(stops)
     budget.spend(len(text))
     marks = [match.start() for match in _SEGMENTER_MARKS.finditer(text)]
     start, seen = 0, 0  # ``seen``: marks before ``start``
@@ -73,7 +87,7 @@ def segmenter_chunks(text: str, budget: WorkBudget | None = None) -> Iterator[Ch
         middle = start + (limit - start + 1) // 2
         cut = text.rfind("\n", middle, limit) + 1
         if not cut:
-            breaks = [m.end() for m in _SENTENCE_BREAK.finditer(text, middle - 1, limit)]
+            breaks = [m.end() for m in sentence_break.finditer(text, middle - 1, limit)]
             cut = breaks[-1] if breaks else 0
         continues = not cut
         if not cut:
@@ -97,7 +111,7 @@ def sentences(
     segmenter = pysbd.Segmenter(language=words.segmenter_language, clean=False)
     found: list[Span] = []
     continued = False  # whether the previous chunk's last sentence goes on in this one
-    for part in segmenter_chunks(text, budget):
+    for part in segmenter_chunks(text, budget, words.sentence_stops):
         chunk_start, chunk = part.start, text[part.start : part.end]
         if not chunk.strip():
             continue

@@ -16,7 +16,18 @@ from app.domain import (
     RuleId,
     policy_fields,
 )
-from app.schemas.common import MultiLineText, ReadModel, Timestamp, WriteModel, example
+from app.schemas.common import (
+    ApplicationRef,
+    CandidateRef,
+    CreatedAt,
+    MultiLineText,
+    OwnId,
+    ReadModel,
+    Timestamp,
+    UpdatedAt,
+    WriteModel,
+    example,
+)
 
 
 class ActionSubject(ReadModel):
@@ -38,10 +49,10 @@ class ActionMark(ReadModel):
 class ActionRead(ReadModel):
     """A follow-up the candidate owes, with its window and its status at `as_of`."""
 
-    id: str = Field(description="Follow-Up's ID for this action.")
+    id: OwnId
     key: str = Field(description="Stable key within the application, e.g. `E3:int_…:con_…`.")
-    application_id: str = Field(description="The application it belongs to.")
-    candidate_id: str = Field(description="The candidate who owes it.")
+    application_id: ApplicationRef
+    candidate_id: CandidateRef
     rule: RuleId = Field(description="The etiquette rule that calls for it (E1-E5).")
     type: ActionType = Field(description="What to do.")
     subject: ActionSubject = Field(description="The interview and/or person it concerns.")
@@ -58,8 +69,8 @@ class ActionRead(ReadModel):
     guidance: str = Field(description="How to do it well.")
     mark: ActionMark | None = Field(description="The user's mark, if any.")
     obsolete_at: datetime | None = Field(description="When no rule called for it any more.")
-    created_at: datetime = Field(description="When it was first planned.")
-    updated_at: datetime = Field(description="When it last changed.")
+    created_at: CreatedAt
+    updated_at: UpdatedAt
 
 
 class CompleteAction(WriteModel):

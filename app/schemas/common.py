@@ -243,9 +243,20 @@ class Page(BaseModel, Generic[T]):
     )
 
 
+# Fields of response bodies that mean the same on every resource, described once.
+OwnId = Annotated[str, Field(description="Follow-Up's ID for this resource.")]
+OwnExternalId = Annotated[
+    str | None, Field(description="The caller's own ID for this record; null when it gave none.")
+]
+CreatedAt = Annotated[datetime, Field(description="When it was created (RFC 3339, UTC).")]
+UpdatedAt = Annotated[datetime, Field(description="When it last changed (RFC 3339, UTC).")]
+CandidateRef = Annotated[str, Field(description="The candidate it belongs to.")]
+ApplicationRef = Annotated[str, Field(description="The application it belongs to.")]
+
+
 class ResourceMeta(ReadModel):
     """Fields every stored resource has."""
 
-    id: str = Field(description="Follow-Up's ID for this resource.")
-    created_at: datetime = Field(description="When it was created (RFC 3339, UTC).")
-    updated_at: datetime = Field(description="When it last changed (RFC 3339, UTC).")
+    id: OwnId
+    created_at: CreatedAt
+    updated_at: UpdatedAt

@@ -15,7 +15,7 @@ from pydantic import Field, RootModel
 from app.domain import ApplicationStatus, InterviewKind, InterviewStatus
 from app.domain.events import EVENT_DESCRIPTIONS, DisabledReason, EventType
 from app.schemas.actions import ActionRead
-from app.schemas.common import ReadModel
+from app.schemas.common import ApplicationRef, CandidateRef, OwnId, ReadModel
 
 EVENT_TYPES_DOC = "; ".join(f"`{t.value}`: {d}" for t, d in EVENT_DESCRIPTIONS.items())
 
@@ -40,8 +40,8 @@ class ActionEventData(ReadModel):
 class OutcomeApplication(ReadModel):
     """The application as it reached its final status."""
 
-    id: str = Field(description="The application's ID.")
-    candidate_id: str = Field(description="The candidate it belongs to.")
+    id: OwnId
+    candidate_id: CandidateRef
     company: str = Field(description="The company applied to.")
     role: str = Field(description="The role applied for.")
     status: ApplicationStatus = Field(description="The final status reached.")
@@ -55,8 +55,8 @@ class ApplicationOutcomeData(ReadModel):
 class EventInterview(ReadModel):
     """The interview as it stands after the change."""
 
-    id: str = Field(description="The interview's ID.")
-    application_id: str = Field(description="The application it belongs to.")
+    id: OwnId
+    application_id: ApplicationRef
     kind: InterviewKind = Field(description="What kind of interview it is.")
     start: datetime = Field(description="When it starts.")
     end: datetime = Field(description="When it ends.")
@@ -70,7 +70,7 @@ class InterviewEventData(ReadModel):
 class DisabledEndpoint(ReadModel):
     """The endpoint the worker disabled."""
 
-    id: str = Field(description="The webhook endpoint's ID.")
+    id: OwnId
     url: str = Field(description="Where it pointed.")
     consecutive_failures: int = Field(description="Failed deliveries in a row when disabled.")
     reason: DisabledReason = Field(description="Why it was disabled.")

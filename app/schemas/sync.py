@@ -10,7 +10,7 @@ from pydantic import Field, model_validator
 # `schemas.SyncKind`); new code imports them from app.domain.
 from app.domain.sync import SyncKind as SyncKind
 from app.domain.sync import SyncOutcome as SyncOutcome
-from app.schemas.common import ExternalId, ReadModel, ResourceId, WriteModel, example
+from app.schemas.common import ExternalId, OwnId, ReadModel, ResourceId, WriteModel, example
 from app.schemas.resources import (
     ApplicationCreate,
     CandidateCreate,
@@ -157,7 +157,7 @@ class SyncResult(ReadModel):
 
     kind: SyncKind = Field(description="The kind of record.")
     external_id: str = Field(description="The caller's ID.")
-    id: str = Field(description="Follow-Up's ID.")
+    id: OwnId
     outcome: SyncOutcome = Field(description="`created`, `updated` or `unchanged`.")
 
 

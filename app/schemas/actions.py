@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import Field, ValidationInfo, create_model, field_validator
+from pydantic import Field, create_model, field_validator
 
 from app.domain import (
     ActionStatus,
@@ -27,6 +27,7 @@ from app.schemas.common import (
     UpdatedAt,
     WriteModel,
     example,
+    later_than,
 )
 
 
@@ -101,13 +102,7 @@ class SnoozeAction(WriteModel):
     at: Timestamp | None = Field(default=None, description="When it was snoozed; defaults to now.")
     until: Timestamp = Field(description="When it should show again.")
 
-    @field_validator("until")
-    @classmethod
-    def _until_after_at(cls, value: datetime, info: ValidationInfo) -> datetime:
-        snoozed_at = info.data.get("at")
-        if snoozed_at is not None and value <= snoozed_at:
-            raise ValueError("must be after at")
-        return value
+    _until_after_at = field_validator("until")(later_than("at"))
 
 
 def _policy_model(name: str, *, optional: bool) -> Any:

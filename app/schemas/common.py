@@ -18,6 +18,7 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    ValidationInfo,
     field_validator,
 )
 from pydantic_core import PydanticCustomError
@@ -84,6 +85,19 @@ SingleLine = AfterValidator(_check_one_line)
 MultiLine = AfterValidator(_check_lines)
 SingleLineText = Annotated[str, SingleLine]
 MultiLineText = Annotated[str, MultiLine]
+
+
+def later_than(earlier: str) -> Any:
+    """A field validator: the value must come after the field ``earlier`` when both are
+    given. ``earlier`` must be declared first, so that the check can read it."""
+
+    def check(cls: Any, value: datetime, info: ValidationInfo) -> datetime:
+        before = info.data.get(earlier)
+        if before is not None and value <= before:
+            raise ValueError(f"must be after {earlier}")
+        return value
+
+    return classmethod(check)
 
 
 class WriteModel(BaseModel):

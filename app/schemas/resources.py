@@ -33,6 +33,7 @@ from app.schemas.common import (
     Url,
     WriteModel,
     example,
+    later_than,
 )
 
 # A response states every instant in UTC, so the body a write returns is the body a later
@@ -251,13 +252,7 @@ class InterviewCreate(WriteModel):
     external_id: ExternalId | None = None
 
     # Field validators (not a model validator) so the error names the field that failed.
-    @field_validator("end")
-    @classmethod
-    def _ends_after_start(cls, value: datetime, info: ValidationInfo) -> datetime:
-        start = info.data.get("start")
-        if start is not None and value <= start:
-            raise ValueError("must be after start")
-        return value
+    _ends_after_start = field_validator("end")(later_than("start"))
 
     @field_validator("panel")
     @classmethod

@@ -22,7 +22,7 @@ class EventType(StrEnum):
 
 
 EVENT_DESCRIPTIONS = {
-    EventType.ACTION_CREATED: "A rule called for a new action.",
+    EventType.ACTION_CREATED: "A rule called for a new action (or again for an obsolete one).",
     EventType.ACTION_DUE: "An action's window opened (sent once, by the worker).",
     EventType.ACTION_OVERDUE: "An action's window closed while it was open (sent once).",
     EventType.ACTION_COMPLETED: "The user marked an action done.",
@@ -34,7 +34,7 @@ EVENT_DESCRIPTIONS = {
     EventType.WEBHOOK_ENDPOINT_DISABLED: "The worker disabled a webhook endpoint that kept "
     "failing.",
     EventType.PING: "A test delivery asked for with `POST /v1/webhook-endpoints/{id}/ping`; "
-    "sent to that endpoint only, never kept in the event log.",
+    "sent to that endpoint only, never kept in the event log; its `id` is the delivery's.",
 }
 
 

@@ -13,7 +13,7 @@ from app.domain.credentials import (
     MIN_LIFETIME_SECONDS,
     Scope,
 )
-from app.schemas.common import ReadModel, WriteModel, example
+from app.schemas.common import CreatedAt, ReadModel, WriteModel, example
 
 SCOPES_DOC = (
     "What the token may do: `read` (list and fetch the candidate's records, drafts and "
@@ -48,7 +48,7 @@ class AccessTokenRead(ReadModel):
     id: str = Field(description="The token's ID (`tok_…`), to revoke it by.")
     candidate_id: str = Field(description="The candidate whose records alone it reaches.")
     scopes: list[Scope] = Field(description=SCOPES_DOC)
-    created_at: datetime = Field(description="When it was minted (RFC 3339, UTC).")
+    created_at: CreatedAt
     expires_at: datetime = Field(description="When it stops working (RFC 3339, UTC).")
     revoked_at: datetime | None = Field(
         description="When it was revoked; null unless it was. A token also stops working "

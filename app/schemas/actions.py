@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import Field, ValidationInfo, create_model, field_validator
+from pydantic import Field, create_model, field_validator
 
 from app.domain import (
     ActionStatus,
@@ -16,7 +16,19 @@ from app.domain import (
     RuleId,
     policy_fields,
 )
-from app.schemas.common import MultiLineText, ReadModel, Timestamp, WriteModel, example
+from app.schemas.common import (
+    ApplicationRef,
+    CandidateRef,
+    CreatedAt,
+    MultiLineText,
+    OwnId,
+    ReadModel,
+    Timestamp,
+    UpdatedAt,
+    WriteModel,
+    example,
+    later_than,
+)
 
 
 class ActionSubject(ReadModel):
@@ -38,10 +50,10 @@ class ActionMark(ReadModel):
 class ActionRead(ReadModel):
     """A follow-up the candidate owes, with its window and its status at `as_of`."""
 
-    id: str = Field(description="Follow-Up's ID for this action.")
+    id: OwnId
     key: str = Field(description="Stable key within the application, e.g. `E3:int_…:con_…`.")
-    application_id: str = Field(description="The application it belongs to.")
-    candidate_id: str = Field(description="The candidate who owes it.")
+    application_id: ApplicationRef
+    candidate_id: CandidateRef
     rule: RuleId = Field(description="The etiquette rule that calls for it (E1-E5).")
     type: ActionType = Field(description="What to do.")
     subject: ActionSubject = Field(description="The interview and/or person it concerns.")
@@ -58,8 +70,8 @@ class ActionRead(ReadModel):
     guidance: str = Field(description="How to do it well.")
     mark: ActionMark | None = Field(description="The user's mark, if any.")
     obsolete_at: datetime | None = Field(description="When no rule called for it any more.")
-    created_at: datetime = Field(description="When it was first planned.")
-    updated_at: datetime = Field(description="When it last changed.")
+    created_at: CreatedAt
+    updated_at: UpdatedAt
 
 
 class CompleteAction(WriteModel):
@@ -90,13 +102,7 @@ class SnoozeAction(WriteModel):
     at: Timestamp | None = Field(default=None, description="When it was snoozed; defaults to now.")
     until: Timestamp = Field(description="When it should show again.")
 
-    @field_validator("until")
-    @classmethod
-    def _until_after_at(cls, value: datetime, info: ValidationInfo) -> datetime:
-        snoozed_at = info.data.get("at")
-        if snoozed_at is not None and value <= snoozed_at:
-            raise ValueError("must be after at")
-        return value
+    _until_after_at = field_validator("until")(later_than("at"))
 
 
 def _policy_model(name: str, *, optional: bool) -> Any:

@@ -18,6 +18,7 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    ValidationInfo,
     field_validator,
 )
 from pydantic_core import PydanticCustomError
@@ -84,6 +85,19 @@ SingleLine = AfterValidator(_check_one_line)
 MultiLine = AfterValidator(_check_lines)
 SingleLineText = Annotated[str, SingleLine]
 MultiLineText = Annotated[str, MultiLine]
+
+
+def later_than(earlier: str) -> Any:
+    """A field validator: the value must come after the field ``earlier`` when both are
+    given. ``earlier`` must be declared first, so that the check can read it."""
+
+    def check(cls: Any, value: datetime, info: ValidationInfo) -> datetime:
+        before = info.data.get(earlier)
+        if before is not None and value <= before:
+            raise ValueError(f"must be after {earlier}")
+        return value
+
+    return classmethod(check)
 
 
 class WriteModel(BaseModel):
@@ -243,9 +257,20 @@ class Page(BaseModel, Generic[T]):
     )
 
 
+# Fields of response bodies that mean the same on every resource, described once.
+OwnId = Annotated[str, Field(description="Follow-Up's ID for this resource.")]
+OwnExternalId = Annotated[
+    str | None, Field(description="The caller's own ID for this record; null when it gave none.")
+]
+CreatedAt = Annotated[datetime, Field(description="When it was created (RFC 3339, UTC).")]
+UpdatedAt = Annotated[datetime, Field(description="When it last changed (RFC 3339, UTC).")]
+CandidateRef = Annotated[str, Field(description="The candidate it belongs to.")]
+ApplicationRef = Annotated[str, Field(description="The application it belongs to.")]
+
+
 class ResourceMeta(ReadModel):
     """Fields every stored resource has."""
 
-    id: str = Field(description="Follow-Up's ID for this resource.")
-    created_at: datetime = Field(description="When it was created (RFC 3339, UTC).")
-    updated_at: datetime = Field(description="When it last changed (RFC 3339, UTC).")
+    id: OwnId
+    created_at: CreatedAt
+    updated_at: UpdatedAt

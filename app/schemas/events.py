@@ -7,15 +7,18 @@ discriminated by `type`, whose members (`ActionDueEvent`, `PingEvent`, …) say 
 
 from __future__ import annotations
 
+import operator
+import re
 from datetime import datetime
-from typing import Annotated, Literal
+from functools import reduce
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import Field, RootModel
+from pydantic import Field, RootModel, create_model
 
 from app.domain import ApplicationStatus, InterviewKind, InterviewStatus
 from app.domain.events import EVENT_DESCRIPTIONS, DisabledReason, EventType
 from app.schemas.actions import ActionRead
-from app.schemas.common import ReadModel
+from app.schemas.common import ApplicationRef, CandidateRef, OwnId, ReadModel
 
 EVENT_TYPES_DOC = "; ".join(f"`{t.value}`: {d}" for t, d in EVENT_DESCRIPTIONS.items())
 
@@ -40,8 +43,8 @@ class ActionEventData(ReadModel):
 class OutcomeApplication(ReadModel):
     """The application as it reached its final status."""
 
-    id: str = Field(description="The application's ID.")
-    candidate_id: str = Field(description="The candidate it belongs to.")
+    id: OwnId
+    candidate_id: CandidateRef
     company: str = Field(description="The company applied to.")
     role: str = Field(description="The role applied for.")
     status: ApplicationStatus = Field(description="The final status reached.")
@@ -55,8 +58,8 @@ class ApplicationOutcomeData(ReadModel):
 class EventInterview(ReadModel):
     """The interview as it stands after the change."""
 
-    id: str = Field(description="The interview's ID.")
-    application_id: str = Field(description="The application it belongs to.")
+    id: OwnId
+    application_id: ApplicationRef
     kind: InterviewKind = Field(description="What kind of interview it is.")
     start: datetime = Field(description="When it starts.")
     end: datetime = Field(description="When it ends.")
@@ -70,7 +73,7 @@ class InterviewEventData(ReadModel):
 class DisabledEndpoint(ReadModel):
     """The endpoint the worker disabled."""
 
-    id: str = Field(description="The webhook endpoint's ID.")
+    id: OwnId
     url: str = Field(description="Where it pointed.")
     consecutive_failures: int = Field(description="Failed deliveries in a row when disabled.")
     reason: DisabledReason = Field(description="Why it was disabled.")
@@ -97,126 +100,54 @@ class _EventFields(ReadModel):
     application_id: str | None = Field(description="The application concerned, if any.")
     action_id: str | None = Field(description="The action concerned, if any.")
     erased_at: datetime | None = Field(description="When the personal data was erased.")
+    # Each event type's model narrows `type` to its one value (and keeps it in this place).
+    type: EventType = Field(description=TYPE_DOC)
 
 
-ActionData = Annotated[
-    ActionEventData | ErasedEventData,
-    Field(description='The action; `{"erased": true}` once the candidate was erased.'),
-]
+def _or_erased(data: Any, what: str) -> tuple[Any, str]:
+    return data | ErasedEventData, f'{what}; `{{"erased": true}}` once the candidate was erased.'
 
 
-class ActionCreatedEvent(_EventFields):
-    """`action.created`: a rule called for a new action (or again for an obsolete one)."""
-
-    type: Literal[EventType.ACTION_CREATED] = Field(description=TYPE_DOC)
-    data: ActionData
-
-
-class ActionDueEvent(_EventFields):
-    """`action.due`: an action's window opened (sent once, by the worker)."""
-
-    type: Literal[EventType.ACTION_DUE] = Field(description=TYPE_DOC)
-    data: ActionData
-
-
-class ActionOverdueEvent(_EventFields):
-    """`action.overdue`: an action's window closed while it was open (sent once)."""
-
-    type: Literal[EventType.ACTION_OVERDUE] = Field(description=TYPE_DOC)
-    data: ActionData
+_ACTION_DATA = _or_erased(ActionEventData, "The action")
+_INTERVIEW_DATA = _or_erased(InterviewEventData, "The interview")
+# What `data` holds for each event type, and how it is described.
+EVENT_DATA: dict[EventType, tuple[Any, str]] = {
+    EventType.ACTION_CREATED: _ACTION_DATA,
+    EventType.ACTION_DUE: _ACTION_DATA,
+    EventType.ACTION_OVERDUE: _ACTION_DATA,
+    EventType.ACTION_COMPLETED: _ACTION_DATA,
+    EventType.ACTION_DISMISSED: _ACTION_DATA,
+    EventType.ACTION_OBSOLETE: _ACTION_DATA,
+    EventType.APPLICATION_OUTCOME: _or_erased(ApplicationOutcomeData, "The application"),
+    EventType.INTERVIEW_SCHEDULED: _INTERVIEW_DATA,
+    EventType.INTERVIEW_CANCELLED: _INTERVIEW_DATA,
+    EventType.WEBHOOK_ENDPOINT_DISABLED: (WebhookEndpointDisabledData, "The endpoint."),
+    EventType.PING: (PingData, "The endpoint pinged."),
+}
 
 
-class ActionCompletedEvent(_EventFields):
-    """`action.completed`: the user marked an action done."""
-
-    type: Literal[EventType.ACTION_COMPLETED] = Field(description=TYPE_DOC)
-    data: ActionData
-
-
-class ActionDismissedEvent(_EventFields):
-    """`action.dismissed`: the user dismissed an action."""
-
-    type: Literal[EventType.ACTION_DISMISSED] = Field(description=TYPE_DOC)
-    data: ActionData
-
-
-class ActionObsoleteEvent(_EventFields):
-    """`action.obsolete`: no rule calls for an action any more."""
-
-    type: Literal[EventType.ACTION_OBSOLETE] = Field(description=TYPE_DOC)
-    data: ActionData
-
-
-class ApplicationOutcomeEvent(_EventFields):
-    """`application.outcome`: an application reached a final status."""
-
-    type: Literal[EventType.APPLICATION_OUTCOME] = Field(description=TYPE_DOC)
-    data: ApplicationOutcomeData | ErasedEventData = Field(
-        description='The application; `{"erased": true}` once the candidate was erased.'
+def _event_model(event_type: EventType) -> type[_EventFields]:
+    """The named schema of one event type: `action.due` is `ActionDueEvent`."""
+    data, data_doc = EVENT_DATA[event_type]
+    words = re.split(r"[._]", event_type.value)
+    one_type: Any = Literal[event_type]
+    return create_model(
+        "".join(word.capitalize() for word in words) + "Event",
+        __base__=_EventFields,
+        __doc__=f"`{event_type.value}`: {EVENT_DESCRIPTIONS[event_type]}",
+        __module__=__name__,
+        type=(one_type, Field(description=TYPE_DOC)),
+        data=(data, Field(description=data_doc)),
     )
-
-
-class InterviewScheduledEvent(_EventFields):
-    """`interview.scheduled`: an interview was booked or moved."""
-
-    type: Literal[EventType.INTERVIEW_SCHEDULED] = Field(description=TYPE_DOC)
-    data: InterviewEventData | ErasedEventData = Field(
-        description='The interview; `{"erased": true}` once the candidate was erased.'
-    )
-
-
-class InterviewCancelledEvent(_EventFields):
-    """`interview.cancelled`: an interview was cancelled."""
-
-    type: Literal[EventType.INTERVIEW_CANCELLED] = Field(description=TYPE_DOC)
-    data: InterviewEventData | ErasedEventData = Field(
-        description='The interview; `{"erased": true}` once the candidate was erased.'
-    )
-
-
-class WebhookEndpointDisabledEvent(_EventFields):
-    """`webhook_endpoint.disabled`: the worker disabled an endpoint that kept failing."""
-
-    type: Literal[EventType.WEBHOOK_ENDPOINT_DISABLED] = Field(description=TYPE_DOC)
-    data: WebhookEndpointDisabledData = Field(description="The endpoint.")
-
-
-class PingEvent(_EventFields):
-    """`ping`: a test delivery to one endpoint; its `id` is the delivery's."""
-
-    type: Literal[EventType.PING] = Field(description=TYPE_DOC)
-    data: PingData = Field(description="The endpoint pinged.")
 
 
 # Each event type's named schema: the webhook entries and the union are built from it.
-EVENT_MODELS: dict[EventType, type[_EventFields]] = {
-    EventType.ACTION_CREATED: ActionCreatedEvent,
-    EventType.ACTION_DUE: ActionDueEvent,
-    EventType.ACTION_OVERDUE: ActionOverdueEvent,
-    EventType.ACTION_COMPLETED: ActionCompletedEvent,
-    EventType.ACTION_DISMISSED: ActionDismissedEvent,
-    EventType.ACTION_OBSOLETE: ActionObsoleteEvent,
-    EventType.APPLICATION_OUTCOME: ApplicationOutcomeEvent,
-    EventType.INTERVIEW_SCHEDULED: InterviewScheduledEvent,
-    EventType.INTERVIEW_CANCELLED: InterviewCancelledEvent,
-    EventType.WEBHOOK_ENDPOINT_DISABLED: WebhookEndpointDisabledEvent,
-    EventType.PING: PingEvent,
-}
+EVENT_MODELS = {event_type: _event_model(event_type) for event_type in EventType}
 
-AnyEvent = Annotated[
-    ActionCreatedEvent
-    | ActionDueEvent
-    | ActionOverdueEvent
-    | ActionCompletedEvent
-    | ActionDismissedEvent
-    | ActionObsoleteEvent
-    | ApplicationOutcomeEvent
-    | InterviewScheduledEvent
-    | InterviewCancelledEvent
-    | WebhookEndpointDisabledEvent
-    | PingEvent,
-    Field(discriminator="type"),
-]
+if TYPE_CHECKING:
+    AnyEvent = _EventFields
+else:
+    AnyEvent = Annotated[reduce(operator.or_, EVENT_MODELS.values()), Field(discriminator="type")]
 
 
 class EventRead(RootModel[AnyEvent]):

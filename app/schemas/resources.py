@@ -15,12 +15,15 @@ from app.domain import (
     InterviewStatus,
 )
 from app.schemas.common import (
+    ApplicationRef,
     CalendarDate,
+    CandidateRef,
     Clause,
     CountryCode,
     ExternalId,
     LongText,
     Name,
+    OwnExternalId,
     Phone,
     ResourceId,
     ResourceMeta,
@@ -30,6 +33,7 @@ from app.schemas.common import (
     Url,
     WriteModel,
     example,
+    later_than,
 )
 
 # A response states every instant in UTC, so the body a write returns is the body a later
@@ -72,7 +76,7 @@ class CandidateRead(ResourceMeta):
     email: str | None = Field(description="The candidate's email address.")
     time_zone: str = Field(description="IANA time zone; business days are counted in it.")
     country: str = Field(description="ISO 3166-1 alpha-2 code; its public holidays are skipped.")
-    external_id: str | None = Field(description="The caller's own ID for this candidate.")
+    external_id: OwnExternalId
 
 
 # --- applications -----------------------------------------------------------------------
@@ -138,7 +142,7 @@ class ApplicationUpdate(WriteModel):
 class ApplicationRead(ResourceMeta):
     """A job application."""
 
-    candidate_id: str = Field(description="The candidate who applied.")
+    candidate_id: CandidateRef
     company: str = Field(description="The hiring company.")
     role: str = Field(description="The job title applied for.")
     job_url: str | None = Field(description="The job posting.")
@@ -146,7 +150,7 @@ class ApplicationRead(ResourceMeta):
     recruiting_firm: str | None = Field(description="The recruiting firm's name, if any.")
     status: ApplicationStatus = Field(description="Where the application stands.")
     outcome_at: UTCInstant | None = Field(description="When a final status was reached.")
-    external_id: str | None = Field(description="The caller's own ID for this application.")
+    external_id: OwnExternalId
 
 
 # --- contacts ---------------------------------------------------------------------------
@@ -199,7 +203,7 @@ class ContactUpdate(WriteModel):
 class ContactRead(ResourceMeta):
     """A person on the employer's side."""
 
-    application_id: str = Field(description="The application this person belongs to.")
+    application_id: ApplicationRef
     role: ContactRole = Field(description="The person's part in the process.")
     made_first_contact: bool = Field(description="Whether this person reached out first.")
     name: str | None = Field(description="Full name.")
@@ -208,7 +212,7 @@ class ContactRead(ResourceMeta):
     email: str | None = Field(description="Email address.")
     phone: str | None = Field(description="Phone number.")
     profile_url: str | None = Field(description="Professional-network profile.")
-    external_id: str | None = Field(description="The caller's own ID for this contact.")
+    external_id: OwnExternalId
 
 
 # --- interviews -------------------------------------------------------------------------
@@ -248,13 +252,7 @@ class InterviewCreate(WriteModel):
     external_id: ExternalId | None = None
 
     # Field validators (not a model validator) so the error names the field that failed.
-    @field_validator("end")
-    @classmethod
-    def _ends_after_start(cls, value: datetime, info: ValidationInfo) -> datetime:
-        start = info.data.get("start")
-        if start is not None and value <= start:
-            raise ValueError("must be after start")
-        return value
+    _ends_after_start = field_validator("end")(later_than("start"))
 
     @field_validator("panel")
     @classmethod
@@ -287,7 +285,7 @@ class InterviewUpdate(WriteModel):
 class InterviewRead(ResourceMeta):
     """An interview round."""
 
-    application_id: str = Field(description="The application this round belongs to.")
+    application_id: ApplicationRef
     kind: InterviewKind = Field(description="How the interview is held.")
     start: UTCInstant = Field(description="When it starts.")
     end: UTCInstant = Field(description="When it ends.")
@@ -296,7 +294,7 @@ class InterviewRead(ResourceMeta):
     panel_confirmed: bool = Field(description="Whether the panel was confirmed.")
     next_step: str | None = Field(description="The next step the interviewer described.")
     expected_reply_date: date | None = Field(description="When to expect news.")
-    external_id: str | None = Field(description="The caller's own ID for this interview.")
+    external_id: OwnExternalId
 
 
 # --- replies ----------------------------------------------------------------------------
@@ -336,7 +334,7 @@ class ReplyUpdate(WriteModel):
 class ReplyRead(ResourceMeta):
     """A reply from the employer."""
 
-    application_id: str = Field(description="The application replied about.")
+    application_id: ApplicationRef
     received_at: UTCInstant = Field(description="When the reply came.")
     contact_id: str | None = Field(description="Who replied.")
     note: str | None = Field(description="What they said.")

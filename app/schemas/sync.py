@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Self
+from typing import Annotated, Self, TypeVar
 
-from pydantic import Field, model_validator
+from pydantic import BaseModel, Field, model_validator
 
 from app.domain.sync import SyncKind, SyncOutcome
-from app.schemas.common import ExternalId, ReadModel, ResourceId, WriteModel, example
+from app.schemas.common import ExternalId, OwnId, ReadModel, ResourceId, WriteModel, example
 from app.schemas.resources import (
     ApplicationCreate,
     CandidateCreate,
@@ -16,6 +16,26 @@ from app.schemas.resources import (
 )
 
 MAX_SYNC_RECORDS = 1000
+
+# A record of the batch points at its parent by exactly one of two fields: the parent's
+# Follow-Up ID or its external ID (the parent may come in the same batch).
+CandidateById = Annotated[ResourceId | None, Field(description="The candidate's Follow-Up ID.")]
+CandidateByExternalId = Annotated[
+    ExternalId | None,
+    Field(description="The candidate's external ID (in this batch or stored)."),
+]
+ApplicationById = Annotated[ResourceId | None, Field(description="The application's Follow-Up ID.")]
+ApplicationByExternalId = Annotated[
+    ExternalId | None,
+    Field(description="The application's external ID (in this batch or stored)."),
+]
+Record = TypeVar("Record", bound=BaseModel)
+
+
+def _exactly_one(record: Record, by_id: str, by_external_id: str) -> Record:
+    if (getattr(record, by_id) is None) == (getattr(record, by_external_id) is None):
+        raise ValueError(f"give exactly one of {by_id} and {by_external_id}")
+    return record
 
 
 class SyncCandidate(CandidateCreate):
@@ -28,36 +48,24 @@ class SyncApplication(ApplicationCreate):
     """An application, pointing at its candidate by Follow-Up ID or by external ID."""
 
     external_id: ExternalId
-    candidate_id: ResourceId | None = Field(  # type: ignore[assignment]
-        default=None, description="The candidate's Follow-Up ID."
-    )
-    candidate_external_id: ExternalId | None = Field(
-        default=None, description="The candidate's external ID (in this batch or stored)."
-    )
+    candidate_id: CandidateById = None  # type: ignore[assignment]
+    candidate_external_id: CandidateByExternalId = None
 
     @model_validator(mode="after")
     def _one_candidate_reference(self) -> Self:
-        if (self.candidate_id is None) == (self.candidate_external_id is None):
-            raise ValueError("give exactly one of candidate_id and candidate_external_id")
-        return self
+        return _exactly_one(self, "candidate_id", "candidate_external_id")
 
 
 class SyncContact(ContactCreate):
     """A person, pointing at their application by Follow-Up ID or by external ID."""
 
     external_id: ExternalId
-    application_id: ResourceId | None = Field(
-        default=None, description="The application's Follow-Up ID."
-    )
-    application_external_id: ExternalId | None = Field(
-        default=None, description="The application's external ID (in this batch or stored)."
-    )
+    application_id: ApplicationById = None
+    application_external_id: ApplicationByExternalId = None
 
     @model_validator(mode="after")
     def _one_application_reference(self) -> Self:
-        if (self.application_id is None) == (self.application_external_id is None):
-            raise ValueError("give exactly one of application_id and application_external_id")
-        return self
+        return _exactly_one(self, "application_id", "application_external_id")
 
 
 class SyncInterview(InterviewCreate):
@@ -68,12 +76,8 @@ class SyncInterview(InterviewCreate):
     """
 
     external_id: ExternalId
-    application_id: ResourceId | None = Field(
-        default=None, description="The application's Follow-Up ID."
-    )
-    application_external_id: ExternalId | None = Field(
-        default=None, description="The application's external ID (in this batch or stored)."
-    )
+    application_id: ApplicationById = None
+    application_external_id: ApplicationByExternalId = None
     panel_external_ids: list[ExternalId] = Field(
         default_factory=list,
         max_length=20,
@@ -82,9 +86,7 @@ class SyncInterview(InterviewCreate):
 
     @model_validator(mode="after")
     def _one_application_reference(self) -> Self:
-        if (self.application_id is None) == (self.application_external_id is None):
-            raise ValueError("give exactly one of application_id and application_external_id")
-        return self
+        return _exactly_one(self, "application_id", "application_external_id")
 
 
 class SyncBatch(WriteModel):
@@ -154,7 +156,7 @@ class SyncResult(ReadModel):
 
     kind: SyncKind = Field(description="The kind of record.")
     external_id: str = Field(description="The caller's ID.")
-    id: str = Field(description="Follow-Up's ID.")
+    id: OwnId
     outcome: SyncOutcome = Field(description="`created`, `updated` or `unchanged`.")
 
 

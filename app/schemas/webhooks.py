@@ -8,7 +8,15 @@ from typing import Annotated
 from pydantic import Field, StringConstraints
 
 from app.domain.events import DeliveryStatus, DisabledReason, EventType
-from app.schemas.common import ReadModel, ResourceMeta, SingleLine, Url, WriteModel, example
+from app.schemas.common import (
+    CreatedAt,
+    ReadModel,
+    ResourceMeta,
+    SingleLine,
+    Url,
+    WriteModel,
+    example,
+)
 from app.schemas.events import EVENT_TYPES_DOC
 
 EventTypes = Annotated[
@@ -123,7 +131,7 @@ class WebhookDeliveryRead(ReadModel):
         "`Followup-Event-Id` is the delivery's ID."
     )
     event_type: str = Field(description="The event type, or `ping`.")
-    created_at: datetime = Field(description="When it was queued.")
+    created_at: CreatedAt
     status: DeliveryStatus = Field(
         description="`pending` (waiting or being retried), `delivered` (a 2xx answer), "
         "`failed` (retries ran out after about three days; a ping gets one try) or "

@@ -59,8 +59,9 @@ GUARDS_ON = {
 }
 
 
-# Five servers of two workers share one PostgreSQL (100 connections by default).
-POOL = {"FOLLOWUP_DB_POOL_SIZE": "8"}
+# Six servers of two workers share one PostgreSQL (100 connections by default): each
+# worker holds its pool and one listening connection.
+POOL = {"FOLLOWUP_DB_POOL_SIZE": "6"}
 
 
 def variants(redis_url: str | None) -> dict[str, dict[str, str]]:

@@ -34,6 +34,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.api.errors import PROBLEM_JSON, PROBLEM_TYPE_BASE, problem_response
 from app.api.json_body import read_body, replay_body
+from app.api.middleware import answer_error
 from app.api.rate_limits import Cost, RateLimiter
 from app.clock import utcnow
 from app.db.faults import classify, first_line
@@ -139,15 +140,7 @@ class IdempotencyMiddleware:
             try:
                 await limiter.enforce(scope, principal, Cost.DEFAULT)
             except RateLimited as refused:
-                response = problem_response(
-                    Request(scope),
-                    refused.status,
-                    slug=refused.slug,
-                    title=refused.title,
-                    detail=refused.detail,
-                    headers=refused.headers,
-                )
-                await response(scope, receive, send)
+                await answer_error(refused, scope, receive, send)
                 return
         if outcome == "mismatch":
             await _problem(

@@ -32,6 +32,22 @@ REQUEST_ID_HEADER = b"x-request-id"
 _SAFE_REQUEST_ID = re.compile(rb"^[A-Za-z0-9._:-]{1,128}$")
 
 
+class SendTracker:
+    """Passes a response's messages on and remembers whether it has begun, for a layer that
+    may still answer in its place only while nothing has been sent."""
+
+    __slots__ = ("_send", "started")
+
+    def __init__(self, send: Send) -> None:
+        self._send = send
+        self.started = False
+
+    async def send(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            self.started = True
+        await self._send(message)
+
+
 class RequestContextMiddleware:
     """Gives every request an ID (or keeps the caller's), logs it, and records metrics."""
 
@@ -105,17 +121,11 @@ class UnhandledErrorMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        response_started = False
-
-        async def tracking_send(message: Message) -> None:
-            nonlocal response_started
-            response_started = response_started or message["type"] == "http.response.start"
-            await send(message)
-
+        sent = SendTracker(send)
         try:
-            await self.app(scope, receive, tracking_send)
+            await self.app(scope, receive, sent.send)
         except Exception as exc:
-            if response_started:
+            if sent.started:
                 raise
             fault = classify(exc)
             if fault is not None:
@@ -225,21 +235,15 @@ class DeadlineMiddleware:
         if self._armed_on is not loop:
             self._armed_on = loop
             loop.call_later(self.resolution, self._stop_overdue, loop)
-        started = False
-
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
+        sent = SendTracker(send)
         try:
-            await self.app(scope, receive, tracking_send)
+            await self.app(scope, receive, sent.send)
         except asyncio.CancelledError as exc:
             # Ours only if the watch fired and no one else asked to cancel the task too
             # (a server shutting down, say): as asyncio.timeout decides it.
             if not watch.expired or task.uncancel() > cancelling:
                 raise
-            if started:
+            if sent.started:
                 raise TimeoutError("request deadline exceeded") from exc
             error_logger.warning(
                 "deadline of %gs exceeded serving %s %s",
@@ -288,12 +292,7 @@ class BodySizeLimitMiddleware:
             return
 
         received = 0
-        started = False
-
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
+        sent = SendTracker(send)
 
         async def counting_receive() -> Message:
             # A body without Content-Length (chunked) is counted as it streams in; the
@@ -307,10 +306,10 @@ class BodySizeLimitMiddleware:
             return message
 
         try:
-            await self.app(scope, counting_receive, tracking_send)
+            await self.app(scope, counting_receive, sent.send)
         except BodyTooLarge:
             # Raised while a middleware (not the app, whose handler answers it) read the body.
-            if started:
+            if sent.started:
                 raise
             await self._refuse(scope, receive, send)
 

@@ -72,8 +72,7 @@ async def _session(request: Request) -> AsyncIterator[AsyncSession]:
                 state.feed_pages.tenant_changed(tenant_id)
             # Likewise revoked credentials stop working here at once (other processes drop
             # them when PostgreSQL announces it, see app/db/notifications.py).
-            for credential_id in revoked_in(session):
-                state.principal_cache.evict(credential_id)
+            state.principal_cache.evict(*revoked_in(session))
         else:
             async with state.read_sessionmaker() as session:
                 yield session

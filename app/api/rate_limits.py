@@ -307,8 +307,7 @@ class RateLimiter:
         are taken as integers, to be formatted once the response is written.
         """
         now = time.monotonic()
-        shared = self._redis is not None and now >= self._redis_down_until
-        held = self._held.get((shared, cost, principal.key_id))
+        held = self._held.get((self.shared, cost, principal.key_id))
         if held is None:
             return None
         for lease in held:

@@ -65,14 +65,15 @@ async def count_live(session: AsyncSession, candidate_id: str, now: datetime) ->
     return int(count or 0)
 
 
-async def live_ids(session: AsyncSession, candidate_id: str) -> list[str]:
-    """The candidate's tokens not revoked (expired ones included: their cached verification
-    is dropped by its expiry anyway, but listing them costs nothing)."""
+async def live_ids(session: AsyncSession, candidate_id: str, now: datetime) -> list[str]:
+    """The candidate's tokens still working: neither revoked nor expired (an expired one's
+    cached verification ends with it), so at most the per-candidate cap of live tokens."""
     return list(
         await session.scalars(
             select(CandidateAccessToken.id).where(
                 CandidateAccessToken.candidate_id == candidate_id,
                 CandidateAccessToken.revoked_at.is_(None),
+                CandidateAccessToken.expires_at > now,
             )
         )
     )

@@ -14,7 +14,7 @@ from app.clock import utcnow
 from app.db.models import ApiKey, Tenant
 from app.domain.credentials import ALL_SCOPES
 from app.repositories import tenants as repo
-from app.services.credentials import KEY_PREFIX, hash_secret, note_revoked
+from app.services.credentials import KEY_PREFIX, hash_secret
 
 
 @dataclass(frozen=True)
@@ -54,11 +54,14 @@ async def create_tenant_with_key(
 
 
 async def revoke(session: AsyncSession, key_id: str) -> ApiKey | None:
-    """Revoke a key; the candidate tokens it issued stop working with it."""
+    """Revoke a key; the candidate tokens it issued stop working with it.
+
+    Keys are revoked from the command line, outside any server process: servers that
+    verified the key or its tokens lately keep them for at most the auth cache's TTL
+    (``FOLLOWUP_AUTH_CACHE_SECONDS``); key revocations are not announced."""
     key = await repo.get_api_key(session, key_id)
     if key is not None and key.revoked_at is None:
         await repo.revoke_api_key(session, key, utcnow())
-        note_revoked(session, [key.id])
     return key
 
 

@@ -152,4 +152,4 @@ async def revoke(
 async def forget_candidate(session: AsyncSession, candidate_id: str) -> None:
     """The candidate is being erased: their tokens go with them (the database's cascade
     deletes them), and stop working as a revoked token does."""
-    note_revoked(session, await repo.live_ids(session, candidate_id))
+    note_revoked(session, await repo.live_ids(session, candidate_id, utcnow()))

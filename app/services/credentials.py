@@ -178,13 +178,17 @@ class PrincipalCache:
             self._entries.clear()  # crude but bounded; refilled on the next requests
         self._entries[digest] = (now + self.ttl, principal)
 
-    def evict(self, credential_id: str) -> None:
-        """Forget the verification of a credential that was just revoked.
+    def evict(self, *credential_ids: str) -> None:
+        """Forget the verifications of credentials that were just revoked.
 
-        A scan: revocations are rare, and the cache holds at most ``max_entries``.
+        One scan for all of them (the cache holds at most ``max_entries``), however many a
+        transaction revoked.
         """
+        if not credential_ids:
+            return
         self._evictions += 1
-        for digest in [d for d, (_, p) in self._entries.items() if p.key_id == credential_id]:
+        revoked = set(credential_ids)
+        for digest in [d for d, (_, p) in self._entries.items() if p.key_id in revoked]:
             del self._entries[digest]
 
     def evict_candidate_tokens(self) -> None:

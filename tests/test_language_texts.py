@@ -30,3 +30,9 @@ def test_a_language_catalogue_has_every_english_key_with_its_placeholders(folder
         assert set(PLACEHOLDER.findall(text)) == set(PLACEHOLDER.findall(english[key])), key
         # A lone percent sign would break python-format rendering.
         assert "%" not in PLACEHOLDER.sub("", text).replace("%%", ""), key
+
+
+def test_every_language_but_english_has_its_catalogue() -> None:
+    """English is the code's own catalogue; every other language must bring one."""
+    with_checker = {path.parent.name for path in LANGUAGES_DIR.glob("*/checker.toml")}
+    assert {folder.name for folder in _folders()} == with_checker - {"en"}

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 
 from app.services.drafting.languages import ADDRESS_NAME_MAX, Address, Lexicon
-from app.services.drafting.names import folded, people
+from app.services.drafting.names import NAME_PARTICLES, folded, people
 from app.services.work import WorkBudget, unlimited
 
 
@@ -231,9 +231,6 @@ def _after_opening_formula(body: str, start: int, words: Lexicon, budget: WorkBu
 _FORMULA_MAX = 200
 
 
-_NAME_PARTICLES = frozenset({"van", "von", "de", "der", "den", "da", "di", "du", "la", "le", "bin"})
-
-
 def _looks_like_names(text: str, words: Lexicon, budget: WorkBudget) -> bool:
     """Whether text reads as whom a greeting addresses rather than as the message itself."""
     budget.spend(len(text))
@@ -248,7 +245,7 @@ def _looks_like_names(text: str, words: Lexicon, budget: WorkBudget) -> bool:
             return False
         for token in tokens:
             word = token.strip(".'’-")
-            if word and not (word[0].isupper() or word.casefold() in _NAME_PARTICLES):
+            if word and not (word[0].isupper() or word.casefold() in NAME_PARTICLES):
                 return False
     return True
 

@@ -41,11 +41,17 @@ def names_match(
     Latin letters by how it sounds ("ホッパー" is "Hopper"). Where the two cannot be
     compared (kanji against Latin letters or kana: "山田" against "Taro Yamada"), nothing
     contradicts, so they match."""
-    (budget or unlimited()).spend(len(given) + len(expected))
-    given_tokens = _name_tokens(given, words)
+    budget = budget or unlimited()
+    budget.spend(len(given) + len(expected))
+    # A name repeated is compared once; each distinct one may be compared with every
+    # expected name (sounded out across scripts), which is charged as such, so a greeting
+    # of thousands of made-up names against a long expected name runs out of budget
+    # instead of the clock.
+    given_tokens = list(dict.fromkeys(_name_tokens(given, words)))
     expected_tokens = _name_tokens(expected, words)
     if not given_tokens or not expected_tokens:
         return True  # nothing to contradict
+    budget.spend(len(given_tokens) * (len(expected) + 1))
     known = set(expected_tokens)
     initials = {token[0] for token in known}
     # Each given token is a whole name of the expected one, or an initial of one.
@@ -78,7 +84,7 @@ def is_group(names: str, words: Lexicon, budget: WorkBudget) -> bool:
     if text in words.groups:
         return True
     last = text.rsplit(" ", 1)[-1] if text else ""
-    if last in words.groups and " " not in last:
+    if last in words.groups:
         return True
     # Japanese puts it after the name, with no space: "面接官の皆様", "人事部 御中".
     return any(text.endswith(suffix) for suffix in words.group_suffixes)
@@ -104,12 +110,13 @@ def family_name(name: str | None) -> str | None:
     if len(capitals) == 1:
         return capitals[0]
     start = len(tokens) - 1
-    while start > 1 and tokens[start - 1] in _FAMILY_PARTICLES:
+    while start > 1 and tokens[start - 1] in NAME_PARTICLES:
         start -= 1
     return " ".join(tokens[start:])
 
 
-_FAMILY_PARTICLES = frozenset(
+# Lower-case words that belong to a name ("Ludwig van Beethoven", "Maria della Rosa").
+NAME_PARTICLES = frozenset(
     {"van", "von", "de", "der", "den", "da", "di", "du", "del", "della", "la", "le", "bin", "al"}
 )
 

@@ -9,7 +9,7 @@ from enum import StrEnum
 from typing import Any, NamedTuple
 
 from app.domain.calendar import is_known_time_zone
-from app.domain.texts import render_text
+from app.domain.texts import DEFAULT_LANGUAGE, Message, render, render_text
 
 
 class DomainError(ValueError):
@@ -329,12 +329,24 @@ def policy_fields() -> tuple[PolicyField, ...]:
     return _POLICY_FIELDS
 
 
+class Wording(NamedTuple):
+    """What an action says, in no language yet: each text as :func:`texts.render` reads it."""
+
+    title: Message
+    explanation: Message
+    guidance: Message
+
+
 class PlannedAction(NamedTuple):
     """One follow-up the application calls for, with its window in UTC.
 
     A named tuple rather than a frozen dataclass: plan() builds millions of these, and a
     tuple is built in half the time, immutable all the same. The rules build the most
     frequent ones positionally, in this field order.
+
+    Its texts are described (``wording``), not written: ``title``, ``explanation`` and
+    ``guidance`` write them in the plan's ``language`` when asked, and any other language
+    can be written from the same description.
     """
 
     key: str
@@ -346,7 +358,18 @@ class PlannedAction(NamedTuple):
     due_by: datetime
     channel: Channel
     blocked_reason: BlockedReason | None
-    title: str
-    explanation: str
-    guidance: str
+    wording: Wording
     satisfied: bool = False
+    language: str = DEFAULT_LANGUAGE
+
+    @property
+    def title(self) -> str:
+        return render(self.wording.title, self.language)
+
+    @property
+    def explanation(self) -> str:
+        return render(self.wording.explanation, self.language)
+
+    @property
+    def guidance(self) -> str:
+        return render(self.wording.guidance, self.language)

@@ -213,6 +213,26 @@ def languages() -> tuple[str, ...]:
     return tuple(sorted(found | {DEFAULT_LANGUAGE}))
 
 
+@lru_cache(maxsize=1024)
+def text_language(tag: str) -> str | None:
+    """The language with a catalogue that a BCP 47 tag asks for, or None.
+
+    RFC 4647 lookup: the tag, then the tag with its last subtag removed, and so on, so
+    ``de-CH`` and ``de-Latn-CH`` read German; case does not matter.
+    """
+    available = languages()
+    subtags = tag.strip().lower().split("-")
+    while subtags:
+        candidate = "-".join(subtags)
+        if candidate in available:
+            return candidate
+        subtags.pop()
+        # A single-letter subtag (an extension or private use) is never left at the end.
+        if subtags and len(subtags[-1]) == 1:
+            subtags.pop()
+    return None
+
+
 @lru_cache(maxsize=64)
 def catalogue(language: str = DEFAULT_LANGUAGE) -> Mapping[str, str]:
     """Every template in ``language``, English filling any gap, resolved once per language."""

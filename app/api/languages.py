@@ -25,15 +25,13 @@ QUERY_FIELD = "query.language"
 HEADER_FIELD = "header.Accept-Language"
 # What every response whose texts depend on the request's language says.
 VARY = "Accept-Language"
-# Headers of such responses, as OpenAPI declares them.
+# Headers of such responses, as OpenAPI declares them. (`Vary`, sent on every response
+# for Accept-Encoding, names Accept-Language too on these.)
 LANGUAGE_HEADERS = {
     "Content-Language": {
         "description": "The language of the texts in the body (several, comma-separated, "
-        "when a page holds actions of candidates with different languages).",
-        "schema": {"type": "string"},
-    },
-    "Vary": {
-        "description": "`Accept-Language`: the header can change the texts.",
+        "when a page holds actions of candidates with different languages). `Vary` names "
+        "`Accept-Language`, which can change them.",
         "schema": {"type": "string"},
     },
 }
@@ -47,7 +45,7 @@ def supported() -> str:
 
 def explicit_language(tag: str) -> str:
     """The language a `language` parameter names, or 422."""
-    language = domain.text_language(tag) if _well_formed(tag) else None
+    language = domain.text_language(tag)
     if language is None:
         raise InvalidInput.on_field(
             QUERY_FIELD,
@@ -80,7 +78,7 @@ def accepted_language(header: str) -> str | None:
         if not tag:
             continue
         quality = _quality(params)
-        if quality is None or (tag != "*" and not _well_formed(tag)):
+        if quality is None or not tag.replace("-", "").replace("*", "x").isalnum():
             raise InvalidInput.on_field(
                 HEADER_FIELD,
                 f"`{item.strip()[:40]}` is not a language range with an optional `;q=` weight",

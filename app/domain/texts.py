@@ -218,10 +218,13 @@ def text_language(tag: str) -> str | None:
     """The language with a catalogue that a BCP 47 tag asks for, or None.
 
     RFC 4647 lookup: the tag, then the tag with its last subtag removed, and so on, so
-    ``de-CH`` and ``de-Latn-CH`` read German; case does not matter.
+    ``de-CH`` and ``de-Latn-CH`` read German; case does not matter. A tag that is not
+    made of 1-8 letters or digits between hyphens (at most 35 characters) asks for none.
     """
+    subtags = tag.lower().split("-")
+    if len(tag) > 35 or not all(0 < len(s) <= 8 and s.isascii() and s.isalnum() for s in subtags):
+        return None
     available = languages()
-    subtags = tag.strip().lower().split("-")
     while subtags:
         candidate = "-".join(subtags)
         if candidate in available:

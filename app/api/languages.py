@@ -126,9 +126,11 @@ def requested_language(language: str | None, accept_language: str | None) -> str
 def request_language(request: Request) -> str | None:
     """:func:`requested_language` read from a request (for code that runs before its
     dependencies, such as the feed page cache)."""
-    return requested_language(
-        request.query_params.get("language"), request.headers.get("accept-language")
-    )
+    # Parsing the query string costs more than the rest of a stored feed page's answer:
+    # only when it may hold the parameter.
+    query = request.scope["query_string"]
+    language = request.query_params.get("language") if b"language" in query else None
+    return requested_language(language, request.headers.get("accept-language"))
 
 
 async def _language(

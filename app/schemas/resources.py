@@ -38,6 +38,7 @@ from app.schemas.common import (
     ResourceId,
     ResourceMeta,
     ShortText,
+    SingleLine,
     Timestamp,
     TimeZoneName,
     Url,
@@ -69,6 +70,7 @@ def _check_language(tag: str) -> str:
 LanguageTag = Annotated[
     str,
     StringConstraints(min_length=2, max_length=35),
+    SingleLine,
     AfterValidator(_check_language),
     Field(
         description="The candidate's language, a BCP 47 tag: `en`, `de`, `fr`, `es` or `ja`, "

@@ -250,6 +250,7 @@ def _copy_plan(row: models.Action, item: domain.PlannedAction) -> None:
     row.blocked_reason = item.blocked_reason.value if item.blocked_reason else None
     # Written in the candidate's language, as events and webhooks show them; any other
     # language is written from the wording when asked for (services/action_views.py).
+    # Written again at every re-plan, so a catalogue's new wording reaches stored rows.
     row.language = item.language
     row.title, row.explanation, row.guidance = item.wording.render(item.language)
     row.wording = json.dumps(item.wording.to_json(), ensure_ascii=False, separators=(",", ":"))

@@ -86,10 +86,11 @@ def _finalize(value: Any) -> Any:
 # letter, digit or closing bracket, then white space and a letter, an opening mark (¿ ¡)
 # or an opening quote; or a stop written with no space after it (Japanese 。！？) with
 # more text after it. Whether the letters around it are capitals is told in code:
-# Python's patterns have no class for them.
+# Python's patterns have no class for them. Each run of stops is read once, from its
+# start, and never given back (a long run of them costs its length, not its square).
 _SENTENCE_BREAK = re.compile(
-    r"(?:(?<=[^\W_])|(?<=[)\]）」』»”’\"]))[.!?]+\s+(?P<next>[^\W\d_]|[¿¡«“„‘\"(])"
-    r"|[。．！？]+(?=\S)"
+    r"(?:(?<=[^\W_])|(?<=[)\]）」』»”’\"]))[.!?]++\s++(?P<next>[^\W\d_]|[¿¡«“„‘\"(])"
+    r"|(?<![。．！？])[。．！？]++(?=\S)"
 )
 # White space made one plain space, except a lone no-break space (French "12 mars : …").
 _SPACES = re.compile(r"[^\S\u00a0\u202f]+|\s{2,}")

@@ -77,7 +77,7 @@ def people(names: str, words: Lexicon, budget: WorkBudget) -> list[str]:
     return [part for part in words.name_separator.split(single_spaced) if part.strip()]
 
 
-# Where the words of a greeting part, and the parts of a compound: "Globex-Team",
+# What separates the words of a greeting and the parts of a compound: "Globex-Team",
 # "l'équipe Globex" (the apostrophe of an elided article).
 _WORD_BREAK = re.compile(r"[\s\-‐‑–—'’/]+")
 

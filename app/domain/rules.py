@@ -310,7 +310,7 @@ def _organizer(contacts: Sequence[Contact]) -> Contact | None:
 
 def _names(ctx: RuleContext, people: Iterable[Contact]) -> str:
     unnamed = ctx.fixed("person.unnamed_panel_member")
-    return ", ".join(person.name or unnamed for person in people)
+    return ctx.fixed("names.separator").join(person.name or unnamed for person in people)
 
 
 def confirm_interviewers(ctx: RuleContext, round_: Round) -> PlannedAction:

@@ -10,6 +10,7 @@ from app.api.deps import CandidateReaderDep, SessionDep
 from app.api.errors import problem_responses
 from app.api.params import PageDep, page_of
 from app.domain.events import EventType
+from app.repositories.events import EventFilter
 from app.schemas.common import Page, Timestamp
 from app.schemas.events import EventRead
 from app.services import events as service
@@ -42,14 +43,13 @@ async def list_events(
 
     With a candidate token, the events about its candidate alone (tenant-wide events, such
     as a webhook endpoint being disabled, are not among them)."""
-    result = await service.list_events(
-        session,
-        principal.owner,
+    wanted = EventFilter(
         types=[t.value for t in type_ or ()],
         occurred_after=occurred_after,
         occurred_before=occurred_before,
         application_id=application_id,
-        cursor=page.cursor,
-        limit=page.limit,
+    )
+    result = await service.list_events(
+        session, principal.owner, wanted, cursor=page.cursor, limit=page.limit
     )
     return page_of(result, EventRead)

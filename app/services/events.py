@@ -19,6 +19,7 @@ from app.db.base import new_id
 from app.domain import ApplicationStatus, InterviewStatus
 from app.domain.events import EventType
 from app.repositories import events as repo
+from app.repositories.events import EventFilter
 from app.repositories.owners import Owner
 from app.repositories.pagination import PageResult
 from app.services.action_views import action_json
@@ -156,23 +157,6 @@ async def append_interview_change(
 
 
 async def list_events(
-    session: AsyncSession,
-    owner: Owner,
-    *,
-    types: list[str],
-    occurred_after: datetime | None,
-    occurred_before: datetime | None,
-    application_id: str | None,
-    cursor: str | None,
-    limit: int,
+    session: AsyncSession, owner: Owner, wanted: EventFilter, *, cursor: str | None, limit: int
 ) -> PageResult[models.Event]:
-    return await repo.page(
-        session,
-        owner,
-        types=types,
-        occurred_after=occurred_after,
-        occurred_before=occurred_before,
-        application_id=application_id,
-        cursor=cursor,
-        limit=limit,
-    )
+    return await repo.page(session, owner, wanted, cursor=cursor, limit=limit)

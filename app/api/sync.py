@@ -10,12 +10,11 @@ from pydantic import BaseModel
 
 from app.api.deps import ExpensiveWriterDep, ReaderDep, SessionDep, WorkDep, WriterDep
 from app.api.errors import problem_responses
-from app.api.etags import ETAG_HEADER, IfMatch, shown
-from app.api.records.interviews import shown_interview
+from app.api.etags import ETAG_HEADER, IfMatch
+from app.api.records.routes import shown_record
 from app.domain.sync import SyncKind
 from app.schemas import resources as resource_schemas
 from app.schemas import sync as schemas
-from app.services import records as record_service
 from app.services import sync as service
 
 router = APIRouter(prefix="/v1")
@@ -103,15 +102,6 @@ _KINDS = (
 )
 
 
-async def _shown(
-    session: SessionDep, response: Response, routes: _ExternalIdRoutes, row: Any
-) -> BaseModel:
-    """The record as its resource's routes show it, with its ETag."""
-    if routes.kind is SyncKind.INTERVIEW:
-        return shown_interview(response, row, await record_service.panel_of(session, row.id))
-    return shown(response, row, routes.read)
-
-
 def _declare(routes: _ExternalIdRoutes) -> None:
     """The two routes of one kind addressed by the caller's external ID: a lookup, and an
     upsert whose body is the kind's own."""
@@ -124,7 +114,7 @@ def _declare(routes: _ExternalIdRoutes) -> None:
         row = await service.find_by_external_id(
             session, principal.tenant_id, routes.kind, external_id
         )
-        return await _shown(session, response, routes, row)
+        return await shown_record(session, response, routes.read, row)
 
     async def upsert(
         external_id: ExternalIdPath,
@@ -138,7 +128,7 @@ def _declare(routes: _ExternalIdRoutes) -> None:
             session, principal.tenant_id, routes.kind, external_id, body, if_match
         )
         response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
-        return await _shown(session, response, routes, row)
+        return await shown_record(session, response, routes.read, row)
 
     # FastAPI reads the body's model from the annotation: the kind's own, so it is
     # validated and documented as that kind.

@@ -310,7 +310,7 @@ async def update_interview(
     body: schemas.InterviewUpdate,
     *,
     if_match: str | None = None,
-) -> tuple[models.Interview, list[str]]:
+) -> models.Interview:
     interview = await get_interview(session, owner, interview_id, if_match=if_match)
     changes = _changes(
         body, required=("kind", "start", "end", "status", "panel", "panel_confirmed")
@@ -326,7 +326,7 @@ async def update_interview(
         await repo.set_panel(session, interview.id, panel)
     await write_interview(session, interview, changes, created=False, new_panel=panel is not None)
     await _changed(session, interview)
-    return interview, await panel_of(session, interview.id)
+    return interview
 
 
 async def delete_interview(

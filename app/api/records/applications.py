@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import Query, Response
 
 from app.api.deps import CandidateReaderDep, CandidateWriterDep, SessionDep
-from app.api.etags import IfMatch, shown
+from app.api.etags import shown
 from app.api.params import PageDep, page_of
 from app.api.records.routes import ResourceRouter, located
 from app.domain import ApplicationStatus
@@ -57,43 +57,3 @@ async def list_applications(
         limit=page.limit,
     )
     return page_of(result, schemas.ApplicationRead)
-
-
-@router.reads("/applications/{application_id}", "Get an application")
-async def get_application(
-    application_id: str, principal: CandidateReaderDep, session: SessionDep, response: Response
-) -> schemas.ApplicationRead:
-    """One application."""
-    application = await service.get_application(session, principal.owner, application_id)
-    return shown(response, application, schemas.ApplicationRead)
-
-
-@router.changes("/applications/{application_id}", "Change an application")
-async def update_application(
-    application_id: str,
-    body: schemas.ApplicationUpdate,
-    principal: CandidateWriterDep,
-    session: SessionDep,
-    response: Response,
-    if_match: IfMatch = None,
-) -> schemas.ApplicationRead:
-    """Change an application; a final status (accepted, rejected, withdrawn) ends check-ins
-    and opens the `connect_on_network` actions."""
-    application = await service.update_application(
-        session, principal.owner, application_id, body, if_match=if_match
-    )
-    return shown(response, application, schemas.ApplicationRead)
-
-
-@router.deletes("/applications/{application_id}", "Delete an application and all its records")
-async def delete_application(
-    application_id: str,
-    principal: CandidateWriterDep,
-    session: SessionDep,
-    if_match: IfMatch = None,
-) -> None:
-    """Delete the application with its contacts, interviews, replies and actions.
-
-    A candidate token with the `write` scope may delete its own candidate's applications,
-    as it may record them."""
-    await service.delete_application(session, principal.owner, application_id, if_match=if_match)

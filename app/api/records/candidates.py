@@ -6,8 +6,8 @@ from typing import Annotated
 
 from fastapi import Query, Response
 
-from app.api.deps import CandidateReaderDep, ReaderDep, SessionDep, WriterDep
-from app.api.etags import IfMatch, shown
+from app.api.deps import ReaderDep, SessionDep, WriterDep
+from app.api.etags import shown
 from app.api.params import PageDep, page_of
 from app.api.records.routes import ResourceRouter, located
 from app.schemas import resources as schemas
@@ -45,36 +45,3 @@ async def list_candidates(
         limit=page.limit,
     )
     return page_of(result, schemas.CandidateRead)
-
-
-@router.reads("/candidates/{candidate_id}", "Get a candidate")
-async def get_candidate(
-    candidate_id: str, principal: CandidateReaderDep, session: SessionDep, response: Response
-) -> schemas.CandidateRead:
-    """One candidate."""
-    candidate = await service.get_candidate(session, principal.owner, candidate_id)
-    return shown(response, candidate, schemas.CandidateRead)
-
-
-@router.changes("/candidates/{candidate_id}", "Change a candidate")
-async def update_candidate(
-    candidate_id: str,
-    body: schemas.CandidateUpdate,
-    principal: WriterDep,
-    session: SessionDep,
-    response: Response,
-    if_match: IfMatch = None,
-) -> schemas.CandidateRead:
-    """Change a candidate; a new time zone or country re-plans all their applications."""
-    candidate = await service.update_candidate(
-        session, principal.owner, candidate_id, body, if_match=if_match
-    )
-    return shown(response, candidate, schemas.CandidateRead)
-
-
-@router.deletes("/candidates/{candidate_id}", "Erase a candidate and everything about them")
-async def delete_candidate(
-    candidate_id: str, principal: WriterDep, session: SessionDep, if_match: IfMatch = None
-) -> None:
-    """Erase the candidate and everything about them, as a privacy request requires."""
-    await service.delete_candidate(session, principal.owner, candidate_id, if_match=if_match)

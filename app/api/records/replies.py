@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import Response
 
 from app.api.deps import CandidateReaderDep, CandidateWriterDep, SessionDep
-from app.api.etags import IfMatch, shown
+from app.api.etags import shown
 from app.api.params import PageDep, page_of
 from app.api.records.routes import ResourceRouter, located
 from app.schemas import resources as schemas
@@ -39,34 +39,3 @@ async def list_replies(
         session, principal.owner, application_id, cursor=page.cursor, limit=page.limit
     )
     return page_of(result, schemas.ReplyRead)
-
-
-@router.reads("/replies/{reply_id}", "Get a reply")
-async def get_reply(
-    reply_id: str, principal: CandidateReaderDep, session: SessionDep, response: Response
-) -> schemas.ReplyRead:
-    """One reply."""
-    reply = await service.get_reply(session, principal.owner, reply_id)
-    return shown(response, reply, schemas.ReplyRead)
-
-
-@router.changes("/replies/{reply_id}", "Change a reply")
-async def update_reply(
-    reply_id: str,
-    body: schemas.ReplyUpdate,
-    principal: CandidateWriterDep,
-    session: SessionDep,
-    response: Response,
-    if_match: IfMatch = None,
-) -> schemas.ReplyRead:
-    """Change a reply."""
-    reply = await service.update_reply(session, principal.owner, reply_id, body, if_match=if_match)
-    return shown(response, reply, schemas.ReplyRead)
-
-
-@router.deletes("/replies/{reply_id}", "Delete a reply recorded by mistake")
-async def delete_reply(
-    reply_id: str, principal: CandidateWriterDep, session: SessionDep, if_match: IfMatch = None
-) -> None:
-    """Delete a reply recorded by mistake; check-ins are re-planned."""
-    await service.delete_reply(session, principal.owner, reply_id, if_match=if_match)

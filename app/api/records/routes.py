@@ -34,8 +34,8 @@ class ResourceRouter(APIRouter):
     """One record resource's routes, each kind (create, list, get, change, delete) declared
     with the same status, answer and errors as the other resources'."""
 
-    def __init__(self, tag: str, read: type[BaseModel]) -> None:
-        super().__init__(tags=[tag])
+    def __init__(self, tag: str, read: type[BaseModel], prefix: str = "") -> None:
+        super().__init__(prefix=prefix, tags=[tag])
         self.read = read
 
     def creates(self, path: str, summary: str, **details: Any) -> Route:

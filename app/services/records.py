@@ -407,8 +407,9 @@ async def list_candidates(
     cursor: str | None,
     limit: int,
 ) -> PageResult[models.Candidate]:
-    return await repo.page_candidates(
-        session, tenant_id, email=email, country=country, cursor=cursor, limit=limit
+    wanted = {"email": email, "country": country.upper() if country else None}
+    return await repo.page_of(
+        session, models.Candidate, Owner(tenant_id), wanted, cursor=cursor, limit=limit
     )
 
 
@@ -421,13 +422,9 @@ async def list_applications(
     cursor: str | None,
     limit: int,
 ) -> PageResult[models.Application]:
-    return await repo.page_applications(
-        session,
-        owner,
-        candidate_id=candidate_id,
-        status=status,
-        cursor=cursor,
-        limit=limit,
+    wanted = {"candidate_id": candidate_id, "status": status}
+    return await repo.page_of(
+        session, models.Application, owner, wanted, cursor=cursor, limit=limit
     )
 
 
@@ -441,9 +438,8 @@ async def list_contacts(
     limit: int,
 ) -> PageResult[models.Contact]:
     await get_application(session, owner, application_id)
-    return await repo.page_contacts(
-        session, owner, application_id, role=role, cursor=cursor, limit=limit
-    )
+    wanted = {"application_id": application_id, "role": role}
+    return await repo.page_of(session, models.Contact, owner, wanted, cursor=cursor, limit=limit)
 
 
 async def list_interviews(
@@ -451,7 +447,8 @@ async def list_interviews(
 ) -> tuple[PageResult[models.Interview], dict[str, list[str]]]:
     """A page of the application's interviews, with each one's panel."""
     await get_application(session, owner, application_id)
-    page = await repo.page_interviews(session, owner, application_id, cursor=cursor, limit=limit)
+    wanted = {"application_id": application_id}
+    page = await repo.page_of(session, models.Interview, owner, wanted, cursor=cursor, limit=limit)
     return page, await repo.panels_of(session, [i.id for i in page.items])
 
 
@@ -459,7 +456,8 @@ async def list_replies(
     session: AsyncSession, owner: Owner, application_id: str, *, cursor: str | None, limit: int
 ) -> PageResult[models.Reply]:
     await get_application(session, owner, application_id)
-    return await repo.page_replies(session, owner, application_id, cursor=cursor, limit=limit)
+    wanted = {"application_id": application_id}
+    return await repo.page_of(session, models.Reply, owner, wanted, cursor=cursor, limit=limit)
 
 
 async def panel_of(session: AsyncSession, interview_id: str) -> list[str]:

@@ -22,6 +22,7 @@ from app.repositories import events as repo
 from app.repositories.events import EventFilter
 from app.repositories.owners import Owner
 from app.repositories.pagination import PageResult
+from app.schemas.events import OutcomeApplication
 from app.services.action_views import action_json
 
 
@@ -95,20 +96,13 @@ async def append_outcome_if_reached(
     status = ApplicationStatus(application.status)
     if not status.is_final or previous_status == application.status:
         return
+    # The payload is the documented one, field for field.
+    outcome = OutcomeApplication.model_validate(application).model_dump(mode="json")
     append(
         session,
         EventType.APPLICATION_OUTCOME,
         tenant_id=application.tenant_id,
-        data={
-            "application": {
-                "id": application.id,
-                "candidate_id": application.candidate_id,
-                "company": application.company,
-                "role": application.role,
-                "status": application.status,
-                "outcome_at": to_jsonable_python(application.outcome_at),
-            }
-        },
+        data={"application": outcome},
         candidate_id=application.candidate_id,
         application_id=application.id,
     )

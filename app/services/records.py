@@ -115,10 +115,10 @@ async def get_candidate(
 
 
 async def create_candidate(
-    session: AsyncSession, tenant_id: str, body: schemas.CandidateCreate
+    session: AsyncSession, owner: Owner, body: schemas.CandidateCreate
 ) -> models.Candidate:
-    await _check_external_id(session, models.Candidate, Owner(tenant_id), _created(body))
-    candidate = models.Candidate(id=new_id("cand"), tenant_id=tenant_id, **body.model_dump())
+    await _check_external_id(session, models.Candidate, owner, _created(body))
+    candidate = models.Candidate(id=new_id("cand"), tenant_id=owner.tenant_id, **body.model_dump())
     await repo.add(session, candidate)
     return candidate
 
@@ -288,7 +288,7 @@ async def get_interview(
 
 async def create_interview(
     session: AsyncSession, owner: Owner, application_id: str, body: schemas.InterviewCreate
-) -> tuple[models.Interview, list[str]]:
+) -> models.Interview:
     application = await get_application(session, owner, application_id)
     await _check_panel(session, application.id, body.panel)
     await _check_external_id(session, models.Interview, owner, _created(body))
@@ -300,7 +300,7 @@ async def create_interview(
     await repo.add(session, interview)
     await repo.set_panel(session, interview.id, body.panel)
     await replan(session, application.id)
-    return interview, list(body.panel)
+    return interview
 
 
 async def update_interview(

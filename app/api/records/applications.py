@@ -1,41 +1,20 @@
-"""Applications: the jobs a candidate applied for."""
+"""Applications, the jobs a candidate applied for: how they are listed (``kinds`` declares
+their other routes)."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Query, Response
+from fastapi import Query
 
-from app.api.deps import CandidateReaderDep, CandidateWriterDep, SessionDep
-from app.api.etags import shown
+from app.api.deps import CandidateReaderDep, SessionDep
 from app.api.params import PageDep, page_of
-from app.api.records.routes import ResourceRouter, located
 from app.domain import ApplicationStatus
 from app.schemas import resources as schemas
 from app.schemas.common import Page
 from app.services import records as service
 
-router = ResourceRouter("applications", schemas.ApplicationRead)
 
-
-@router.creates("/applications", "Record a job application")
-async def create_application(
-    body: schemas.ApplicationCreate,
-    principal: CandidateWriterDep,
-    session: SessionDep,
-    response: Response,
-) -> schemas.ApplicationRead:
-    """Record a job the candidate applied for.
-
-    With a candidate token, only for the token's own candidate: any other `candidate_id`
-    answers 422 naming `body.candidate_id`, exactly as an unknown one does; nor may a
-    candidate token set `external_id`, which belongs to the tenant's integration."""
-    application = await service.create_application(session, principal.owner, body)
-    located(response, f"/v1/applications/{application.id}")
-    return shown(response, application, schemas.ApplicationRead)
-
-
-@router.lists("/applications", "List applications")
 async def list_applications(
     principal: CandidateReaderDep,
     session: SessionDep,

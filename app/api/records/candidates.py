@@ -1,33 +1,19 @@
-"""Candidates: the job seekers a tenant tracks."""
+"""Candidates, the job seekers a tenant tracks: how they are listed (``kinds`` declares
+their other routes)."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Query, Response
+from fastapi import Query
 
-from app.api.deps import ReaderDep, SessionDep, WriterDep
-from app.api.etags import shown
+from app.api.deps import ReaderDep, SessionDep
 from app.api.params import PageDep, page_of
-from app.api.records.routes import ResourceRouter, located
 from app.schemas import resources as schemas
 from app.schemas.common import Page
 from app.services import records as service
 
-router = ResourceRouter("candidates", schemas.CandidateRead)
 
-
-@router.creates("/candidates", "Start tracking a candidate")
-async def create_candidate(
-    body: schemas.CandidateCreate, principal: WriterDep, session: SessionDep, response: Response
-) -> schemas.CandidateRead:
-    """Start tracking a job seeker. Their time zone and country decide business days."""
-    candidate = await service.create_candidate(session, principal.tenant_id, body)
-    located(response, f"/v1/candidates/{candidate.id}")
-    return shown(response, candidate, schemas.CandidateRead)
-
-
-@router.lists("/candidates", "List candidates")
 async def list_candidates(
     principal: ReaderDep,
     session: SessionDep,

@@ -1,38 +1,20 @@
-"""Contacts: the people on the employer's side of an application."""
+"""Contacts, the people on the employer's side of an application: how they are listed
+(``kinds`` declares their other routes)."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Query, Response
+from fastapi import Query
 
-from app.api.deps import CandidateReaderDep, CandidateWriterDep, SessionDep
-from app.api.etags import shown
+from app.api.deps import CandidateReaderDep, SessionDep
 from app.api.params import PageDep, page_of
-from app.api.records.routes import ResourceRouter, located
 from app.domain import ContactRole
 from app.schemas import resources as schemas
 from app.schemas.common import Page
 from app.services import records as service
 
-router = ResourceRouter("contacts", schemas.ContactRead)
 
-
-@router.creates("/applications/{application_id}/contacts", "Add a person on the employer's side")
-async def create_contact(
-    application_id: str,
-    body: schemas.ContactCreate,
-    principal: CandidateWriterDep,
-    session: SessionDep,
-    response: Response,
-) -> schemas.ContactRead:
-    """Add a person on the employer's side: interviewer, recruiter, firm representative."""
-    contact = await service.create_contact(session, principal.owner, application_id, body)
-    located(response, f"/v1/contacts/{contact.id}")
-    return shown(response, contact, schemas.ContactRead)
-
-
-@router.lists("/applications/{application_id}/contacts", "List an application's contacts")
 async def list_contacts(
     application_id: str,
     principal: CandidateReaderDep,

@@ -48,9 +48,11 @@ class ResourceRouter(APIRouter):
             **details,
         )
 
-    def lists(self, path: str, summary: str) -> Route:
+    def lists(self, path: str, summary: str, **details: Any) -> Route:
         page: Any = Page[self.read]  # type: ignore[name-defined]
-        return self.get(path, summary=summary, response_model=page, responses=READ_ERRORS)
+        return self.get(
+            path, summary=summary, response_model=page, responses=READ_ERRORS, **details
+        )
 
     def reads(self, path: str, summary: str, **details: Any) -> Route:
         return self.get(
@@ -96,35 +98,67 @@ async def shown_record(
 
 @dataclass(frozen=True)
 class Operation:
-    """One route on a record: the service call behind it, and its summary and description
-    as integrators read them in the API document."""
+    """One route of a kind of record: what answers it (a service call; for a list, the
+    route's handler), and its summary and description as integrators read them in the API
+    document (a list's description is its handler's docstring)."""
 
     call: Callable[..., Awaitable[Any]]
     summary: str
-    description: str
+    description: str | None = None
 
 
 @dataclass(frozen=True)
-class ItemRoutes:
-    """How one kind of record is read, changed and deleted by its ID (see :func:`item_routes`)."""
+class RecordRoutes:
+    """The five routes of one kind of record (see :func:`record_router`)."""
 
-    # Names the ID parameter (`contact_id`) and the handlers (`get_contact`...), which
-    # are the operation IDs.
-    noun: str
-    update: type[BaseModel]  # the PATCH body
-    writer: Any  # the credential check a change or a deletion needs (a `*WriterDep`)
+    resource: str  # the path's collection and the tag: `contacts`
+    noun: str  # names the ID parameter (`contact_id`) and the handlers (`get_contact`...)
+    read: type[BaseModel]
+    create_body: type[BaseModel]
+    update_body: type[BaseModel]
+    # The credential check a create, a change or a deletion needs (a `*WriterDep`).
+    writer: Any
+    # Whether a record is created under its application
+    # (`/applications/{application_id}/contacts`) rather than at the top (`/candidates`).
+    of_application: bool
+    create: Operation
+    list: Operation
     get: Operation
     change: Operation
     delete: Operation
 
 
-def item_routes(resource: str, read: type[BaseModel], kind: ItemRoutes) -> ResourceRouter:
-    """``GET``, ``PATCH`` and ``DELETE`` on ``/{resource}/{<noun>_id}``: every kind of record
-    takes the same parameters, calls its service the same way and answers alike."""
-    router = ResourceRouter(resource, read)
+def record_router(kind: RecordRoutes) -> ResourceRouter:
+    """A kind of record's routes: create it, list them, and read, change and delete one
+    by its ID. Every kind takes the same parameters (but for a list's filters), calls its
+    service the same way and answers alike."""
+    router = ResourceRouter(kind.resource, kind.read)
+    read = kind.read
     id_name = f"{kind.noun}_id"
-    path = f"/{resource}/{{{id_name}}}"
-    RecordId = Annotated[str, Path(alias=id_name)]
+    one = f"/{kind.resource}/{{{id_name}}}"
+    many = (
+        f"/applications/{{application_id}}/{kind.resource}"
+        if kind.of_application
+        else f"/{kind.resource}"
+    )
+
+    async def create_at_top(
+        body: BaseModel, principal: CandidateReaderDep, session: SessionDep, response: Response
+    ) -> Any:
+        row = await kind.create.call(session, principal.owner, body)
+        located(response, f"/v1/{kind.resource}/{row.id}")
+        return await shown_record(session, response, read, row)
+
+    async def create_of_application(
+        application_id: str,
+        body: BaseModel,
+        principal: CandidateReaderDep,
+        session: SessionDep,
+        response: Response,
+    ) -> Any:
+        row = await kind.create.call(session, principal.owner, application_id, body)
+        located(response, f"/v1/{kind.resource}/{row.id}")
+        return await shown_record(session, response, read, row)
 
     async def get(
         record_id: str, principal: CandidateReaderDep, session: SessionDep, response: Response
@@ -148,19 +182,26 @@ def item_routes(resource: str, read: type[BaseModel], kind: ItemRoutes) -> Resou
     ) -> None:
         await kind.delete.call(session, principal.owner, record_id, if_match=if_match)
 
+    create = create_of_application if kind.of_application else create_at_top
     # FastAPI reads each parameter from its annotation: the ID under this kind's name, the
-    # body's model and the credential check this kind's own, so that requests are checked,
-    # and documented, as this kind's.
+    # bodies' models and the credential checks this kind's own, so that requests are
+    # checked, and documented, as this kind's.
+    record_id = Annotated[str, Path(alias=id_name)]
     for handler in (get, change, delete):
-        handler.__annotations__["record_id"] = RecordId
-    change.__annotations__.update(body=kind.update, principal=kind.writer)
+        handler.__annotations__["record_id"] = record_id
+    create.__annotations__.update(body=kind.create_body, principal=kind.writer)
+    change.__annotations__.update(body=kind.update_body, principal=kind.writer)
     delete.__annotations__["principal"] = kind.writer
-    for verb, operation, declare, handler in (
-        ("get", kind.get, router.reads, get),
-        ("update", kind.change, router.changes, change),
-        ("delete", kind.delete, router.deletes, delete),
-    ):
-        declare(
-            path, operation.summary, name=f"{verb}_{kind.noun}", description=operation.description
-        )(handler)
+    routes: tuple[tuple[str, str, Operation, Callable[..., Route], Callable[..., Any]], ...] = (
+        (many, "create", kind.create, router.creates, create),
+        (many, "list", kind.list, router.lists, kind.list.call),
+        (one, "get", kind.get, router.reads, get),
+        (one, "update", kind.change, router.changes, change),
+        (one, "delete", kind.delete, router.deletes, delete),
+    )
+    for path, verb, operation, declare, handler in routes:
+        name = kind.resource if verb == "list" else kind.noun
+        declare(path, operation.summary, name=f"{verb}_{name}", description=operation.description)(
+            handler
+        )
     return router

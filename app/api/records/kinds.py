@@ -1,18 +1,30 @@
-"""Each kind of record read, changed and deleted by its ID: the three routes every kind
-shares (see ``routes.item_routes``), with what each kind's say to integrators."""
+"""The five kinds of record and their routes (see ``routes.record_router``): what each
+route calls and what it says to integrators. How each kind is listed (its filters) is
+written in the kind's own module."""
 
 from __future__ import annotations
 
 from app.api.deps import CandidateWriterDep, WriterDep
-from app.api.records.routes import ItemRoutes, Operation
+from app.api.records import applications, candidates, contacts, interviews, replies
+from app.api.records.routes import Operation, RecordRoutes
 from app.schemas import resources as schemas
 from app.services import records as service
 
-CANDIDATE = ItemRoutes(
+CANDIDATES = RecordRoutes(
+    "candidates",
     "candidate",
+    schemas.CandidateRead,
+    schemas.CandidateCreate,
     schemas.CandidateUpdate,
     # A candidate token may read its own candidate but neither change nor erase it.
     WriterDep,
+    of_application=False,
+    create=Operation(
+        service.create_candidate,
+        "Start tracking a candidate",
+        "Start tracking a job seeker. Their time zone and country decide business days.",
+    ),
+    list=Operation(candidates.list_candidates, "List candidates"),
     get=Operation(service.get_candidate, "Get a candidate", "One candidate."),
     change=Operation(
         service.update_candidate,
@@ -25,10 +37,23 @@ CANDIDATE = ItemRoutes(
         "Erase the candidate and everything about them, as a privacy request requires.",
     ),
 )
-APPLICATION = ItemRoutes(
+APPLICATIONS = RecordRoutes(
+    "applications",
     "application",
+    schemas.ApplicationRead,
+    schemas.ApplicationCreate,
     schemas.ApplicationUpdate,
     CandidateWriterDep,
+    of_application=False,
+    create=Operation(
+        service.create_application,
+        "Record a job application",
+        "Record a job the candidate applied for.\n\n"
+        "With a candidate token, only for the token's own candidate: any other `candidate_id`"
+        "\nanswers 422 naming `body.candidate_id`, exactly as an unknown one does; nor may a"
+        "\ncandidate token set `external_id`, which belongs to the tenant's integration.",
+    ),
+    list=Operation(applications.list_applications, "List applications"),
     get=Operation(service.get_application, "Get an application", "One application."),
     change=Operation(
         service.update_application,
@@ -44,10 +69,20 @@ APPLICATION = ItemRoutes(
         "\nas it may record them.",
     ),
 )
-CONTACT = ItemRoutes(
+CONTACTS = RecordRoutes(
+    "contacts",
     "contact",
+    schemas.ContactRead,
+    schemas.ContactCreate,
     schemas.ContactUpdate,
     CandidateWriterDep,
+    of_application=True,
+    create=Operation(
+        service.create_contact,
+        "Add a person on the employer's side",
+        "Add a person on the employer's side: interviewer, recruiter, firm representative.",
+    ),
+    list=Operation(contacts.list_contacts, "List an application's contacts"),
     get=Operation(service.get_contact, "Get a contact", "One contact."),
     change=Operation(
         service.update_contact,
@@ -60,10 +95,20 @@ CONTACT = ItemRoutes(
         "Delete a contact; refused (409) while they sit on a panel or gave a reply.",
     ),
 )
-INTERVIEW = ItemRoutes(
+INTERVIEWS = RecordRoutes(
+    "interviews",
     "interview",
+    schemas.InterviewRead,
+    schemas.InterviewCreate,
     schemas.InterviewUpdate,
     CandidateWriterDep,
+    of_application=True,
+    create=Operation(
+        service.create_interview,
+        "Record an interview round",
+        "Record an interview round; its panel lists contacts of the same application.",
+    ),
+    list=Operation(interviews.list_interviews, "List an application's interview rounds"),
     get=Operation(service.get_interview, "Get an interview round", "One interview round."),
     change=Operation(
         service.update_interview,
@@ -77,10 +122,21 @@ INTERVIEW = ItemRoutes(
         "Delete a round recorded by mistake (to call one off, set `status: cancelled`).",
     ),
 )
-REPLY = ItemRoutes(
+REPLIES = RecordRoutes(
+    "replies",
     "reply",
+    schemas.ReplyRead,
+    schemas.ReplyCreate,
     schemas.ReplyUpdate,
     CandidateWriterDep,
+    of_application=True,
+    create=Operation(
+        service.create_reply,
+        "Record that the employer got back",
+        "Record that the employer got back; a pending check-in becomes obsolete, or waits for"
+        "\nthe new date they promised.",
+    ),
+    list=Operation(replies.list_replies, "List an application's replies"),
     get=Operation(service.get_reply, "Get a reply", "One reply."),
     change=Operation(service.update_reply, "Change a reply", "Change a reply."),
     delete=Operation(
@@ -89,3 +145,6 @@ REPLY = ItemRoutes(
         "Delete a reply recorded by mistake; check-ins are re-planned.",
     ),
 )
+
+# In the order the API document lists them.
+KINDS = (CANDIDATES, APPLICATIONS, CONTACTS, INTERVIEWS, REPLIES)

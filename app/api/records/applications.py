@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import Query
 
 from app.api.deps import CandidateReaderDep, SessionDep
-from app.api.params import PageDep, page_of
+from app.api.params import CandidateIdFilter, PageDep, page_of
 from app.domain import ApplicationStatus
 from app.schemas import resources as schemas
 from app.schemas.common import Page
@@ -19,9 +19,7 @@ async def list_applications(
     principal: CandidateReaderDep,
     session: SessionDep,
     page: PageDep,
-    candidate_id: Annotated[
-        str | None, Query(max_length=40, description="Only this candidate's.")
-    ] = None,
+    candidate_id: CandidateIdFilter = None,
     status_: Annotated[
         ApplicationStatus | None, Query(alias="status", description="Only in this status.")
     ] = None,

@@ -1,5 +1,5 @@
 """What the record resources' routes share: their error lists, the five kinds of route,
-how a record is shown, and the three routes on one record by its ID."""
+how a record is shown, and ``record_router``, which builds a kind's five routes alike."""
 
 from __future__ import annotations
 

@@ -1,13 +1,14 @@
 """The tenant's records, one module per resource: candidates, applications, contacts,
-interviews, replies (create, read, list, change, delete). ``routes`` holds what their
-routes share."""
+interviews, replies: how each is listed. ``kinds`` declares every kind's routes (create,
+list, get, change, delete) and ``routes`` builds them alike."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
-from app.api.records import applications, candidates, contacts, interviews, replies
+from app.api.records.kinds import KINDS
+from app.api.records.routes import record_router
 
 router = APIRouter(prefix="/v1")
-for resource in (candidates, applications, contacts, interviews, replies):
-    router.include_router(resource.router)
+for kind in KINDS:
+    router.include_router(record_router(kind))

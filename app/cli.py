@@ -274,18 +274,22 @@ def cmd_mcp(settings: Settings, args: argparse.Namespace) -> None:
         asyncio.run(_migrate(create_engine(settings)))
     app = create_app(settings)
 
-    async def run() -> None:
+    async def run() -> str | None:
+        """Serve until stdin closes; or why the credential is refused."""
         async with app.router.lifespan_context(app):
             try:
                 await stdio.principal_of(app.state, credential)
             except Unauthorized as exc:
-                _fail(f"{stdio.CREDENTIAL_VARIABLE}: {exc.detail}", code=2)
+                return exc.detail
             await stdio.serve(app.state, credential, version=API_VERSION)
+        return None
 
     try:
-        asyncio.run(run())
+        refused = asyncio.run(run())
     except OSError as exc:
         _fail(f"cannot reach the database: {exc}")
+    if refused is not None:
+        _fail(f"{stdio.CREDENTIAL_VARIABLE}: {refused}", code=2)
 
 
 def cmd_openapi(settings: Settings, args: argparse.Namespace) -> None:

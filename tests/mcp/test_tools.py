@@ -40,15 +40,16 @@ async def call(client: Client, tool: str, /, **arguments: Any) -> Json:
     """A tool's structured result, which must not be an error."""
     result = await client.call_tool(tool, arguments)
     assert not result.is_error, result.content
-    assert result.structured_content is not None
-    return result.structured_content
+    structured: Json | None = result.structured_content
+    assert structured is not None
+    return structured
 
 
 async def problem(client: Client, tool: str, status: int, /, **arguments: Any) -> Json:
     """A tool's error: the problem document the REST API would answer, with ``status``."""
     result = await client.call_tool(tool, arguments)
     assert result.is_error, result.structured_content
-    document = result.structured_content
+    document: Json | None = result.structured_content
     assert document is not None and document["status"] == status, document
     assert document["type"].startswith("https://followup.dev/problems/")
     return document
@@ -79,9 +80,20 @@ async def test_the_server_lists_every_tool_typed_and_its_resources_and_prompt(
         snooze = by_name["snooze_action"].input_schema
         assert set(snooze["required"]) == {"action_id", "until"}
         assert snooze["additionalProperties"] is False
-        assert by_name["complete_action"].annotations.read_only_hint is False
-        assert by_name["list_actions"].annotations.read_only_hint is True
-        assert "explanation" in by_name["get_action"].output_schema["properties"]
+        writes = {
+            name: tool.annotations and tool.annotations.read_only_hint is False
+            for name, tool in by_name.items()
+        }
+        assert {name for name, written in writes.items() if written} == {
+            "complete_action",
+            "snooze_action",
+            "dismiss_action",
+            "undo_action_mark",
+            "record_interview",
+            "record_reply",
+            "record_outcome",
+        }
+        assert "explanation" in (by_name["get_action"].output_schema or {})["properties"]
 
         resources = (await client.list_resources()).resources
         assert [str(r.uri) for r in resources] == ["followup://etiquette"]

@@ -6,7 +6,8 @@ deadline."""
 from __future__ import annotations
 
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
@@ -98,19 +99,25 @@ async def perform(
     if ``write``), stopped past the request deadline with what it wrote rolled back."""
     settings: Settings = state.settings
     deadline = settings.request_deadline_seconds
-    # Over stdio no middleware named the call: give its log lines and problems an ID.
+    with anyio.move_on_after(deadline if deadline > 0 else None):
+        async with unit_of_work(state, write=write) as session:
+            principal = await identity.principal(context, session, check.cost)
+            check.admit(principal)
+            session.info[TENANT_ID] = principal.tenant_id
+            return await body(Call(principal, session, state.work))
+    raise DeadlineExceeded(
+        f"The call ran past its deadline of {deadline:g} seconds and was stopped; what it "
+        "was writing was rolled back, unless its commit had begun."
+    )
+
+
+@contextmanager
+def named_call() -> Iterator[None]:
+    """Give a call an ID for its log lines and its problem document, where no middleware
+    gave its request one (over stdio); over HTTP the request's ID stays."""
     token = request_id_var.set(secrets.token_hex(8)) if request_id_var.get() == "-" else None
     try:
-        with anyio.move_on_after(deadline if deadline > 0 else None):
-            async with unit_of_work(state, write=write) as session:
-                principal = await identity.principal(context, session, check.cost)
-                check.admit(principal)
-                session.info[TENANT_ID] = principal.tenant_id
-                return await body(Call(principal, session, state.work))
-        raise DeadlineExceeded(
-            f"The call ran past its deadline of {deadline:g} seconds and was stopped; what it "
-            "was writing was rolled back, unless its commit had begun."
-        )
+        yield
     finally:
         if token is not None:
             request_id_var.reset(token)

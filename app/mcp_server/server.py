@@ -16,10 +16,10 @@ from typing import Any
 import mcp_types as types
 from mcp.server import Server, ServerRequestContext
 from mcp.shared.exceptions import MCPError
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from app.mcp_server import resources, tools
-from app.mcp_server.calls import Call, Identity, perform
+from app.mcp_server.calls import Call, Identity, named_call, perform
 from app.mcp_server.problems import problem_of
 
 SERVER_NAME = "followup"
@@ -103,10 +103,13 @@ def build_server(state: Any, identity: Identity, *, version: str) -> Server[Any]
             arguments = tool.arguments.model_validate(params.arguments or {})
             return await tool.body(call, arguments)
 
-        try:
-            result = await perform(state, identity, context, tool.check, body, write=tool.writes)
-        except (Exception, ValidationError) as error:
-            return _tool_error(problem_of(error))
+        with named_call():
+            try:
+                result = await perform(
+                    state, identity, context, tool.check, body, write=tool.writes
+                )
+            except Exception as error:
+                return _tool_error(problem_of(error))
         structured = _json(result)
         return types.CallToolResult(
             content=[types.TextContent(text=json.dumps(structured))],
@@ -169,15 +172,16 @@ def build_server(state: Any, identity: Identity, *, version: str) -> Server[Any]
         context: ServerRequestContext[Any, Any], params: types.ReadResourceRequestParams
     ) -> types.ReadResourceResult:
         uri = str(params.uri)
-        try:
-            resource = resources.resource_for(uri)
+        with named_call():
+            try:
+                resource = resources.resource_for(uri)
 
-            async def body(call: Call) -> str:
-                return await resource.read(call, uri)
+                async def body(call: Call) -> str:
+                    return await resource.read(call, uri)
 
-            text = await perform(state, identity, context, resource.check, body, write=False)
-        except Exception as error:
-            raise _protocol_error(problem_of(error)) from error
+                text = await perform(state, identity, context, resource.check, body, write=False)
+            except Exception as error:
+                raise _protocol_error(problem_of(error)) from error
         return types.ReadResourceResult(
             contents=[types.TextResourceContents(uri=uri, text=text, mime_type=resource.mime_type)]
         )
@@ -207,25 +211,22 @@ def build_server(state: Any, identity: Identity, *, version: str) -> Server[Any]
     async def get_prompt(
         context: ServerRequestContext[Any, Any], params: types.GetPromptRequestParams
     ) -> types.GetPromptResult:
-        try:
-            if params.name != resources.THANK_YOU_PROMPT:
-                raise MCPError(code=types.INVALID_PARAMS, message=f"Unknown prompt: {params.name}")
-            interview_id = (params.arguments or {}).get("interview_id")
-            if not interview_id:
-                raise MCPError(
-                    code=types.INVALID_PARAMS, message="The prompt needs an `interview_id`."
+        if params.name != resources.THANK_YOU_PROMPT:
+            raise MCPError(code=types.INVALID_PARAMS, message=f"Unknown prompt: {params.name}")
+        interview_id = (params.arguments or {}).get("interview_id")
+        if not interview_id:
+            raise MCPError(code=types.INVALID_PARAMS, message="The prompt needs an `interview_id`.")
+
+        async def body(call: Call) -> tuple[str, str]:
+            return await resources.thank_you_notes(call, interview_id)
+
+        with named_call():
+            try:
+                description, text = await perform(
+                    state, identity, context, resources.THANK_YOU_CHECK, body, write=False
                 )
-
-            async def body(call: Call) -> tuple[str, str]:
-                return await resources.thank_you_notes(call, interview_id)
-
-            description, text = await perform(
-                state, identity, context, resources.THANK_YOU_CHECK, body, write=False
-            )
-        except MCPError:
-            raise
-        except Exception as error:
-            raise _protocol_error(problem_of(error)) from error
+            except Exception as error:
+                raise _protocol_error(problem_of(error)) from error
         return types.GetPromptResult(
             description=description,
             messages=[types.PromptMessage(role="user", content=types.TextContent(text=text))],

@@ -30,7 +30,14 @@ from app.repositories.pagination import MAX_PAGE_SIZE
 from app.schemas import actions as action_schemas
 from app.schemas import drafts as draft_schemas
 from app.schemas import resources as record_schemas
-from app.schemas.common import Page, ResourceId, Timestamp, WriteModel, example
+from app.schemas.common import (
+    Page,
+    ResourceId,
+    SingleLineText,
+    Timestamp,
+    WriteModel,
+    example,
+)
 from app.services import actions as action_service
 from app.services import records as record_service
 
@@ -47,7 +54,7 @@ AsOf = Annotated[
 ]
 Limit = Annotated[int, Field(ge=1, le=MAX_PAGE_SIZE, description="Items per page.")]
 Cursor = Annotated[
-    str | None,
+    SingleLineText | None,
     Field(max_length=512, description="`next_cursor` from the previous page, for the next one."),
 ]
 OPEN_STATUSES = [ActionStatus.OVERDUE, ActionStatus.DUE, ActionStatus.UPCOMING]
@@ -93,7 +100,7 @@ class GetDraftArguments(WriteModel):
     model_config = example(action_id="act_5f1c2b7e9a0d4c3b2a1f0e9d", language="en")
 
     action_id: ActionId
-    language: str = Field(
+    language: SingleLineText = Field(
         default=domain.DEFAULT_LANGUAGE,
         min_length=2,
         max_length=16,

@@ -75,7 +75,7 @@ async def over_http(url: str, credential: str, *, mode: str = "auto") -> AsyncIt
         yield client
 
 
-def stdio_environment(settings: Settings, credential: str | None) -> dict[str, str]:
+def stdio_environment(settings: Settings, credential: str | None, **extra: str) -> dict[str, str]:
     """The environment `followup mcp` runs in: this run's database and secret, and nothing
     of the FOLLOWUP_ settings the test process itself was given."""
     environment = {k: v for k, v in os.environ.items() if not k.startswith("FOLLOWUP_")}
@@ -86,17 +86,18 @@ def stdio_environment(settings: Settings, credential: str | None) -> dict[str, s
         FOLLOWUP_AUTH_CACHE_SECONDS="0",
         FOLLOWUP_LOG_LEVEL="WARNING",
     )
+    environment.update(extra)
     if credential is not None:
         environment[CREDENTIAL_VARIABLE] = credential
     return environment
 
 
 @asynccontextmanager
-async def over_stdio(settings: Settings, credential: str) -> AsyncIterator[Client]:
-    """The SDK's client on `followup mcp`, spawned as a subprocess."""
-    parameters = StdioServerParameters(
-        command=str(FOLLOWUP), args=["mcp"], env=stdio_environment(settings, credential)
-    )
+async def over_stdio(settings: Settings, credential: str, **extra: str) -> AsyncIterator[Client]:
+    """The SDK's client on `followup mcp`, spawned as a subprocess (``extra``: more of its
+    environment, e.g. a setting)."""
+    environment = stdio_environment(settings, credential, **extra)
+    parameters = StdioServerParameters(command=str(FOLLOWUP), args=["mcp"], env=environment)
     async with Client(parameters) as client:
         yield client
 

@@ -12,7 +12,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.mcp_server.stdio import CREDENTIAL_VARIABLE
 from app.settings import Settings
-from tests.mcp.conftest import FOLLOWUP, Live, live_app, over_http, stdio_environment
+from tests.mcp.conftest import (
+    FOLLOWUP,
+    Live,
+    live_app,
+    over_http,
+    over_stdio,
+    stdio_environment,
+)
 
 INITIALIZE = {
     "jsonrpc": "2.0",
@@ -165,3 +172,24 @@ async def test_followup_mcp_answers_on_stdout_and_nothing_else(live: Live) -> No
     assert [line["id"] for line in lines] == [1, 2]
     assert len(lines[1]["result"]["tools"]) == 12
     assert process.returncode == 0
+
+
+async def test_over_stdio_each_call_counts_against_the_rate_limits_and_the_deadline(
+    live: Live,
+) -> None:
+    tenant = await live.tenant()
+    check: dict[str, Any] = {"kind": "thank_you", "body": "Dear Grace, thank you."}
+    limited = {"FOLLOWUP_RATE_LIMIT_EXPENSIVE_PER_KEY": "1/minute"}
+    async with over_stdio(live.settings, tenant.key, **limited) as client:
+        assert not (await client.call_tool("check_draft", check)).is_error
+        refused = await client.call_tool("check_draft", check)
+        assert refused.is_error and refused.structured_content is not None
+        assert refused.structured_content["status"] == 429
+        assert "`key-expensive`" in refused.structured_content["detail"]
+        assert not (await client.call_tool("list_actions", {})).is_error
+    hurried = {"FOLLOWUP_REQUEST_DEADLINE_SECONDS": "0.000001"}
+    async with over_stdio(live.settings, tenant.key, **hurried) as client:
+        late = await client.call_tool("list_actions", {})
+        assert late.is_error and late.structured_content is not None
+        assert late.structured_content["status"] == 504
+        assert late.structured_content["request_id"]

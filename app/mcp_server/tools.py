@@ -203,7 +203,7 @@ class ListApplicationsArguments(WriteModel):
         description="How many of each application's open actions (overdue, due, upcoming; "
         "soonest due first) to include.",
     )
-    limit: Annotated[int, Field(ge=1, le=50, description="Applications per page.")] = 10
+    limit: Annotated[int, Field(ge=1, le=20, description="Applications per page.")] = 10
     cursor: Cursor = None
 
 

@@ -193,3 +193,14 @@ async def test_over_stdio_each_call_counts_against_the_rate_limits_and_the_deadl
         assert late.is_error and late.structured_content is not None
         assert late.structured_content["status"] == 504
         assert late.structured_content["request_id"]
+
+
+async def test_a_client_on_the_initialize_handshake_is_served_too(live: Live) -> None:
+    tenant = await live.tenant()
+    async with over_http(live.url, tenant.key, mode="legacy") as client:
+        assert len((await client.list_tools()).tools) == 12
+        result = await client.call_tool("list_actions", {})
+        assert not result.is_error and result.structured_content == {
+            "data": [],
+            "next_cursor": None,
+        }

@@ -251,6 +251,47 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> None:
         _fail(f"cannot reach the database: {exc}")
 
 
+def cmd_mcp(settings: Settings, args: argparse.Namespace) -> None:
+    """Serve MCP over stdio with the credential in FOLLOWUP_MCP_TOKEN, over the database the
+    settings name: the app's own state (pools, caches, limits), without its HTTP server."""
+    import os
+
+    from app.errors import Unauthorized
+    from app.main import API_VERSION, create_app
+    from app.mcp_server import stdio
+    from app.observability import configure_logging
+
+    credential = os.environ.get(stdio.CREDENTIAL_VARIABLE, "").strip()
+    if not credential:
+        _fail(
+            f"set {stdio.CREDENTIAL_VARIABLE} to an API key (fu_live_…) or a candidate token "
+            "(fu_cand_…)",
+            code=2,
+        )
+    # Logs go to stderr: stdout carries the protocol.
+    configure_logging(settings)
+    if args.migrate:
+        asyncio.run(_migrate(create_engine(settings)))
+    app = create_app(settings)
+
+    async def run() -> str | None:
+        """Serve until stdin closes; or why the credential is refused."""
+        async with app.router.lifespan_context(app):
+            try:
+                await stdio.principal_of(app.state, credential)
+            except Unauthorized as exc:
+                return exc.detail
+            await stdio.serve(app.state, credential, version=API_VERSION)
+        return None
+
+    try:
+        refused = asyncio.run(run())
+    except OSError as exc:
+        _fail(f"cannot reach the database: {exc}")
+    if refused is not None:
+        _fail(f"{stdio.CREDENTIAL_VARIABLE}: {refused}", code=2)
+
+
 def cmd_openapi(settings: Settings, args: argparse.Namespace) -> None:
     from app.main import contract_document
 
@@ -313,6 +354,14 @@ def build_parser() -> argparse.ArgumentParser:
         "0 serves none), on FOLLOWUP_WORKER_METRICS_HOST (127.0.0.1)",
     )
     worker.set_defaults(handler=cmd_worker)
+
+    mcp = commands.add_parser(
+        "mcp",
+        help="serve the Model Context Protocol over stdio for an AI assistant, acting with "
+        "the API key or candidate token in FOLLOWUP_MCP_TOKEN",
+    )
+    mcp.add_argument("--migrate", action="store_true", help="migrate the database first")
+    mcp.set_defaults(handler=cmd_mcp)
 
     openapi = commands.add_parser("openapi", help="write the OpenAPI document")
     openapi.add_argument("--output", default="-")

@@ -49,6 +49,8 @@ from app.db.engine import create_engine, create_sessionmaker
 from app.db.migrations import ensure_at_head
 from app.db.notifications import ChangeListener, connect_arguments
 from app.domain.credentials import CredentialType
+from app.mcp_server import http as mcp_http
+from app.mcp_server.http import McpOverHttp
 from app.observability import Metrics
 from app.services.credentials import PrincipalCache
 from app.services.work import CpuPool, Work
@@ -169,6 +171,14 @@ def attach_database(app: FastAPI, engine: AsyncEngine) -> None:
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    # The MCP transport's sessions run inside the app's lifetime, over its open database.
+    mcp: McpOverHttp = app.state.mcp
+    async with _resources(app), mcp.running():
+        yield
+
+
+@asynccontextmanager
+async def _resources(app: FastAPI) -> AsyncIterator[None]:
     limiter: RateLimiter | None = app.state.rate_limiter
     if getattr(app.state, "engine", None) is not None:  # injected by a caller (tests)
         try:
@@ -324,6 +334,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ):
         app.include_router(router, responses=database_faults)
     app.webhooks.include_router(webhook_payloads.router)
+    # The same tools over the Model Context Protocol, for AI assistants: not a REST
+    # operation, so not in the OpenAPI document (README "AI assistants (MCP)" describes it).
+    app.state.mcp = McpOverHttp(app.state, version=API_VERSION)
+    app.add_route(mcp_http.PATH, app.state.mcp, methods=mcp_http.METHODS, include_in_schema=False)
     install_docs(app)
 
     # Outermost last: the request context wraps everything, so even a 413 has an ID; the

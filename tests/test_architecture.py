@@ -3,8 +3,9 @@
 From the bottom up: the domain (pure: the standard library and ``holidays`` only, and no
 clock); ``schemas`` (the domain and themselves); ``db`` < ``repositories`` < ``services``
 < ``api``, each importing only the layers below it (``schemas`` from ``services`` and
-``api``). ``clock``, ``errors``, ``settings`` and ``observability`` sit beside the layers
-for every one of them but the domain and the schemas; ``main`` and ``cli`` assemble it all.
+``api``); ``mcp_server`` sits beside ``api`` and may import it. ``clock``, ``errors``,
+``settings`` and ``observability`` sit beside the layers for every one of them but the
+domain and the schemas; ``main`` and ``cli`` assemble it all.
 """
 
 from __future__ import annotations
@@ -23,6 +24,9 @@ CLOCK_CALLS = {"now", "today", "utcnow", "time", "monotonic", "perf_counter", "t
 # The parts of `app` beside the layers: each imports only the others of them.
 BESIDE = {"clock", "errors", "settings", "observability"}
 LAYERS = ["db", "repositories", "services", "api"]  # from the bottom up
+# Entry points at the API layer's level, beside it: they may import what `api` may, and
+# `api` itself (its dependencies, its route functions); nothing below imports them.
+ENTRY_POINTS = {"mcp_server"}
 # What assembles the application: it may import anything.
 ASSEMBLY = {"app", "main", "cli", "__main__"}
 ORM_MODELS = "app.db.models"
@@ -65,6 +69,8 @@ def _may_import(part: str) -> set[str]:
         return {"domain", "schemas"}
     if part in BESIDE:
         return BESIDE
+    if part in ENTRY_POINTS:
+        return {*_may_import("api"), "api", part}
     below = LAYERS[: LAYERS.index(part) + 1]
     schemas = {"schemas"} if part in {"services", "api"} else set()
     return {"domain", *BESIDE, *below, *schemas}
@@ -155,13 +161,20 @@ def test_the_layer_rule_is_one_way() -> None:
     assert "schemas" not in _may_import("repositories")
 
 
-def test_api_imports_no_orm_model() -> None:
+@pytest.mark.parametrize("layer", ["api", *sorted(ENTRY_POINTS)])
+def test_api_imports_no_orm_model(layer: str) -> None:
     importing = {
         _module(path)
-        for path in sorted((APP / "api").glob("**/*.py"))
+        for path in sorted((APP / layer).glob("**/*.py"))
         if any(m == ORM_MODELS or m.startswith(ORM_MODELS + ".") for m in _imported(path))
     }
-    assert importing == set(), "api/ reaches ORM rows through services and answers with schemas"
+    assert importing == set(), f"{layer}/ reaches ORM rows through services, answers with schemas"
+
+
+def test_entry_points_sit_beside_the_api_and_nothing_below_imports_them() -> None:
+    assert "api" in _may_import("mcp_server")
+    assert all("mcp_server" not in _may_import(layer) for layer in [*LAYERS, "schemas"])
+    assert _offenders("mcp_server") == {}
 
 
 def test_the_layer_check_catches_an_import_from_above(tmp_path: Path) -> None:

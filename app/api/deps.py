@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from typing import Annotated
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Annotated, Any, get_type_hints
 
 from fastapi import Depends, Request
 from fastapi.dependencies.models import Dependant
@@ -59,9 +60,25 @@ async def _session(request: Request) -> AsyncIterator[AsyncSession]:
     per request than this check, and a plain ``def`` one would run in a worker thread).
     """
     _reject_control_characters(request)
-    state = request.app.state
+    write = request.method in WRITE_METHODS
+    if_match = bool(request.headers.get("if-match"))
+    async with unit_of_work(request.app.state, write=write, if_match=if_match) as session:
+        yield session
+
+
+@asynccontextmanager
+async def unit_of_work(
+    state: Any, *, write: bool, if_match: bool = False
+) -> AsyncIterator[AsyncSession]:
+    """One transaction on the app's database (``state`` is the app's state): a write one
+    committed when the block ends, or rolled back on error; or a read.
+
+    Every caller that reads or writes for a client goes through here (a route's session,
+    an MCP tool call), so what follows a commit happens for all of them, and a clash with
+    a concurrent writer answers the same 409 (412 for a request that sent ``If-Match``).
+    """
     try:
-        if request.method in WRITE_METHODS:
+        if write:
             async with state.write_sessionmaker() as session, session.begin():
                 yield session
             # Committed: this process's stored feed pages of the caller's tenant are stale
@@ -93,7 +110,7 @@ async def _session(request: Request) -> AsyncIterator[AsyncSession]:
         raise Conflict("This conflicts with a record written at the same time; retry it.") from exc
     except StaleDataError as exc:
         # Another request changed the row between our read and our write.
-        if request.headers.get("if-match"):
+        if if_match:
             raise PreconditionFailed("The resource changed while this request ran.") from exc
         raise Conflict("The resource changed while this request ran; retry it.") from exc
 
@@ -122,19 +139,25 @@ async def _principal(
         raise Unauthorized(
             "Send an API key or a candidate token as `Authorization: Bearer <credential>`."
         )
-    state = request.app.state
+    principal = await verified_principal(session, credentials.credentials, request.app.state)
+    session.info[TENANT_ID] = principal.tenant_id
+    return principal
+
+
+async def verified_principal(session: AsyncSession, credential: str, state: Any) -> Principal:
+    """Whom a bearer credential stands for (verified, or recalled from the app's cache of
+    recent verifications), or :class:`Unauthorized` saying what is wrong with it."""
     principal = await authenticate_cached(
-        session, credentials.credentials, state.secret_key, state.principal_cache
+        session, credential, state.secret_key, state.principal_cache
     )
     if principal is None:
-        parsed = parse(credentials.credentials)
+        parsed = parse(credential)
         if parsed is not None and parsed[0] is CredentialType.CANDIDATE_TOKEN:
             raise Unauthorized(
                 "The candidate token is unknown, expired or revoked; get a new one from the "
                 "back end that issued it."
             )
         raise Unauthorized("The API key is malformed, unknown or revoked.")
-    session.info[TENANT_ID] = principal.tenant_id
     return principal
 
 
@@ -170,6 +193,11 @@ class CredentialCheck:
         limiter: RateLimiter | None = request.app.state.rate_limiter
         if limiter is not None:
             await limiter.enforce(request.scope, principal, self.cost)
+        self.admit(principal)
+        return principal
+
+    def admit(self, principal: Principal) -> None:
+        """Refuse (403) a credential of a type or without the scope this check requires."""
         if principal.credential_type not in self.credentials:
             raise Forbidden(
                 "A candidate token may not call this operation: it reaches one candidate's "
@@ -178,7 +206,6 @@ class CredentialCheck:
         if self.scope not in principal.scopes:
             noun = _CREDENTIAL_NOUNS[principal.credential_type]
             raise Forbidden(f"This {noun} lacks the `{self.scope}` scope.")
-        return principal
 
 
 def _requires(
@@ -201,6 +228,17 @@ def accepted_credentials(route: APIRoute) -> tuple[CredentialType, ...] | None:
 
     check = find(route.dependant)
     return None if check is None else check.credentials
+
+
+def credential_check_of(endpoint: Callable[..., Any]) -> CredentialCheck:
+    """The credential check a route's handler declares (through a ``*ReaderDep`` or
+    ``*WriterDep`` parameter), for another entry point that must admit the same callers."""
+    for hint in get_type_hints(endpoint, include_extras=True).values():
+        for metadata in getattr(hint, "__metadata__", ()):
+            dependency = getattr(metadata, "dependency", None)
+            if isinstance(dependency, CredentialCheck):
+                return dependency
+    raise LookupError(f"{endpoint.__qualname__} declares no credential check")
 
 
 # The caller, holding an API key that may read (or write), counted against the rate limits

@@ -8,20 +8,20 @@ from fastapi import APIRouter, Query
 
 from app.api.deps import CandidateReaderDep, SessionDep
 from app.api.errors import problem_responses
-from app.api.params import PageDep, page_of
+from app.api.params import ApplicationIdFilter, PageDep, page_of
 from app.domain.events import EventType
+from app.repositories.events import EventFilter
 from app.schemas.common import Page, Timestamp
 from app.schemas.events import EventRead
 from app.services import events as service
 
-router = APIRouter(prefix="/v1")
+router = APIRouter(prefix="/v1", tags=["events"])
 
 
 @router.get(
     "/events",
     summary="Poll the tenant's events",
     response_model=Page[EventRead],
-    tags=["events"],
     responses=problem_responses(401, 403, 422),
 )
 async def list_events(
@@ -31,9 +31,7 @@ async def list_events(
     type_: Annotated[
         list[EventType] | None, Query(alias="type", description="Only these types (repeatable).")
     ] = None,
-    application_id: Annotated[
-        str | None, Query(max_length=40, description="Only this application's.")
-    ] = None,
+    application_id: ApplicationIdFilter = None,
     occurred_after: Annotated[Timestamp | None, Query(description="At or after.")] = None,
     occurred_before: Annotated[Timestamp | None, Query(description="Strictly before.")] = None,
 ) -> Page[EventRead]:
@@ -42,14 +40,13 @@ async def list_events(
 
     With a candidate token, the events about its candidate alone (tenant-wide events, such
     as a webhook endpoint being disabled, are not among them)."""
-    result = await service.list_events(
-        session,
-        principal.owner,
+    wanted = EventFilter(
         types=[t.value for t in type_ or ()],
         occurred_after=occurred_after,
         occurred_before=occurred_before,
         application_id=application_id,
-        cursor=page.cursor,
-        limit=page.limit,
+    )
+    result = await service.list_events(
+        session, principal.owner, wanted, cursor=page.cursor, limit=page.limit
     )
     return page_of(result, EventRead)

@@ -41,6 +41,7 @@ from app.db.faults import classify, first_line
 from app.domain.credentials import Scope as KeyScope
 from app.errors import FieldError, RateLimited
 from app.repositories import idempotency as repo
+from app.repositories.idempotency import StoredKey
 from app.services.credentials import Principal, PrincipalCache, authenticate_cached
 
 HEADER = b"idempotency-key"
@@ -62,15 +63,6 @@ _POLL_SECONDS = 0.05
 _NOT_REPLAYED = {b"date", b"server", b"x-request-id", b"content-length"}
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, slots=True)
-class _KeyOwner:
-    """An Idempotency-Key as stored: whose it is, and the key itself."""
-
-    tenant_id: str
-    credential_scope: str
-    key: str
 
 
 def credential_scope(principal: Principal) -> str:
@@ -127,7 +119,7 @@ class IdempotencyMiddleware:
             await self.app(scope, replay_body(body, receive), send)
             return
         fingerprint = _fingerprint(scope, body)
-        owner = _KeyOwner(principal.tenant_id, credential_scope(principal), key)
+        owner = StoredKey(principal.tenant_id, credential_scope(principal), key)
         outcome = await self._claim(sessions, owner, fingerprint)
         if outcome == "run":
             # The route counts it against the rate limits, at its own cost.
@@ -166,7 +158,7 @@ class IdempotencyMiddleware:
             await _replay(send, outcome)
 
     async def _claim(
-        self, sessions: async_sessionmaker[AsyncSession], owner: _KeyOwner, fingerprint: str
+        self, sessions: async_sessionmaker[AsyncSession], owner: StoredKey, fingerprint: str
     ) -> Claim:
         """ "run", "mismatch", "running", or the finished request's answer to replay."""
         deadline = time.monotonic() + self.wait_seconds
@@ -175,18 +167,10 @@ class IdempotencyMiddleware:
             async with sessions() as session, session.begin():
                 await repo.prune(session, now, owner.tenant_id)
                 if await repo.claim(
-                    session,
-                    tenant_id=owner.tenant_id,
-                    credential_scope=owner.credential_scope,
-                    key=owner.key,
-                    fingerprint=fingerprint,
-                    now=now,
-                    expires_at=now + self.ttl,
+                    session, owner, fingerprint=fingerprint, now=now, expires_at=now + self.ttl
                 ):
                     return "run"
-                record = await repo.find(
-                    session, owner.tenant_id, owner.credential_scope, owner.key
-                )
+                record = await repo.find(session, owner)
                 if record is None:
                     continue  # expired and pruned between the two statements
                 if record.fingerprint != fingerprint:
@@ -210,7 +194,7 @@ class IdempotencyMiddleware:
         receive: Receive,
         send: Send,
         sessions: async_sessionmaker[AsyncSession],
-        owner: _KeyOwner,
+        owner: StoredKey,
     ) -> None:
         status_code = 500
         headers: list[list[str]] = []
@@ -247,7 +231,7 @@ class IdempotencyMiddleware:
 
 async def _record_outcome(
     sessions: async_sessionmaker[AsyncSession],
-    owner: _KeyOwner,
+    owner: StoredKey,
     status_code: int,
     headers: list[list[str]],
     body: bytes,
@@ -257,16 +241,10 @@ async def _record_outcome(
         if status_code < 500 and status_code not in _RETRY_LATER:
             stored_status, stored_headers, stored_body = _keepable(status_code, headers, body)
             await repo.complete(
-                session,
-                tenant_id=owner.tenant_id,
-                credential_scope=owner.credential_scope,
-                key=owner.key,
-                status_code=stored_status,
-                headers=stored_headers,
-                body=stored_body,
+                session, owner, status_code=stored_status, headers=stored_headers, body=stored_body
             )
         else:
-            await repo.release(session, owner.tenant_id, owner.credential_scope, owner.key)
+            await repo.release(session, owner)
 
 
 def _keepable(

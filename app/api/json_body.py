@@ -15,24 +15,22 @@ from __future__ import annotations
 from email.message import Message as MediaType
 
 from pydantic_core import from_json
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
+from app.api.http_middleware import HttpMiddleware
 from app.api.middleware import answer_error
 from app.errors import AppError, InvalidInput, UnsupportedMediaType
 
 ACCEPTED_MEDIA_TYPES = "`application/json` or `application/*+json`, in UTF-8"
 
 
-class JsonBodyMiddleware:
+class JsonBodyMiddleware(HttpMiddleware):
     """Answers 415 for a body that is not declared JSON and 422 for one that does not parse."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
+    def applies_to(self, scope: Scope) -> bool:
+        return super().applies_to(scope) and _may_have_body(scope)
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not _may_have_body(scope):
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         body = await read_body(receive)
         refusal = _refusal(scope, body) if body else None
         if refusal is not None:

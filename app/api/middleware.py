@@ -18,6 +18,7 @@ from starlette.routing import Match, Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.api.errors import database_fault_response, problem_response
+from app.api.http_middleware import HttpMiddleware
 from app.api.rate_limits import SCOPE_KEY as RATE_LIMIT_SCOPE_KEY
 from app.api.rate_limits import Outcome
 from app.db.faults import classify
@@ -48,17 +49,14 @@ class SendTracker:
         await self._send(message)
 
 
-class RequestContextMiddleware:
+class RequestContextMiddleware(HttpMiddleware):
     """Gives every request an ID (or keeps the caller's), logs it, and records metrics."""
 
     def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
-        self.app = app
+        super().__init__(app)
         self.metrics = metrics
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         request_id = _incoming_request_id(scope) or secrets.token_hex(8)
         token = request_id_var.set(request_id)
         method = scope["method"]
@@ -104,7 +102,7 @@ class RequestContextMiddleware:
             request_id_var.reset(token)
 
 
-class UnhandledErrorMiddleware:
+class UnhandledErrorMiddleware(HttpMiddleware):
     """Answers an error no handler answered, if no response has begun: a database fault as
     the same retryable 503 a route would have answered (it can fail outside any route, in
     the idempotency layer, say), anything else as a logged 500.
@@ -114,13 +112,7 @@ class UnhandledErrorMiddleware:
     browser page's script can read it like any other answer.
     """
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         sent = SendTracker(send)
         try:
             await self.app(scope, receive, sent.send)
@@ -191,7 +183,7 @@ class _Watch:
     expired: bool = False  # set once, when the watch stopped the task
 
 
-class DeadlineMiddleware:
+class DeadlineMiddleware(HttpMiddleware):
     """Stops a request that runs past ``seconds`` and answers 504, if nothing was sent yet.
 
     The request's task is cancelled once, where it waits: a write transaction in progress
@@ -210,7 +202,7 @@ class DeadlineMiddleware:
     """
 
     def __init__(self, app: ASGIApp, seconds: float) -> None:
-        self.app = app
+        super().__init__(app)
         self.seconds = seconds
         self.resolution = min(max(seconds / 20, 0.01), 0.25)
         self._watches: deque[_Watch] = deque()
@@ -221,10 +213,10 @@ class DeadlineMiddleware:
         """How many requests the queue still holds (running, or finished behind one that runs)."""
         return len(self._watches)
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or self.seconds <= 0:
-            await self.app(scope, receive, send)
-            return
+    def applies_to(self, scope: Scope) -> bool:
+        return self.seconds > 0 and super().applies_to(scope)
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         loop = asyncio.get_running_loop()
         task = asyncio.current_task()
         assert task is not None
@@ -275,17 +267,14 @@ class DeadlineMiddleware:
             self._armed_on = None
 
 
-class BodySizeLimitMiddleware:
+class BodySizeLimitMiddleware(HttpMiddleware):
     """Refuses bodies over the limit with 413, whether declared up front or streamed."""
 
     def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
-        self.app = app
+        super().__init__(app)
         self.max_body_bytes = max_body_bytes
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         declared = _content_length(scope)
         if declared is not None and declared > self.max_body_bytes:
             await self._refuse(scope, receive, send)

@@ -35,6 +35,14 @@ async def _page_params(
 
 PageDep = Annotated[PageParams, Depends(_page_params)]
 
+# Filters that several lists take.
+CandidateIdFilter = Annotated[
+    str | None, Query(max_length=40, description="Only this candidate's.")
+]
+ApplicationIdFilter = Annotated[
+    str | None, Query(max_length=40, description="Only this application's.")
+]
+
 
 def page_of(result: PageResult[Any], read: type[M]) -> Page[M]:
     """A page of rows as the API shows it: each row read into ``read``."""

@@ -133,20 +133,22 @@ class Decision:
         return [(b"ratelimit-policy", self.policy_header), (b"ratelimit", state.encode())]
 
 
-@dataclass(slots=True)
 class LeasedDecision:
     """A request handed out by leases already held (the fast path): the same headers as a
     :class:`Decision`, formatted from numbers taken when it was counted."""
 
-    policy_header: bytes
-    state_format: str  # e.g. '"key";r={};t={}, "tenant";r={};t={}'
-    state: tuple[int, ...]  # requests left and seconds to reset, policy after policy
-    refused: None = None
+    __slots__ = ("policy_header", "state", "state_format")
+    refused = None
+
+    def __init__(self, policy_header: bytes, state_format: bytes, state: tuple[int, ...]) -> None:
+        self.policy_header = policy_header
+        self.state_format = state_format  # e.g. b'"key";r=%d;t=%d, "tenant";r=%d;t=%d'
+        self.state = state  # requests left and seconds to reset, policy after policy
 
     def headers(self) -> list[tuple[bytes, bytes]]:
         return [
             (b"ratelimit-policy", self.policy_header),
-            (b"ratelimit", self.state_format.format(*self.state).encode()),
+            (b"ratelimit", self.state_format % self.state),
         ]
 
 
@@ -155,8 +157,9 @@ Outcome = Decision | LeasedDecision
 
 # How long a lease of counted requests lasts; what it did not use by then stays counted.
 LEASE_SECONDS = 1.0
-# The largest lease: a hundredth of the limit, and never more than this many requests.
-MAX_LEASE_SIZE = 64
+# The largest lease: a hundredth of the limit, and never more than this many requests
+# (a busy caller of a high limit then refills about ten times a second, not eighty).
+MAX_LEASE_SIZE = 512
 # Leases kept per store before spent ones are dropped.
 MAX_LEASES = 10_000
 
@@ -248,7 +251,7 @@ class RateLimiter:
             for cost, policies in self.policies.items()
         }
         self._state_formats = {
-            cost: ", ".join(f'"{p.name}";r={{}};t={{}}' for p in policies)
+            cost: ", ".join(f'"{p.name}";r=%d;t=%d' for p in policies).encode()
             for cost, policies in self.policies.items()
         }
         self._memory = SlidingWindowCounterRateLimiter(MemoryStorage())
@@ -306,10 +309,10 @@ class RateLimiter:
         leases come from one lookup of what the key last held, and the headers' numbers
         are taken as integers, to be formatted once the response is written.
         """
-        now = time.monotonic()
         held = self._held.get((self.shared, cost, principal.key_id))
         if held is None:
             return None
+        now = time.monotonic()
         for lease in held:
             if lease.used >= lease.granted or now >= lease.expires:
                 return None
@@ -317,7 +320,9 @@ class RateLimiter:
         state: list[int] = []
         for lease in held:
             lease.used += 1
-            state += (lease.remaining + lease.granted - lease.used, lease.reset_in_from(wall_clock))
+            # Lease.left() and Lease.reset_in(), inlined: this runs on every request.
+            reset_in = math.ceil(lease.reset_at - wall_clock)
+            state += (lease.remaining + lease.granted - lease.used, reset_in if reset_in > 1 else 1)
         return LeasedDecision(self._policy_headers[cost], self._state_formats[cost], tuple(state))
 
     async def _decide(self, principal: Principal, cost: Cost) -> Decision:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Response, status
@@ -9,13 +10,11 @@ from pydantic import BaseModel
 
 from app.api.deps import ExpensiveWriterDep, ReaderDep, SessionDep, WorkDep, WriterDep
 from app.api.errors import problem_responses
-from app.api.etags import ETAG_HEADER, IfMatch, shown
-from app.api.records.interviews import shown_interview
-from app.api.records.routes import Route
+from app.api.etags import ETAG_HEADER, IfMatch
+from app.api.records.routes import shown_record
 from app.domain.sync import SyncKind
 from app.schemas import resources as resource_schemas
 from app.schemas import sync as schemas
-from app.services import records as record_service
 from app.services import sync as service
 
 router = APIRouter(prefix="/v1")
@@ -58,147 +57,102 @@ async def sync_records(
     return await service.sync(session, principal.tenant_id, body, work)
 
 
-def _lookup(resource: str, noun: str, read: type[BaseModel]) -> Route:
-    """The route that reads one of ``resource`` by the caller's external ID."""
-    return router.get(
-        f"/{resource}/by-external-id/{{external_id}}",
-        summary=f"Get {noun} by your external ID",
-        response_model=read,
-        tags=[resource],
+# What differs between the kinds addressed by external ID: the resource's path and tag,
+# how its summaries name one, its models, and a note an upsert's description adds.
+@dataclass(frozen=True)
+class _ExternalIdRoutes:
+    kind: SyncKind
+    resource: str
+    noun: str
+    read: type[BaseModel]
+    upsert: type[BaseModel]
+    upsert_note: str = ""
+
+
+_KINDS = (
+    _ExternalIdRoutes(
+        SyncKind.CANDIDATE,
+        "candidates",
+        "a candidate",
+        resource_schemas.CandidateRead,
+        schemas.CandidateUpsert,
+    ),
+    _ExternalIdRoutes(
+        SyncKind.APPLICATION,
+        "applications",
+        "an application",
+        resource_schemas.ApplicationRead,
+        schemas.ApplicationUpsert,
+    ),
+    _ExternalIdRoutes(
+        SyncKind.CONTACT,
+        "contacts",
+        "a contact",
+        resource_schemas.ContactRead,
+        schemas.ContactUpsert,
+    ),
+    _ExternalIdRoutes(
+        SyncKind.INTERVIEW,
+        "interviews",
+        "an interview round",
+        resource_schemas.InterviewRead,
+        schemas.InterviewUpsert,
+        upsert_note=";\nsend `status: cancelled` when it disappeared from the ATS",
+    ),
+)
+
+
+def _declare(routes: _ExternalIdRoutes) -> None:
+    """The two routes of one kind addressed by the caller's external ID: a lookup, and an
+    upsert whose body is the kind's own."""
+    kind = routes.kind.value
+    path = f"/{routes.resource}/by-external-id/{{external_id}}"
+
+    async def lookup(
+        external_id: ExternalIdPath, principal: ReaderDep, session: SessionDep, response: Response
+    ) -> Any:
+        row = await service.find_by_external_id(
+            session, principal.tenant_id, routes.kind, external_id
+        )
+        return await shown_record(session, response, routes.read, row)
+
+    async def upsert(
+        external_id: ExternalIdPath,
+        body: BaseModel,
+        principal: WriterDep,
+        session: SessionDep,
+        response: Response,
+        if_match: IfMatch = None,
+    ) -> Any:
+        row, created = await service.upsert_one(
+            session, principal.tenant_id, routes.kind, external_id, body, if_match
+        )
+        response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        return await shown_record(session, response, routes.read, row)
+
+    # FastAPI reads the body's model from the annotation: the kind's own, so it is
+    # validated and documented as that kind.
+    upsert.__annotations__["body"] = routes.upsert
+    router.get(
+        path,
+        name=f"get_{kind}_by_external_id",
+        summary=f"Get {routes.noun} by your external ID",
+        description=f"The {kind} with this external ID.",
+        response_model=routes.read,
+        tags=[routes.resource],
         responses=LOOKUP_RESPONSES,
-    )
-
-
-def _upsert_route(resource: str, noun: str, read: type[BaseModel]) -> Route:
-    """The route that creates or replaces one of ``resource`` by the caller's external ID."""
-    return router.put(
-        f"/{resource}/by-external-id/{{external_id}}",
-        summary=f"Create or replace {noun} by your external ID",
-        response_model=read,
-        tags=[resource],
+    )(lookup)
+    router.put(
+        path,
+        name=f"upsert_{kind}_by_external_id",
+        summary=f"Create or replace {routes.noun} by your external ID",
+        description=f"Create the {kind} with this external ID, or replace its fields "
+        f"(201 or 200){routes.upsert_note}.",
+        response_model=routes.read,
+        tags=[routes.resource],
         responses=UPSERT_RESPONSES,
-    )
+    )(upsert)
 
 
-async def _upsert(
-    session: SessionDep,
-    tenant_id: str,
-    kind: SyncKind,
-    external_id: str,
-    body: Any,
-    response: Response,
-    if_match: str | None,
-) -> Any:
-    """Upsert the record; 201 when it was created, 200 otherwise, with its ETag."""
-    row, created = await service.upsert_one(session, tenant_id, kind, external_id, body, if_match)
-    response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
-    return row
-
-
-@_lookup("candidates", "a candidate", resource_schemas.CandidateRead)
-async def get_candidate_by_external_id(
-    external_id: ExternalIdPath, principal: ReaderDep, session: SessionDep, response: Response
-) -> resource_schemas.CandidateRead:
-    """The candidate with this external ID."""
-    row = await service.find_by_external_id(
-        session, principal.tenant_id, SyncKind.CANDIDATE, external_id
-    )
-    return shown(response, row, resource_schemas.CandidateRead)
-
-
-@_upsert_route("candidates", "a candidate", resource_schemas.CandidateRead)
-async def upsert_candidate_by_external_id(
-    external_id: ExternalIdPath,
-    body: schemas.CandidateUpsert,
-    principal: WriterDep,
-    session: SessionDep,
-    response: Response,
-    if_match: IfMatch = None,
-) -> resource_schemas.CandidateRead:
-    """Create the candidate with this external ID, or replace its fields (201 or 200)."""
-    row = await _upsert(
-        session, principal.tenant_id, SyncKind.CANDIDATE, external_id, body, response, if_match
-    )
-    return shown(response, row, resource_schemas.CandidateRead)
-
-
-@_lookup("applications", "an application", resource_schemas.ApplicationRead)
-async def get_application_by_external_id(
-    external_id: ExternalIdPath, principal: ReaderDep, session: SessionDep, response: Response
-) -> resource_schemas.ApplicationRead:
-    """The application with this external ID."""
-    row = await service.find_by_external_id(
-        session, principal.tenant_id, SyncKind.APPLICATION, external_id
-    )
-    return shown(response, row, resource_schemas.ApplicationRead)
-
-
-@_upsert_route("applications", "an application", resource_schemas.ApplicationRead)
-async def upsert_application_by_external_id(
-    external_id: ExternalIdPath,
-    body: schemas.ApplicationUpsert,
-    principal: WriterDep,
-    session: SessionDep,
-    response: Response,
-    if_match: IfMatch = None,
-) -> resource_schemas.ApplicationRead:
-    """Create the application with this external ID, or replace its fields (201 or 200)."""
-    row = await _upsert(
-        session, principal.tenant_id, SyncKind.APPLICATION, external_id, body, response, if_match
-    )
-    return shown(response, row, resource_schemas.ApplicationRead)
-
-
-@_lookup("contacts", "a contact", resource_schemas.ContactRead)
-async def get_contact_by_external_id(
-    external_id: ExternalIdPath, principal: ReaderDep, session: SessionDep, response: Response
-) -> resource_schemas.ContactRead:
-    """The contact with this external ID."""
-    row = await service.find_by_external_id(
-        session, principal.tenant_id, SyncKind.CONTACT, external_id
-    )
-    return shown(response, row, resource_schemas.ContactRead)
-
-
-@_upsert_route("contacts", "a contact", resource_schemas.ContactRead)
-async def upsert_contact_by_external_id(
-    external_id: ExternalIdPath,
-    body: schemas.ContactUpsert,
-    principal: WriterDep,
-    session: SessionDep,
-    response: Response,
-    if_match: IfMatch = None,
-) -> resource_schemas.ContactRead:
-    """Create the contact with this external ID, or replace its fields (201 or 200)."""
-    row = await _upsert(
-        session, principal.tenant_id, SyncKind.CONTACT, external_id, body, response, if_match
-    )
-    return shown(response, row, resource_schemas.ContactRead)
-
-
-@_lookup("interviews", "an interview round", resource_schemas.InterviewRead)
-async def get_interview_by_external_id(
-    external_id: ExternalIdPath, principal: ReaderDep, session: SessionDep, response: Response
-) -> resource_schemas.InterviewRead:
-    """The interview with this external ID."""
-    row = await service.find_by_external_id(
-        session, principal.tenant_id, SyncKind.INTERVIEW, external_id
-    )
-    return shown_interview(response, row, await record_service.panel_of(session, row.id))
-
-
-@_upsert_route("interviews", "an interview round", resource_schemas.InterviewRead)
-async def upsert_interview_by_external_id(
-    external_id: ExternalIdPath,
-    body: schemas.InterviewUpsert,
-    principal: WriterDep,
-    session: SessionDep,
-    response: Response,
-    if_match: IfMatch = None,
-) -> resource_schemas.InterviewRead:
-    """Create the interview with this external ID, or replace its fields (201 or 200);
-    send `status: cancelled` when it disappeared from the ATS."""
-    row = await _upsert(
-        session, principal.tenant_id, SyncKind.INTERVIEW, external_id, body, response, if_match
-    )
-    return shown_interview(response, row, await record_service.panel_of(session, row.id))
+for _routes in _KINDS:
+    _declare(_routes)

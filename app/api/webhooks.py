@@ -3,25 +3,24 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import Query, Request, Response, status
 
 from app.api.contract_headers import location_header, secret_not_kept_conflict
 from app.api.deps import ReaderDep, SessionDep, WriterDep
 from app.api.errors import problem_responses
-from app.api.etags import ETAG_HEADER, IfMatch, set_etag
+from app.api.etags import ETAG_HEADER, IfMatch, shown
 from app.api.params import PageDep, page_of
+from app.api.records.routes import READ_ERRORS, WRITE_ERRORS, ResourceRouter
 from app.domain.events import DeliveryStatus
 from app.schemas import webhooks as schemas
 from app.schemas.common import Page
 from app.services.webhooks import endpoints as service
 from app.settings import Settings
 
-router = APIRouter(prefix="/v1", tags=["webhooks"])
+router = ResourceRouter("webhooks", schemas.WebhookEndpointRead, prefix="/v1")
 
-WRITE_ERRORS = problem_responses(401, 403, 404, 409, 412, 422)
-READ_ERRORS = problem_responses(401, 403, 404, 422)
 
 CREATE_DOC = """Register a URL for the tenant's events. The response carries the signing
 `secret`, shown this once. The URL must be https and resolve to public addresses only (422
@@ -40,17 +39,11 @@ def _settings(request: Request) -> Settings:
     return settings
 
 
-def _endpoint_read(response: Response, endpoint: Any) -> schemas.WebhookEndpointRead:
-    """The endpoint as the API shows it, with its ETag."""
-    set_etag(response, endpoint.version)
-    return schemas.WebhookEndpointRead.model_validate(endpoint)
-
-
 def _shown_once(
     response: Response, created: service.EndpointWithSecret
 ) -> schemas.WebhookEndpointWithSecret:
     """The endpoint with its secret, in an answer that points at it and is never stored."""
-    read = _endpoint_read(response, created.endpoint)
+    read = shown(response, created.endpoint, schemas.WebhookEndpointRead)
     response.headers["Location"] = f"/v1/webhook-endpoints/{created.endpoint.id}"
     response.headers["Cache-Control"] = "no-store"  # it carries the secret
     return schemas.WebhookEndpointWithSecret(**read.model_dump(), secret=created.secret)
@@ -105,26 +98,16 @@ async def list_webhook_endpoints(
     return page_of(result, schemas.WebhookEndpointRead)
 
 
-@router.get(
-    "/webhook-endpoints/{endpoint_id}",
-    summary="Get a webhook endpoint",
-    response_model=schemas.WebhookEndpointRead,
-    responses={200: {"headers": ETAG_HEADER}, **READ_ERRORS},
-)
+@router.reads("/webhook-endpoints/{endpoint_id}", "Get a webhook endpoint")
 async def get_webhook_endpoint(
     endpoint_id: str, principal: ReaderDep, session: SessionDep, response: Response
 ) -> schemas.WebhookEndpointRead:
     """One webhook endpoint, with its failure count and why it is disabled, if it is."""
     endpoint = await service.get_endpoint(session, principal.tenant_id, endpoint_id)
-    return _endpoint_read(response, endpoint)
+    return shown(response, endpoint, schemas.WebhookEndpointRead)
 
 
-@router.patch(
-    "/webhook-endpoints/{endpoint_id}",
-    summary="Change or disable a webhook endpoint",
-    response_model=schemas.WebhookEndpointRead,
-    responses={200: {"headers": ETAG_HEADER}, **WRITE_ERRORS},
-)
+@router.changes("/webhook-endpoints/{endpoint_id}", "Change or disable a webhook endpoint")
 async def update_webhook_endpoint(
     endpoint_id: str,
     body: schemas.WebhookEndpointUpdate,
@@ -145,16 +128,10 @@ async def update_webhook_endpoint(
         body.model_dump(exclude_unset=True, mode="json"),
         if_match=if_match,
     )
-    return _endpoint_read(response, endpoint)
+    return shown(response, endpoint, schemas.WebhookEndpointRead)
 
 
-@router.delete(
-    "/webhook-endpoints/{endpoint_id}",
-    summary="Delete a webhook endpoint",
-    status_code=status.HTTP_204_NO_CONTENT,
-    response_class=Response,
-    responses=WRITE_ERRORS,
-)
+@router.deletes("/webhook-endpoints/{endpoint_id}", "Delete a webhook endpoint")
 async def delete_webhook_endpoint(
     endpoint_id: str, principal: WriterDep, session: SessionDep, if_match: IfMatch = None
 ) -> None:

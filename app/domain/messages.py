@@ -99,6 +99,7 @@ class FindingCode(StrEnum):
     MISSING_CLOSING_QUESTION = "missing_closing_question"
     UNFILLED_PLACEHOLDER = "unfilled_placeholder"
     MISSING_SUBJECT = "missing_subject"
+    INFORMAL_ADDRESS = "informal_address"
 
 
 FINDING_DESCRIPTIONS: dict[FindingCode, str] = {
@@ -139,6 +140,12 @@ FINDING_DESCRIPTIONS: dict[FindingCode, str] = {
         "error: text such as `[Company]`, `{{ name }}` or `XXX` left in the draft."
     ),
     FindingCode.MISSING_SUBJECT: "warning: an email kind of message without a subject line.",
+    FindingCode.INFORMAL_ADDRESS: (
+        "warning: the informal register where a candidate is expected to write formally "
+        "(German du/dich/dein, French tu/te/ton, Spanish tú/te/tu, Japanese plain-form "
+        "endings such as ありがとう without ございます); the span is its first word. "
+        "Languages without an informal register (English) never report it."
+    ),
 }
 
 FindingCode.__doc__ = "What the checker found. Each code, with its usual severity:\n\n" + "\n".join(

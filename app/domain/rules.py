@@ -77,7 +77,8 @@ _INTERVIEWER = text("person.interviewer")
 _ORGANIZER = text("person.organizer")
 _CONTACT = text("person.contact")
 _UNNAMED_PANEL_MEMBER = text("person.unnamed_panel_member")
-_NAME_SEPARATOR = ", "
+# People in a list are joined as each language joins them (Japanese: 、).
+_NAME_SEPARATOR = text("names.separator")
 _E1_NO_PANEL = text("E1.reason.no_panel")
 _E1_SATISFIED = text("E1.reason.satisfied")
 _E1_UNCONFIRMED = text("E1.reason.unconfirmed")

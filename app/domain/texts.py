@@ -35,6 +35,17 @@ _ENGLISH: dict[str, str] = {
     "weekday.4": "Friday",
     "weekday.5": "Saturday",
     "weekday.6": "Sunday",
+    # Weekdays as a date may abbreviate them (Japanese writes 12月1日（火）); a language's
+    # "date" pattern picks %(weekday)s or %(weekday_short)s.
+    "weekday.short.0": "Mon",
+    "weekday.short.1": "Tue",
+    "weekday.short.2": "Wed",
+    "weekday.short.3": "Thu",
+    "weekday.short.4": "Fri",
+    "weekday.short.5": "Sat",
+    "weekday.short.6": "Sun",
+    # The first of the month, which some languages write as an ordinal (French "1er").
+    "day.1": "1",
     "month.1": "January",
     "month.2": "February",
     "month.3": "March",
@@ -58,6 +69,8 @@ _ENGLISH: dict[str, str] = {
     "person.contact": "your contact at the company",
     "person.someone": "someone",
     "person.unnamed_panel_member": "someone whose name you do not know yet",
+    # Between the names of a list of people (Japanese 、).
+    "names.separator": ", ",
     # E1 - before the interview.
     "E1.title": "Find out who will interview you at your %(kind)s interview",
     "E1.explanation": (
@@ -257,8 +270,9 @@ def format_date(day: date, language: str = DEFAULT_LANGUAGE) -> str:
     texts = catalogue(language)
     return texts["date"] % {
         "weekday": texts[f"weekday.{day.weekday()}"],
+        "weekday_short": texts[f"weekday.short.{day.weekday()}"],
         "month": texts[f"month.{day.month}"],
-        "day": day.day,
+        "day": texts["day.1"] if day.day == 1 else day.day,
         "year": day.year,
     }
 

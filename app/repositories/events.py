@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -23,25 +25,27 @@ async def scrub_candidate(session: AsyncSession, candidate_id: str, now: datetim
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
+@dataclass(frozen=True)
+class EventFilter:
+    """Which events a list holds; what is left empty does not narrow it."""
+
+    types: Sequence[str] = ()
+    occurred_after: datetime | None = None
+    occurred_before: datetime | None = None
+    application_id: str | None = None
+
+
 async def page(
-    session: AsyncSession,
-    owner: Owner,
-    *,
-    types: list[str],
-    occurred_after: datetime | None,
-    occurred_before: datetime | None,
-    application_id: str | None,
-    cursor: str | None,
-    limit: int,
+    session: AsyncSession, owner: Owner, wanted: EventFilter, *, cursor: str | None, limit: int
 ) -> PageResult[Event]:
     conditions: list[Any] = owned_by(Event, owner)
-    if types:
-        conditions.append(Event.type.in_(types))
-    if occurred_after:
-        conditions.append(Event.occurred_at >= occurred_after)
-    if occurred_before:
-        conditions.append(Event.occurred_at < occurred_before)
-    if application_id:
-        conditions.append(Event.application_id == application_id)
+    if wanted.types:
+        conditions.append(Event.type.in_(wanted.types))
+    if wanted.occurred_after:
+        conditions.append(Event.occurred_at >= wanted.occurred_after)
+    if wanted.occurred_before:
+        conditions.append(Event.occurred_at < wanted.occurred_before)
+    if wanted.application_id:
+        conditions.append(Event.application_id == wanted.application_id)
     query = select(Event).where(*conditions)
     return await paginate(session, query, [Event.occurred_at, Event.id], cursor=cursor, limit=limit)

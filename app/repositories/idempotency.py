@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, delete, select, update
@@ -11,12 +12,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.db.models import IdempotencyRecord
 
 
+@dataclass(frozen=True, slots=True)
+class StoredKey:
+    """An Idempotency-Key as stored: whose it is (the tenant, and which of its credentials
+    share keys), and the key itself; together, the record's primary key."""
+
+    tenant_id: str
+    credential_scope: str
+    key: str
+
+
 async def claim(
     session: AsyncSession,
+    stored_key: StoredKey,
     *,
-    tenant_id: str,
-    credential_scope: str,
-    key: str,
     fingerprint: str,
     now: datetime,
     expires_at: datetime,
@@ -30,9 +39,9 @@ async def claim(
         async with session.begin_nested():
             session.add(
                 IdempotencyRecord(
-                    tenant_id=tenant_id,
-                    credential_scope=credential_scope,
-                    key=key,
+                    tenant_id=stored_key.tenant_id,
+                    credential_scope=stored_key.credential_scope,
+                    key=stored_key.key,
                     fingerprint=fingerprint,
                     state="running",
                     created_at=now,
@@ -46,21 +55,17 @@ async def claim(
     return True
 
 
-def _is(tenant_id: str, credential_scope: str, key: str) -> list[ColumnElement[bool]]:
+def _is(stored_key: StoredKey) -> list[ColumnElement[bool]]:
     return [
-        IdempotencyRecord.tenant_id == tenant_id,
-        IdempotencyRecord.credential_scope == credential_scope,
-        IdempotencyRecord.key == key,
+        IdempotencyRecord.tenant_id == stored_key.tenant_id,
+        IdempotencyRecord.credential_scope == stored_key.credential_scope,
+        IdempotencyRecord.key == stored_key.key,
     ]
 
 
-async def find(
-    session: AsyncSession, tenant_id: str, credential_scope: str, key: str
-) -> IdempotencyRecord | None:
+async def find(session: AsyncSession, stored_key: StoredKey) -> IdempotencyRecord | None:
     return await session.scalar(
-        select(IdempotencyRecord)
-        .where(*_is(tenant_id, credential_scope, key))
-        .execution_options(populate_existing=True)
+        select(IdempotencyRecord).where(*_is(stored_key)).execution_options(populate_existing=True)
     )
 
 
@@ -71,7 +76,7 @@ async def take_over(
     result = await session.execute(
         update(IdempotencyRecord)
         .where(
-            *_is(record.tenant_id, record.credential_scope, record.key),
+            *_is(StoredKey(record.tenant_id, record.credential_scope, record.key)),
             IdempotencyRecord.state == "running",
             IdempotencyRecord.locked_at < stale_before,
         )
@@ -82,24 +87,22 @@ async def take_over(
 
 async def complete(
     session: AsyncSession,
+    stored_key: StoredKey,
     *,
-    tenant_id: str,
-    credential_scope: str,
-    key: str,
     status_code: int,
     headers: list[list[str]],
     body: bytes,
 ) -> None:
     await session.execute(
         update(IdempotencyRecord)
-        .where(*_is(tenant_id, credential_scope, key))
+        .where(*_is(stored_key))
         .values(state="done", status_code=status_code, response_headers=headers, response_body=body)
     )
 
 
-async def release(session: AsyncSession, tenant_id: str, credential_scope: str, key: str) -> None:
+async def release(session: AsyncSession, stored_key: StoredKey) -> None:
     """Forget a key whose request failed on the server's side, so a retry runs afresh."""
-    await session.execute(delete(IdempotencyRecord).where(*_is(tenant_id, credential_scope, key)))
+    await session.execute(delete(IdempotencyRecord).where(*_is(stored_key)))
 
 
 async def prune(session: AsyncSession, now: datetime, tenant_id: str | None = None) -> int:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any, TypeVar
 
 from sqlalchemy import delete, func, select
@@ -74,12 +74,14 @@ async def page_of(
     session: AsyncSession,
     model: type[Owned],
     owner: Owner,
+    equal_to: Mapping[str, Any],
     *,
-    filters: Sequence[Any] = (),
     cursor: str | None,
     limit: int,
 ) -> PageResult[Owned]:
-    """A page of the owner's records in creation order."""
+    """A page of the owner's records in creation order, those whose columns hold the values
+    of ``equal_to``; an empty value there narrows nothing."""
+    filters = [getattr(model, column) == value for column, value in equal_to.items() if value]
     query = select(model).where(*owned_by(model, owner), *filters)
     return await paginate(session, query, [model.created_at, model.id], cursor=cursor, limit=limit)
 
@@ -186,71 +188,3 @@ async def save_policy_values(session: AsyncSession, tenant_id: str, values: dict
 async def policy_version(session: AsyncSession, tenant_id: str) -> int:
     row = await session.get(TenantPolicy, tenant_id)
     return row.version if row else 0
-
-
-# --- lists --------------------------------------------------------------------------------
-
-
-async def page_candidates(
-    session: AsyncSession,
-    tenant_id: str,
-    *,
-    email: str | None,
-    country: str | None,
-    cursor: str | None,
-    limit: int,
-) -> PageResult[Candidate]:
-    filters = []
-    if email:
-        filters.append(Candidate.email == email)
-    if country:
-        filters.append(Candidate.country == country.upper())
-    return await page_of(
-        session, Candidate, Owner(tenant_id), filters=filters, cursor=cursor, limit=limit
-    )
-
-
-async def page_applications(
-    session: AsyncSession,
-    owner: Owner,
-    *,
-    candidate_id: str | None,
-    status: str | None,
-    cursor: str | None,
-    limit: int,
-) -> PageResult[Application]:
-    filters = []
-    if candidate_id:
-        filters.append(Application.candidate_id == candidate_id)
-    if status:
-        filters.append(Application.status == status)
-    return await page_of(session, Application, owner, filters=filters, cursor=cursor, limit=limit)
-
-
-async def page_contacts(
-    session: AsyncSession,
-    owner: Owner,
-    application_id: str,
-    *,
-    role: str | None,
-    cursor: str | None,
-    limit: int,
-) -> PageResult[Contact]:
-    filters = [Contact.application_id == application_id]
-    if role:
-        filters.append(Contact.role == role)
-    return await page_of(session, Contact, owner, filters=filters, cursor=cursor, limit=limit)
-
-
-async def page_interviews(
-    session: AsyncSession, owner: Owner, application_id: str, *, cursor: str | None, limit: int
-) -> PageResult[Interview]:
-    filters = [Interview.application_id == application_id]
-    return await page_of(session, Interview, owner, filters=filters, cursor=cursor, limit=limit)
-
-
-async def page_replies(
-    session: AsyncSession, owner: Owner, application_id: str, *, cursor: str | None, limit: int
-) -> PageResult[Reply]:
-    filters = [Reply.application_id == application_id]
-    return await page_of(session, Reply, owner, filters=filters, cursor=cursor, limit=limit)

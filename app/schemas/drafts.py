@@ -212,7 +212,9 @@ TEMPLATE_BODY_HELP = (
     "variables:\n\n" + variables_help() + "\n\nValues that can be missing must be guarded "
     "(`{% if recipient.first_name %}…{% endif %}`). Function and method calls, imports, "
     "and attributes outside the variables are refused. The filter `clause` turns free "
-    "text (such as a next step) into a clause that fits inside a sentence; the others are "
+    "text (such as a next step) into a clause that fits inside a sentence, each of its "
+    "sentence breaks made `; ` or a separator of up to 8 characters it is given "
+    "(`clause('、')`); the others are "
     + filters_help()
     + ". A template is bounded: no value it builds may pass "
     f"{MAX_TEXT:,} characters, its output {MAX_TEMPLATE_OUTPUT:,}, its nesting "

@@ -31,7 +31,7 @@ async def load_demo(session: AsyncSession, tenant_id: str, now: datetime) -> dic
     async def candidate(name: str, zone: str, country: str, email: str) -> str:
         body = schemas.CandidateCreate(name=name, email=email, time_zone=zone, country=country)
         counts["candidates"] += 1
-        return (await records.create_candidate(session, tenant_id, body)).id
+        return (await records.create_candidate(session, owner, body)).id
 
     async def application(candidate_id: str, company: str, role: str, **extra: object) -> str:
         body = schemas.ApplicationCreate(
@@ -63,8 +63,7 @@ async def load_demo(session: AsyncSession, tenant_id: str, now: datetime) -> dic
             **extra,
         )
         counts["interviews"] += 1
-        created, _panel = await records.create_interview(session, owner, application_id, body)
-        return created.id
+        return (await records.create_interview(session, owner, application_id, body)).id
 
     # Ada in Berlin: a video interview that ended an hour ago -> thank-yous due now.
     ada = await candidate("Ada Lovelace", "Europe/Berlin", "DE", "ada@example.com")

@@ -19,8 +19,10 @@ from app.db.base import new_id
 from app.domain import ApplicationStatus, InterviewStatus
 from app.domain.events import EventType
 from app.repositories import events as repo
+from app.repositories.events import EventFilter
 from app.repositories.owners import Owner
 from app.repositories.pagination import PageResult
+from app.schemas.events import OutcomeApplication
 from app.services.action_views import action_json
 
 
@@ -94,20 +96,13 @@ async def append_outcome_if_reached(
     status = ApplicationStatus(application.status)
     if not status.is_final or previous_status == application.status:
         return
+    # The payload is the documented one, field for field.
+    outcome = OutcomeApplication.model_validate(application).model_dump(mode="json")
     append(
         session,
         EventType.APPLICATION_OUTCOME,
         tenant_id=application.tenant_id,
-        data={
-            "application": {
-                "id": application.id,
-                "candidate_id": application.candidate_id,
-                "company": application.company,
-                "role": application.role,
-                "status": application.status,
-                "outcome_at": to_jsonable_python(application.outcome_at),
-            }
-        },
+        data={"application": outcome},
         candidate_id=application.candidate_id,
         application_id=application.id,
     )
@@ -156,23 +151,6 @@ async def append_interview_change(
 
 
 async def list_events(
-    session: AsyncSession,
-    owner: Owner,
-    *,
-    types: list[str],
-    occurred_after: datetime | None,
-    occurred_before: datetime | None,
-    application_id: str | None,
-    cursor: str | None,
-    limit: int,
+    session: AsyncSession, owner: Owner, wanted: EventFilter, *, cursor: str | None, limit: int
 ) -> PageResult[models.Event]:
-    return await repo.page(
-        session,
-        owner,
-        types=types,
-        occurred_after=occurred_after,
-        occurred_before=occurred_before,
-        application_id=application_id,
-        cursor=cursor,
-        limit=limit,
-    )
+    return await repo.page(session, owner, wanted, cursor=cursor, limit=limit)

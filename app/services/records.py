@@ -115,10 +115,10 @@ async def get_candidate(
 
 
 async def create_candidate(
-    session: AsyncSession, tenant_id: str, body: schemas.CandidateCreate
+    session: AsyncSession, owner: Owner, body: schemas.CandidateCreate
 ) -> models.Candidate:
-    await _check_external_id(session, models.Candidate, Owner(tenant_id), _created(body))
-    candidate = models.Candidate(id=new_id("cand"), tenant_id=tenant_id, **body.model_dump())
+    await _check_external_id(session, models.Candidate, owner, _created(body))
+    candidate = models.Candidate(id=new_id("cand"), tenant_id=owner.tenant_id, **body.model_dump())
     await repo.add(session, candidate)
     return candidate
 
@@ -288,7 +288,7 @@ async def get_interview(
 
 async def create_interview(
     session: AsyncSession, owner: Owner, application_id: str, body: schemas.InterviewCreate
-) -> tuple[models.Interview, list[str]]:
+) -> models.Interview:
     application = await get_application(session, owner, application_id)
     await _check_panel(session, application.id, body.panel)
     await _check_external_id(session, models.Interview, owner, _created(body))
@@ -300,7 +300,7 @@ async def create_interview(
     await repo.add(session, interview)
     await repo.set_panel(session, interview.id, body.panel)
     await replan(session, application.id)
-    return interview, list(body.panel)
+    return interview
 
 
 async def update_interview(
@@ -310,7 +310,7 @@ async def update_interview(
     body: schemas.InterviewUpdate,
     *,
     if_match: str | None = None,
-) -> tuple[models.Interview, list[str]]:
+) -> models.Interview:
     interview = await get_interview(session, owner, interview_id, if_match=if_match)
     changes = _changes(
         body, required=("kind", "start", "end", "status", "panel", "panel_confirmed")
@@ -326,7 +326,7 @@ async def update_interview(
         await repo.set_panel(session, interview.id, panel)
     await write_interview(session, interview, changes, created=False, new_panel=panel is not None)
     await _changed(session, interview)
-    return interview, await panel_of(session, interview.id)
+    return interview
 
 
 async def delete_interview(
@@ -407,8 +407,9 @@ async def list_candidates(
     cursor: str | None,
     limit: int,
 ) -> PageResult[models.Candidate]:
-    return await repo.page_candidates(
-        session, tenant_id, email=email, country=country, cursor=cursor, limit=limit
+    wanted = {"email": email, "country": country.upper() if country else None}
+    return await repo.page_of(
+        session, models.Candidate, Owner(tenant_id), wanted, cursor=cursor, limit=limit
     )
 
 
@@ -421,13 +422,9 @@ async def list_applications(
     cursor: str | None,
     limit: int,
 ) -> PageResult[models.Application]:
-    return await repo.page_applications(
-        session,
-        owner,
-        candidate_id=candidate_id,
-        status=status,
-        cursor=cursor,
-        limit=limit,
+    wanted = {"candidate_id": candidate_id, "status": status}
+    return await repo.page_of(
+        session, models.Application, owner, wanted, cursor=cursor, limit=limit
     )
 
 
@@ -441,9 +438,8 @@ async def list_contacts(
     limit: int,
 ) -> PageResult[models.Contact]:
     await get_application(session, owner, application_id)
-    return await repo.page_contacts(
-        session, owner, application_id, role=role, cursor=cursor, limit=limit
-    )
+    wanted = {"application_id": application_id, "role": role}
+    return await repo.page_of(session, models.Contact, owner, wanted, cursor=cursor, limit=limit)
 
 
 async def list_interviews(
@@ -451,7 +447,8 @@ async def list_interviews(
 ) -> tuple[PageResult[models.Interview], dict[str, list[str]]]:
     """A page of the application's interviews, with each one's panel."""
     await get_application(session, owner, application_id)
-    page = await repo.page_interviews(session, owner, application_id, cursor=cursor, limit=limit)
+    wanted = {"application_id": application_id}
+    page = await repo.page_of(session, models.Interview, owner, wanted, cursor=cursor, limit=limit)
     return page, await repo.panels_of(session, [i.id for i in page.items])
 
 
@@ -459,7 +456,8 @@ async def list_replies(
     session: AsyncSession, owner: Owner, application_id: str, *, cursor: str | None, limit: int
 ) -> PageResult[models.Reply]:
     await get_application(session, owner, application_id)
-    return await repo.page_replies(session, owner, application_id, cursor=cursor, limit=limit)
+    wanted = {"application_id": application_id}
+    return await repo.page_of(session, models.Reply, owner, wanted, cursor=cursor, limit=limit)
 
 
 async def panel_of(session: AsyncSession, interview_id: str) -> list[str]:

@@ -8,8 +8,9 @@ application is re-planned once, after all its records are written.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -32,11 +33,22 @@ from app.services.writing import (
     write_interview,
 )
 
+Stored = TypeVar("Stored", models.Candidate, models.Application, models.Contact, models.Interview)
+
+# The prefix of a new row's ID, for each kind of record.
+_ID_PREFIX: dict[type[Any], str] = {
+    models.Candidate: "cand",
+    models.Application: "app",
+    models.Contact: "con",
+    models.Interview: "int",
+}
+
 
 @dataclass
 class _Batch:
     """What the sync has resolved so far: rows by external ID, and what it touched."""
 
+    session: AsyncSession
     tenant_id: str
     results: list[schemas.SyncResult] = field(default_factory=list)
     touched_applications: set[str] = field(default_factory=set)
@@ -47,23 +59,46 @@ class _Batch:
     contacts: dict[str, models.Contact] = field(default_factory=dict)
     new_panels: dict[str, list[str]] = field(default_factory=dict)
 
-    def report(self, kind: SyncKind, external_id: str, row_id: str, outcome: SyncOutcome) -> None:
+    def report(self, kind: SyncKind, row: Any, *, created: bool, changed: bool) -> None:
+        """Say what became of one record; the application a written one is (or belongs
+        to) is re-planned."""
+        if created or changed:
+            if isinstance(row, models.Application):
+                self.touched_applications.add(row.id)
+            elif not isinstance(row, models.Candidate):
+                self.touched_applications.add(row.application_id)
+        if created:
+            outcome = SyncOutcome.CREATED
+        else:
+            outcome = SyncOutcome.UPDATED if changed else SyncOutcome.UNCHANGED
         self.results.append(
-            schemas.SyncResult(kind=kind, external_id=external_id, id=row_id, outcome=outcome)
+            schemas.SyncResult(kind=kind, external_id=row.external_id, id=row.id, outcome=outcome)
         )
 
-
-def _outcome(created: bool, changed: bool) -> SyncOutcome:
-    if created:
-        return SyncOutcome.CREATED
-    return SyncOutcome.UPDATED if changed else SyncOutcome.UNCHANGED
+    def stored_or_new(
+        self, model: type[Stored], stored: dict[str, Stored], external_id: str, **parent: str
+    ) -> tuple[Stored, bool]:
+        """The row with this external ID from ``stored``, or a new one (under ``parent``,
+        and then added there); and whether it is new."""
+        row = stored.get(external_id)
+        if row is not None:
+            return row, False
+        row = model(
+            id=new_id(_ID_PREFIX[model]),
+            tenant_id=self.tenant_id,
+            external_id=external_id,
+            **parent,
+        )
+        self.session.add(row)
+        stored[external_id] = row
+        return row, True
 
 
 async def sync(
     session: AsyncSession, tenant_id: str, batch: schemas.SyncBatch, work: Work | None = None
 ) -> schemas.SyncResponse:
     await repo.lock_tenant(session, tenant_id)
-    state = _Batch(tenant_id=tenant_id)
+    state = _Batch(session=session, tenant_id=tenant_id)
     # Flushed kind by kind: with no ORM relationships, the unit of work would not know
     # that a new application's row must follow its new candidate's.
     for step in (_sync_candidates, _sync_applications, _sync_contacts, _sync_interviews):
@@ -91,19 +126,11 @@ async def _sync_candidates(session: AsyncSession, state: _Batch, batch: schemas.
     for index, item in enumerate(batch.candidates):
         await take_turns(index)
         values = item.model_dump(exclude={"external_id"})
-        row = state.candidates.get(item.external_id)
-        created = row is None
-        if row is None:
-            row = models.Candidate(
-                id=new_id("cand"), tenant_id=state.tenant_id, external_id=item.external_id
-            )
-            session.add(row)
-            state.candidates[item.external_id] = row
-        elif calendar_moved(row, values):
+        row, created = state.stored_or_new(models.Candidate, state.candidates, item.external_id)
+        if not created and calendar_moved(row, values):
             state.candidates_with_new_calendar.add(row.id)
         changed = assign(row, values)
-        outcome = _outcome(created, changed)
-        state.report(SyncKind.CANDIDATE, item.external_id, row.id, outcome)
+        state.report(SyncKind.CANDIDATE, row, created=created, changed=changed)
 
 
 async def _sync_applications(
@@ -126,29 +153,9 @@ async def _sync_applications(
     for index, item in enumerate(batch.applications):
         await take_turns(index)
         where = f"body.applications.{index}"
-        if item.candidate_external_id is not None:
-            candidate = state.candidates.get(item.candidate_external_id)
-            if candidate is None:
-                raise InvalidInput.on_field(
-                    f"{where}.candidate_external_id",
-                    f"no candidate with external_id {item.candidate_external_id!r}",
-                    "not_found",
-                )
-        else:
-            candidate = by_id.get(item.candidate_id or "")
-            if candidate is None:
-                raise InvalidInput.on_field(
-                    f"{where}.candidate_id", f"no candidate {item.candidate_id}", "not_found"
-                )
+        candidate = _referenced("candidate", item, state.candidates, by_id, where)
         values = item.model_dump(exclude={"external_id", "candidate_id", "candidate_external_id"})
-        row = state.applications.get(item.external_id)
-        created = row is None
-        if row is None:
-            row = models.Application(
-                id=new_id("app"), tenant_id=state.tenant_id, external_id=item.external_id
-            )
-            session.add(row)
-            state.applications[item.external_id] = row
+        row, created = state.stored_or_new(models.Application, state.applications, item.external_id)
         if not created and row.candidate_id != candidate.id:
             # Moving an application would leave its actions and events with the old
             # candidate, and that candidate's erasure would then take them along.
@@ -160,29 +167,57 @@ async def _sync_applications(
         if created:
             state.candidates_with_new_applications.add(candidate.id)
         changed = await write_application(session, row, values, created=created)
-        if created or changed:
-            state.touched_applications.add(row.id)
-        state.report(SyncKind.APPLICATION, item.external_id, row.id, _outcome(created, changed))
+        state.report(SyncKind.APPLICATION, row, created=created, changed=changed)
+
+
+def _referenced(
+    name: str,
+    item: Any,
+    by_external_id: Mapping[str, Stored],
+    by_id: Mapping[str, Stored],
+    where: str,
+) -> Stored:
+    """The record ``item`` belongs to, named by ``<name>_external_id`` (among this batch's
+    and the stored records) or by ``<name>_id``."""
+    external_id = getattr(item, f"{name}_external_id")
+    if external_id is not None:
+        row = by_external_id.get(external_id)
+        if row is None:
+            raise InvalidInput.on_field(
+                f"{where}.{name}_external_id",
+                f"no {name} with external_id {external_id!r}",
+                "not_found",
+            )
+        return row
+    row_id = getattr(item, f"{name}_id")
+    row = by_id.get(row_id or "")
+    if row is None:
+        raise InvalidInput.on_field(f"{where}.{name}_id", f"no {name} {row_id}", "not_found")
+    return row
 
 
 async def _application_for(
     session: AsyncSession, state: _Batch, item: Any, where: str
 ) -> models.Application:
-    if item.application_external_id is not None:
-        application = state.applications.get(item.application_external_id)
-        if application is None:
-            raise InvalidInput.on_field(
-                f"{where}.application_external_id",
-                f"no application with external_id {item.application_external_id!r}",
-                "not_found",
-            )
-        return application
-    found = await repo.by_ids(session, models.Application, state.tenant_id, {item.application_id})
-    if item.application_id not in found:
-        raise InvalidInput.on_field(
-            f"{where}.application_id", f"no application {item.application_id}", "not_found"
+    by_id = {}
+    if item.application_external_id is None:
+        by_id = await repo.by_ids(
+            session, models.Application, state.tenant_id, {item.application_id}
         )
-    return found[item.application_id]
+    return _referenced("application", item, state.applications, by_id, where)
+
+
+def _moved(
+    row: models.Contact | models.Interview, application: models.Application, where: str
+) -> None:
+    """Refuse to move a contact or an interview to another application."""
+    if row.application_id != application.id:
+        noun = "a contact" if isinstance(row, models.Contact) else "an interview"
+        raise InvalidInput.on_field(
+            f"{where}.application_external_id",
+            f"{noun} cannot move to another application",
+            "immutable",
+        )
 
 
 async def _sync_contacts(session: AsyncSession, state: _Batch, batch: schemas.SyncBatch) -> None:
@@ -196,28 +231,15 @@ async def _sync_contacts(session: AsyncSession, state: _Batch, batch: schemas.Sy
         values = item.model_dump(
             exclude={"external_id", "application_id", "application_external_id"}
         )
-        row = state.contacts.get(item.external_id)
-        created = row is None
-        if row is None:
-            row = models.Contact(
-                id=new_id("con"),
-                tenant_id=state.tenant_id,
-                external_id=item.external_id,
-                application_id=application.id,
-            )
-            session.add(row)
-            state.contacts[item.external_id] = row
-        elif row.application_id != application.id:
-            raise InvalidInput.on_field(
-                f"{where}.application_external_id",
-                "a contact cannot move to another application",
-                "immutable",
-            )
+        row, created = state.stored_or_new(
+            models.Contact,
+            state.contacts,
+            item.external_id,
+            application_id=application.id,
+        )
+        _moved(row, application, where)
         changed = assign(row, values)
-        if created or changed:
-            state.touched_applications.add(application.id)
-        outcome = _outcome(created, changed)
-        state.report(SyncKind.CONTACT, item.external_id, row.id, outcome)
+        state.report(SyncKind.CONTACT, row, created=created, changed=changed)
 
 
 async def _sync_interviews(session: AsyncSession, state: _Batch, batch: schemas.SyncBatch) -> None:
@@ -254,29 +276,18 @@ async def _sync_interviews(session: AsyncSession, state: _Batch, batch: schemas.
                 "panel_external_ids",
             }
         )
-        row = existing.get(item.external_id)
-        created = row is None
-        if row is None:
-            row = models.Interview(
-                id=new_id("int"),
-                tenant_id=state.tenant_id,
-                external_id=item.external_id,
-                application_id=application.id,
-            )
-            session.add(row)
-        elif row.application_id != application.id:
-            raise InvalidInput.on_field(
-                f"{where}.application_external_id",
-                "an interview cannot move to another application",
-                "immutable",
-            )
+        row, created = state.stored_or_new(
+            models.Interview,
+            existing,
+            item.external_id,
+            application_id=application.id,
+        )
+        _moved(row, application, where)
         new_panel = created or current_panels.get(row.id, []) != panel
         if new_panel:
             state.new_panels[row.id] = panel
         changed = await write_interview(session, row, values, created=created, new_panel=new_panel)
-        if created or changed:
-            state.touched_applications.add(application.id)
-        state.report(SyncKind.INTERVIEW, item.external_id, row.id, _outcome(created, changed))
+        state.report(SyncKind.INTERVIEW, row, created=created, changed=changed)
 
 
 # What each kind of record is stored as.

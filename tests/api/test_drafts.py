@@ -317,7 +317,7 @@ async def test_connection_note_panel_request_and_checklist(client: httpx.AsyncCl
     assert panel["kind"] == "panel_request" and panel["recipient"]["name"] == "Priya Raman"
     assert panel["body"].startswith("Dear Priya,")
     assert "names and titles" in panel["body"]
-    assert "Grace Hopper, Sam Okafor, Alan Turing" in panel["body"]
+    assert "Grace Hopper, Sam Okafor, and Alan Turing" in panel["body"]
 
     checklist = await _draft(client, _find(globex, "ask_closing_questions")["id"])
     assert checklist["format"] == "checklist" and checklist["recipient"] is None

@@ -410,7 +410,10 @@ def test_there_are_at_least_thirty_realistic_drafts() -> None:
     assert len(CASES) >= 30
     assert len({case.name for case in CASES}) == len(CASES)
     assert sum(1 for case in CASES if not case.expected) >= 10
-    assert {code for case in CASES for code in case.expected} == set(FindingCode)
+    # English has no informal register to report: the other languages' cases show it
+    # (tests/services/drafting_cases).
+    english = set(FindingCode) - {FindingCode.INFORMAL_ADDRESS}
+    assert {code for case in CASES for code in case.expected} == english
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])

@@ -8,11 +8,14 @@ case a ``[[case]]`` table:
 - ``body`` and, optionally, ``subject``;
 - ``recipient``: optionally, whom the writer says it is to;
 - ``expected_recipient``: optionally, the person the action names (an action's draft);
-- ``findings``: the exact set of finding codes the checker must report ([] for none).
+- ``findings``: the exact set of finding codes the checker must report ([] for none);
+- ``sentences``: optionally, how many sentences the message must count (where telling
+  them apart is the point: Spanish "bien." ends one, French "1er décembre" does not).
 
 Every file must hold at least eight cases, at least one of them clean, and between them
-show each of the findings a writer most often earns (``REQUIRED``), so that each language's
-lexicons are tried on the mistakes they exist to catch.
+show each of the findings a writer most often earns (``REQUIRED``, and the informal
+register where the language has one), so that each language's lexicons are tried on the
+mistakes they exist to catch.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ import pytest
 
 from app.domain.messages import FindingCode, MessageKind
 from app.services.drafting.checker import Expectations, MessageDraft, check
+from app.services.drafting.languages import lexicon
 
 CASES = Path(__file__).parent / "drafting_cases"
 MINIMUM_CASES = 8
@@ -67,7 +71,10 @@ def test_each_language_shows_the_common_mistakes_and_a_clean_draft(path: Path) -
     cases = _cases(path)
     assert len(cases) >= MINIMUM_CASES
     shown = {FindingCode(code) for case in cases for code in case["findings"]}
-    assert shown >= REQUIRED, REQUIRED - shown
+    required = set(REQUIRED)
+    if lexicon(path.stem).informal_address is not None:
+        required.add(FindingCode.INFORMAL_ADDRESS)  # a language with a formal register
+    assert shown >= required, required - shown
     assert any(case["findings"] == [] for case in cases)
 
 
@@ -83,5 +90,7 @@ def test_the_checker_finds_what_a_careful_reader_would(language: str, case: dict
     report = check(draft, expected, language)
     found = {finding.code.value for finding in report.findings}
     assert found == set(case["findings"]), [f.message for f in report.findings]
+    if "sentences" in case:
+        assert report.sentence_count == case["sentences"]
     for finding in report.findings:
         assert finding.message and finding.suggestion

@@ -1,48 +1,25 @@
-"""Applications: the jobs a candidate applied for."""
+"""Applications, the jobs a candidate applied for: how they are listed (``kinds`` declares
+their other routes)."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Query, Response
+from fastapi import Query
 
-from app.api.deps import CandidateReaderDep, CandidateWriterDep, SessionDep
-from app.api.etags import IfMatch, shown
-from app.api.params import PageDep, page_of
-from app.api.records.routes import ResourceRouter, located
+from app.api.deps import CandidateReaderDep, SessionDep
+from app.api.params import CandidateIdFilter, PageDep, page_of
 from app.domain import ApplicationStatus
 from app.schemas import resources as schemas
 from app.schemas.common import Page
 from app.services import records as service
 
-router = ResourceRouter("applications", schemas.ApplicationRead)
 
-
-@router.creates("/applications", "Record a job application")
-async def create_application(
-    body: schemas.ApplicationCreate,
-    principal: CandidateWriterDep,
-    session: SessionDep,
-    response: Response,
-) -> schemas.ApplicationRead:
-    """Record a job the candidate applied for.
-
-    With a candidate token, only for the token's own candidate: any other `candidate_id`
-    answers 422 naming `body.candidate_id`, exactly as an unknown one does; nor may a
-    candidate token set `external_id`, which belongs to the tenant's integration."""
-    application = await service.create_application(session, principal.owner, body)
-    located(response, f"/v1/applications/{application.id}")
-    return shown(response, application, schemas.ApplicationRead)
-
-
-@router.lists("/applications", "List applications")
 async def list_applications(
     principal: CandidateReaderDep,
     session: SessionDep,
     page: PageDep,
-    candidate_id: Annotated[
-        str | None, Query(max_length=40, description="Only this candidate's.")
-    ] = None,
+    candidate_id: CandidateIdFilter = None,
     status_: Annotated[
         ApplicationStatus | None, Query(alias="status", description="Only in this status.")
     ] = None,
@@ -57,43 +34,3 @@ async def list_applications(
         limit=page.limit,
     )
     return page_of(result, schemas.ApplicationRead)
-
-
-@router.reads("/applications/{application_id}", "Get an application")
-async def get_application(
-    application_id: str, principal: CandidateReaderDep, session: SessionDep, response: Response
-) -> schemas.ApplicationRead:
-    """One application."""
-    application = await service.get_application(session, principal.owner, application_id)
-    return shown(response, application, schemas.ApplicationRead)
-
-
-@router.changes("/applications/{application_id}", "Change an application")
-async def update_application(
-    application_id: str,
-    body: schemas.ApplicationUpdate,
-    principal: CandidateWriterDep,
-    session: SessionDep,
-    response: Response,
-    if_match: IfMatch = None,
-) -> schemas.ApplicationRead:
-    """Change an application; a final status (accepted, rejected, withdrawn) ends check-ins
-    and opens the `connect_on_network` actions."""
-    application = await service.update_application(
-        session, principal.owner, application_id, body, if_match=if_match
-    )
-    return shown(response, application, schemas.ApplicationRead)
-
-
-@router.deletes("/applications/{application_id}", "Delete an application and all its records")
-async def delete_application(
-    application_id: str,
-    principal: CandidateWriterDep,
-    session: SessionDep,
-    if_match: IfMatch = None,
-) -> None:
-    """Delete the application with its contacts, interviews, replies and actions.
-
-    A candidate token with the `write` scope may delete its own candidate's applications,
-    as it may record them."""
-    await service.delete_application(session, principal.owner, application_id, if_match=if_match)

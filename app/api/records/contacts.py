@@ -1,38 +1,20 @@
-"""Contacts: the people on the employer's side of an application."""
+"""Contacts, the people on the employer's side of an application: how they are listed
+(``kinds`` declares their other routes)."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Query, Response
+from fastapi import Query
 
-from app.api.deps import CandidateReaderDep, CandidateWriterDep, SessionDep
-from app.api.etags import IfMatch, shown
+from app.api.deps import CandidateReaderDep, SessionDep
 from app.api.params import PageDep, page_of
-from app.api.records.routes import ResourceRouter, located
 from app.domain import ContactRole
 from app.schemas import resources as schemas
 from app.schemas.common import Page
 from app.services import records as service
 
-router = ResourceRouter("contacts", schemas.ContactRead)
 
-
-@router.creates("/applications/{application_id}/contacts", "Add a person on the employer's side")
-async def create_contact(
-    application_id: str,
-    body: schemas.ContactCreate,
-    principal: CandidateWriterDep,
-    session: SessionDep,
-    response: Response,
-) -> schemas.ContactRead:
-    """Add a person on the employer's side: interviewer, recruiter, firm representative."""
-    contact = await service.create_contact(session, principal.owner, application_id, body)
-    located(response, f"/v1/contacts/{contact.id}")
-    return shown(response, contact, schemas.ContactRead)
-
-
-@router.lists("/applications/{application_id}/contacts", "List an application's contacts")
 async def list_contacts(
     application_id: str,
     principal: CandidateReaderDep,
@@ -50,36 +32,3 @@ async def list_contacts(
         limit=page.limit,
     )
     return page_of(result, schemas.ContactRead)
-
-
-@router.reads("/contacts/{contact_id}", "Get a contact")
-async def get_contact(
-    contact_id: str, principal: CandidateReaderDep, session: SessionDep, response: Response
-) -> schemas.ContactRead:
-    """One contact."""
-    contact = await service.get_contact(session, principal.owner, contact_id)
-    return shown(response, contact, schemas.ContactRead)
-
-
-@router.changes("/contacts/{contact_id}", "Change a contact")
-async def update_contact(
-    contact_id: str,
-    body: schemas.ContactUpdate,
-    principal: CandidateWriterDep,
-    session: SessionDep,
-    response: Response,
-    if_match: IfMatch = None,
-) -> schemas.ContactRead:
-    """Change a contact; a new email unblocks a thank-you, a title can complete E1."""
-    contact = await service.update_contact(
-        session, principal.owner, contact_id, body, if_match=if_match
-    )
-    return shown(response, contact, schemas.ContactRead)
-
-
-@router.deletes("/contacts/{contact_id}", "Delete a contact")
-async def delete_contact(
-    contact_id: str, principal: CandidateWriterDep, session: SessionDep, if_match: IfMatch = None
-) -> None:
-    """Delete a contact; refused (409) while they sit on a panel or gave a reply."""
-    await service.delete_contact(session, principal.owner, contact_id, if_match=if_match)

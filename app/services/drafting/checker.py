@@ -190,6 +190,24 @@ class _Checker:
                     suggestion=phrase.suggestion,
                 )
 
+    def informal_address(self) -> None:
+        """The first informal word of each part ("du", "tu", "ありがとう"): one finding says
+        it, however often the draft goes on in that register."""
+        pattern = self.words.informal_address
+        if pattern is None:
+            return
+        for part, text in self.texts():
+            self.scan(text)
+            match = pattern.search(text)
+            if match is not None:
+                self.add(
+                    FindingCode.INFORMAL_ADDRESS,
+                    Severity.WARNING,
+                    part,
+                    span=Span(match.start(), match.end()),
+                    text=match.group(),
+                )
+
     def placeholders(self) -> None:
         for part, text in self.texts():
             self.scan(text)
@@ -357,6 +375,7 @@ def check(
     checker = _Checker(draft, expected or Expectations(), words, layout, budget)
     checker.sentence_limits(found)
     checker.pushy_phrases()
+    checker.informal_address()
     checker.placeholders()
     checker.thanks()
     checker.continued_interest()

@@ -51,6 +51,9 @@ class Lexicon:
     language: str
     segmenter_language: str
     never_final: frozenset[str]
+    # Words that end a sentence when a full stop and a capital follow, though pysbd takes
+    # them for abbreviations (Spanish "bien": "Espero que esté bien. Le escribo…").
+    always_final: re.Pattern[str] | None
     kind_names: Mapping[str, str]
     greeting: re.Pattern[str]
     honorifics: frozenset[str]
@@ -62,6 +65,8 @@ class Lexicon:
     thanks: re.Pattern[str]
     continued_interest: re.Pattern[str]
     interest_negation: re.Pattern[str]
+    # The informal register (du, tu, tú, Japanese plain forms), where the language has one.
+    informal_address: re.Pattern[str] | None
     placeholder: re.Pattern[str]
     pushy: tuple[PushyPhrase, ...]
     closing_topics: Mapping[str, re.Pattern[str]]
@@ -137,6 +142,19 @@ def _address(greeting: Mapping[str, Any]) -> Address | None:
     )
 
 
+# What may open the next sentence: a capital (told apart by the code, as the pattern is
+# matched without regard to case), or the opening mark of a question, exclamation or quote.
+_SENTENCE_OPENING = r"""[^\W\d_]|[¿¡«“"„‘'(]"""
+
+
+def _always_final(words: list[str]) -> re.Pattern[str]:
+    """Where one of ``words`` and its full stop end a sentence before white space and what
+    may open the next one; group ``next`` is that opening."""
+    return _compile(
+        rf"(?<![^\W\d_])(?:{_alternatives(words)})\.(?=\s+(?P<next>{_SENTENCE_OPENING}))"
+    )
+
+
 @lru_cache(maxsize=8)
 def lexicon(language: str = DEFAULT_LANGUAGE) -> Lexicon:
     """The checker's words for ``language`` (read once from its data file)."""
@@ -148,10 +166,12 @@ def lexicon(language: str = DEFAULT_LANGUAGE) -> Lexicon:
     greeting, sign_off, patterns = data["greeting"], data["sign_off"], data["patterns"]
     honorifics = frozenset(greeting["honorifics"])
     never_final = frozenset(data["never_final"])
+    always_final = data.get("always_final", [])
     return Lexicon(
         language=language,
         segmenter_language=data["segmenter_language"],
         never_final=never_final,
+        always_final=_always_final(always_final) if always_final else None,
         kind_names=data["kinds"],
         greeting=_compile(greeting["opening"]),
         honorifics=honorifics,
@@ -163,6 +183,9 @@ def lexicon(language: str = DEFAULT_LANGUAGE) -> Lexicon:
         thanks=_compile(patterns["thanks"]),
         continued_interest=_compile(patterns["continued_interest"]),
         interest_negation=_compile(patterns["interest_negation"]),
+        informal_address=(
+            _compile(patterns["informal_address"]) if "informal_address" in patterns else None
+        ),
         # Placeholders such as "[Company]" are recognised by their capital letter.
         placeholder=re.compile(patterns["placeholder"]),
         pushy=tuple(

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 
 from app.services.drafting.languages import ADDRESS_NAME_MAX, Address, Lexicon
-from app.services.drafting.names import NAME_PARTICLES, folded, people
+from app.services.drafting.names import NAME_PARTICLES, folded, names_a_group, people
 from app.services.work import WorkBudget, unlimited
 
 
@@ -86,8 +86,11 @@ def _greeting(body: str, words: Lexicon, budget: WorkBudget) -> Greeting | None:
         cut = _NAME_CUT.search(rest, 0, names_end)
         names_end = cut.start() if cut else names_end
     raw = rest[:names_end]
-    names = raw.strip()
-    offset = line_start + opening.end() + (len(raw) - len(raw.lstrip()))
+    # A vocative comma the opening left before a lower-case word ("Buenos días, equipo de
+    # Globex:", "Buenos días, señor García:") is not part of the names.
+    content = raw.lstrip(" \t,") if whole_line else raw.lstrip()
+    names = content.rstrip()
+    offset = line_start + opening.end() + (len(raw) - len(content))
     if whole_line:
         message_start = line_end
     elif rest[names_end : names_end + 1] in ("!", ":"):
@@ -235,17 +238,19 @@ def _looks_like_names(text: str, words: Lexicon, budget: WorkBudget) -> bool:
     """Whether text reads as whom a greeting addresses rather than as the message itself."""
     budget.spend(len(text))
     names = folded(text)
-    if not names or names in words.groups or names in words.generic:
-        return True
-    if names.rsplit(" ", 1)[-1] in words.groups:
-        return True  # "Globex team"
+    if not names or names in words.generic or names_a_group(names, words):
+        return True  # "Globex team", "l'équipe Globex"
     for person in people(text, words, budget):
         tokens = person.split()
         if not 1 <= len(tokens) <= 4:
             return False
         for token in tokens:
             word = token.strip(".'’-")
-            if word and not (word[0].isupper() or word.casefold() in NAME_PARTICLES):
+            if word and not (
+                word[0].isupper()
+                or word.casefold() in NAME_PARTICLES
+                or word.casefold() in words.honorifics  # "señor García", "madame Martin"
+            ):
                 return False
     return True
 

@@ -77,17 +77,27 @@ def people(names: str, words: Lexicon, budget: WorkBudget) -> list[str]:
     return [part for part in words.name_separator.split(single_spaced) if part.strip()]
 
 
-def is_group(names: str, words: Lexicon, budget: WorkBudget) -> bool:
-    """Whether ``names`` addresses a group ("team", "Globex team") rather than people."""
-    budget.spend(len(names))
-    text = folded(names)
+# What separates the words of a greeting and the parts of a compound: "Globex-Team",
+# "l'équipe Globex" (the apostrophe of an elided article).
+_WORD_BREAK = re.compile(r"[\s\-‐‑–—'’/]+")
+
+
+def names_a_group(text: str, words: Lexicon) -> bool:
+    """Whether folded ``text`` is, or holds as a word or as part of a compound, a word for
+    a group: "team", "Globex team", "Globex-Team", "l'équipe Globex", "el equipo de
+    Globex"; or ends with a group word written after a name ("Globexチーム", "面接官の皆様",
+    "人事部 御中")."""
     if text in words.groups:
         return True
-    last = text.rsplit(" ", 1)[-1] if text else ""
-    if last in words.groups:
+    if any(part in words.groups for part in _WORD_BREAK.split(text)):
         return True
-    # Japanese puts it after the name, with no space: "面接官の皆様", "人事部 御中".
     return any(text.endswith(suffix) for suffix in words.group_suffixes)
+
+
+def is_group(names: str, words: Lexicon, budget: WorkBudget) -> bool:
+    """Whether ``names`` addresses a group ("team", "Globex-Team") rather than people."""
+    budget.spend(2 * len(names))
+    return names_a_group(folded(names), words)
 
 
 def family_name(name: str | None) -> str | None:

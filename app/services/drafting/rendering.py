@@ -19,6 +19,7 @@ from jinja2 import Template, TemplateSyntaxError, UndefinedError, nodes
 from jinja2.exceptions import SecurityError, TemplateError
 
 from app.domain.draft_templates import MAX_NESTING, MAX_TEMPLATE_OUTPUT
+from app.services.drafting.languages import available_languages, lexicon
 from app.services.drafting.sandbox import (
     DraftEnvironment,
     TemplateTooLarge,
@@ -81,14 +82,79 @@ def _finalize(value: Any) -> Any:
     return value
 
 
-_SENTENCE_BREAK = re.compile(r"(?<=[a-z0-9)])[.!?]+\s+(?=[A-Z])")
+# Where one sentence of free text ends and another begins, in any script: a stop after a
+# letter, digit or closing bracket, then white space and a letter, an opening mark (¿ ¡)
+# or an opening quote; or a stop written with no space after it (Japanese 。！？) with
+# more text after it. Whether the letters around it are capitals is told in code:
+# Python's patterns have no class for them. Each run of stops is read once, from its
+# start, and never given back (a long run of them costs its length, not its square).
+_SENTENCE_BREAK = re.compile(
+    r"(?:(?<=[^\W_])|(?<=[)\]）」』»”’\"]))[.!?]++\s++(?P<next>[^\W\d_]|[¿¡«“„‘\"(])"
+    r"|(?<![。．！？])[。．！？]++(?=\S)"
+)
+# White space made one plain space, except a lone no-break space (French "12 mars : …").
+_SPACES = re.compile(r"[^\S\u00a0\u202f]+|\s{2,}")
+CLAUSE_SEPARATOR_MAX = 8
+_CLAUSE_END = " .!?;。．！？、\u00a0\u202f"
 
 
-def _clause(value: Any) -> str:
-    """Free text (e.g. a next step) made to sit inside one sentence."""
-    text = " ".join(str(value).split())
-    text = _SENTENCE_BREAK.sub("; ", text)
-    return text.rstrip(" .!?;")
+def _clause(value: Any, separator: str = "; ") -> str:
+    """Free text (e.g. a next step) made to sit inside one sentence: each sentence break
+    becomes ``separator`` ("; " by default; "\u202f; " in French, "、" in Japanese), and
+    the final stop goes."""
+    separator = str(separator)
+    if len(separator) > CLAUSE_SEPARATOR_MAX:
+        # Each break is replaced by it: a long one would multiply the text.
+        raise SecurityError(
+            f"`clause` takes a separator of at most {CLAUSE_SEPARATOR_MAX} characters"
+        )
+    text = _SPACES.sub(" ", str(value)).strip()
+    inverted = "¿" in text or "¡" in text
+
+    def joined(match: re.Match[str]) -> str:
+        following = match.group("next")
+        if following is None:  # 。！？ with more text after it
+            return separator
+        if (
+            _abbreviation_before(text, match.start())
+            or (following.isalpha() and not following.isupper())
+            # Spanish opens its questions and exclamations: "¡Genial! Nos vemos" keeps them.
+            or (match.group()[0] in "?!" and inverted)
+        ):
+            return match.group()
+        return separator + following
+
+    text = _SENTENCE_BREAK.sub(joined, text).rstrip(_CLAUSE_END + separator)
+    # A last question or exclamation opened with ¿ or ¡ keeps its closing mark.
+    for opening, closing in (("¿", "?"), ("¡", "!")):
+        if text.rfind(opening) > text.rfind(closing):
+            return text + closing
+    return text
+
+
+def _abbreviation_before(text: str, stop: int) -> bool:
+    """Whether the word before a full stop at ``stop`` is an initial ("U.S.", "J. Smith")
+    or an abbreviation that never ends a sentence in any language ("Dr.", "Sra.", "Nr."),
+    after which a capital is no new sentence."""
+    start = stop
+    while start > 0 and text[start - 1].isalpha() and stop - start <= _LONGEST_NEVER_FINAL:
+        start -= 1
+    word = text[start:stop]
+    if start > 0 and text[start - 1].isalpha():
+        return False  # longer than any abbreviation
+    return (len(word) == 1 and word.isupper()) or word.casefold() in _never_final()
+
+
+# The longest abbreviation a look-back before a full stop needs to read.
+_LONGEST_NEVER_FINAL = 8
+
+
+@lru_cache(maxsize=1)
+def _never_final() -> frozenset[str]:
+    """Every language's abbreviations that never end a sentence: the filter is not told
+    the template's language, and "Dr." is no sentence's end in any of them."""
+    words = (lexicon(language).never_final for language in available_languages())
+    return frozenset(word for group in words for word in group if len(word) <= _LONGEST_NEVER_FINAL)
 
 
 @lru_cache(maxsize=1)

@@ -119,9 +119,11 @@ def sentences(
         cursor = 0
         # Located in order rather than with pysbd's char_span, which misplaces repeated
         # sentences; with clean=False the segments are verbatim slices of the text.
-        for segment in segmenter.segment(chunk):
+        segments = segmenter.segment(chunk)
+        budget.spend(len(segments) * SEGMENTER_UNITS_PER_SEGMENT)
+        for segment in _split_after_always_final(segments, words, budget):
             piece = segment.strip()
-            budget.spend(SEGMENTER_UNITS_PER_SEGMENT + len(segment))
+            budget.spend(len(segment))
             if not piece:
                 continue
             at = chunk.find(piece, cursor)
@@ -143,6 +145,27 @@ def sentences(
 
 
 _HAS_WORD = re.compile(r"\w")
+
+
+def _split_after_always_final(
+    segments: list[str], words: Lexicon, budget: WorkBudget
+) -> Iterator[str]:
+    """pysbd's segments, each cut again after a word that ends a sentence when a full stop
+    and a capital follow, though pysbd's list of abbreviations holds it (Spanish "bien")."""
+    pattern = words.always_final
+    for segment in segments:
+        if pattern is None:
+            yield segment
+            continue
+        budget.spend(len(segment) + 1)
+        start = 0
+        for match in pattern.finditer(segment):
+            opening = match.group("next")
+            if opening.isalpha() and not opening.isupper():
+                continue  # "bien. y…": the sentence goes on
+            yield segment[start : match.end()]
+            start = match.end()
+        yield segment[start:]
 
 
 def _ends_with_never_final(body: str, sentence: Span, words: Lexicon, budget: WorkBudget) -> bool:

@@ -1,0 +1,554 @@
+"""The tools: what an assistant may ask Follow-Up to do, each a thin call into the services
+(or, for drafts, the route functions) the REST API answers with.
+
+A tool's arguments are one flat object: the path, query and body fields of the REST route
+it mirrors, declared by the very request models that route reads (a subclass adding the
+path's ID). Its result is that route's response model. Each tool names the route whose
+credential check admits its callers (:attr:`Tool.mirrors`), so a candidate token reaches
+exactly what it reaches over REST, and a call costs what the route costs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+
+from fastapi import Response
+from pydantic import BaseModel, Field
+
+from app import domain
+from app.api import actions as action_routes
+from app.api import drafts as draft_routes
+from app.api.deps import CredentialCheck, credential_check_of
+from app.api.languages import explicit_language
+from app.api.records import applications as application_routes
+from app.api.records import record_endpoint
+from app.clock import utcnow
+from app.domain import ActionStatus, ActionType, ApplicationStatus
+from app.mcp_server.calls import Call
+from app.repositories.pagination import MAX_PAGE_SIZE
+from app.schemas import actions as action_schemas
+from app.schemas import drafts as draft_schemas
+from app.schemas import resources as record_schemas
+from app.schemas.common import (
+    Page,
+    ResourceId,
+    SingleLineText,
+    Timestamp,
+    WriteModel,
+    example,
+)
+from app.services import actions as action_service
+from app.services import records as record_service
+
+ActionId = Annotated[ResourceId, Field(description="The action's ID, from `list_actions`.")]
+ApplicationId = Annotated[
+    ResourceId, Field(description="The application's ID, from `list_applications`.")
+]
+AsOf = Annotated[
+    Timestamp | None,
+    Field(
+        description="Evaluate statuses at this moment (RFC 3339 with offset); defaults to now. "
+        "Pass next Monday 09:00 to see what will be due then."
+    ),
+]
+Limit = Annotated[int, Field(ge=1, le=MAX_PAGE_SIZE, description="Items per page.")]
+Cursor = Annotated[
+    SingleLineText | None,
+    Field(max_length=512, description="`next_cursor` from the previous page, for the next one."),
+]
+OPEN_STATUSES = [ActionStatus.OVERDUE, ActionStatus.DUE, ActionStatus.UPCOMING]
+
+
+# --- arguments --------------------------------------------------------------------------
+
+
+class ListActionsArguments(WriteModel):
+    """Which actions to list: by default what is due or overdue now, soonest due first."""
+
+    model_config = example(status=["due", "overdue"], as_of="2027-01-18T09:00:00+01:00")
+
+    status: list[ActionStatus] = Field(
+        default_factory=lambda: [ActionStatus.DUE, ActionStatus.OVERDUE],
+        max_length=len(ActionStatus),
+        description="Only these statuses at `as_of`; by default `due` and `overdue`.",
+    )
+    type: list[ActionType] | None = Field(
+        default=None, max_length=len(ActionType), description="Only these action types."
+    )
+    candidate_id: ResourceId | None = Field(default=None, description="Only this candidate's.")
+    application_id: ResourceId | None = Field(default=None, description="Only this application's.")
+    due_before: Timestamp | None = Field(default=None, description="Due strictly before.")
+    due_after: Timestamp | None = Field(default=None, description="Due at or after.")
+    as_of: AsOf = None
+    limit: Limit = 20
+    cursor: Cursor = None
+
+
+class GetActionArguments(WriteModel):
+    """The action to show."""
+
+    model_config = example(action_id="act_5f1c2b7e9a0d4c3b2a1f0e9d")
+
+    action_id: ActionId
+    as_of: AsOf = None
+
+
+class GetDraftArguments(WriteModel):
+    """The action whose message to write, and in which language."""
+
+    model_config = example(action_id="act_5f1c2b7e9a0d4c3b2a1f0e9d", language="en")
+
+    action_id: ActionId
+    language: SingleLineText | None = Field(
+        default=None,
+        min_length=2,
+        max_length=35,
+        description="Language of the draft, e.g. `en`, `de`, `fr`, `es`, `ja`; by default "
+        "the candidate's.",
+    )
+
+
+class CompleteActionArguments(action_schemas.CompleteAction):
+    """Mark an action done: now, or when it really happened."""
+
+    model_config = example(action_id="act_5f1c2b7e9a0d4c3b2a1f0e9d", at="2027-01-13T18:05:00+01:00")
+
+    action_id: ActionId
+
+
+class SnoozeActionArguments(action_schemas.SnoozeAction):
+    """Hide an action until a later time."""
+
+    model_config = example(
+        action_id="act_5f1c2b7e9a0d4c3b2a1f0e9d", until="2027-01-18T09:00:00+01:00"
+    )
+
+    action_id: ActionId
+
+
+class DismissActionArguments(action_schemas.DismissAction):
+    """Skip an action on purpose, saying why."""
+
+    model_config = example(action_id="act_5f1c2b7e9a0d4c3b2a1f0e9d", reason="Thanked in person.")
+
+    action_id: ActionId
+
+
+class UndoMarkArguments(WriteModel):
+    """The action to reopen."""
+
+    model_config = example(action_id="act_5f1c2b7e9a0d4c3b2a1f0e9d")
+
+    action_id: ActionId
+
+
+class RecordInterviewArguments(record_schemas.InterviewCreate):
+    """An interview round of an application."""
+
+    model_config = example(
+        application_id="app_5f1c2b7e9a0d4c3b2a1f0e9d",
+        kind="video",
+        start="2027-01-13T10:00:00+01:00",
+        end="2027-01-13T11:00:00+01:00",
+        panel=["con_8a7b6c5d4e3f2a1b0c9d8e7f"],
+        panel_confirmed=True,
+    )
+
+    application_id: ApplicationId
+
+
+class RecordReplyArguments(record_schemas.ReplyCreate):
+    """The employer got back to the candidate about an application."""
+
+    model_config = example(
+        application_id="app_5f1c2b7e9a0d4c3b2a1f0e9d",
+        received_at="2027-01-20T15:00:00+01:00",
+        note="Still interviewing; decision by Friday.",
+        new_expected_date="2027-01-22",
+    )
+
+    application_id: ApplicationId
+
+
+class RecordOutcomeArguments(WriteModel):
+    """Where an application ended up (or stands: an offer)."""
+
+    model_config = example(
+        application_id="app_5f1c2b7e9a0d4c3b2a1f0e9d",
+        status="rejected",
+        outcome_at="2027-02-01T16:30:00+01:00",
+    )
+
+    application_id: ApplicationId
+    status: ApplicationStatus = Field(
+        description="`offer`, or final: `accepted`, `rejected`, `withdrawn` (a final status "
+        "ends check-ins and opens `connect_on_network`); `active` reopens it."
+    )
+    outcome_at: Timestamp | None = Field(
+        default=None, description="When a final status was reached; defaults to now."
+    )
+
+
+class ListApplicationsArguments(WriteModel):
+    """Which applications to list, oldest first, each with its next open actions."""
+
+    model_config = example(status="active", next_actions=3)
+
+    candidate_id: ResourceId | None = Field(default=None, description="Only this candidate's.")
+    status: ApplicationStatus | None = Field(default=None, description="Only in this status.")
+    next_actions: int = Field(
+        default=3,
+        ge=0,
+        le=10,
+        description="How many of each application's open actions (overdue, due, upcoming; "
+        "soonest due first) to include.",
+    )
+    limit: Annotated[int, Field(ge=1, le=20, description="Applications per page.")] = 10
+    cursor: Cursor = None
+
+
+# --- results ----------------------------------------------------------------------------
+
+
+class ApplicationWithNextActions(BaseModel):
+    """An application and what it calls for next."""
+
+    application: record_schemas.ApplicationRead = Field(description="The application.")
+    next_actions: list[action_schemas.ActionRead] = Field(
+        description="Its open actions (overdue, due, upcoming), soonest due first."
+    )
+
+
+ActionPage = Page[action_schemas.ActionRead]
+ApplicationPage = Page[ApplicationWithNextActions]
+
+
+# --- the tools' bodies ------------------------------------------------------------------
+
+
+async def _actions_in_order(
+    call: Call, criteria: action_service.ActionFilter, *, cursor: str | None, limit: int
+) -> tuple[list[action_schemas.ActionRead], str | None]:
+    """A page of the feed (the same indexed query as `GET /v1/actions`), each action shown
+    with its status at the filter's moment."""
+    result = await action_service.feed(
+        call.session, call.owner, criteria, cursor=cursor, limit=limit
+    )
+    ids = [item[0] for item in result.items]
+    rows = {
+        row.id: row for row in await action_service.actions_by_ids(call.session, call.owner, ids)
+    }
+    shown = [action_routes.action_read(rows[i], criteria.as_of) for i in ids if i in rows]
+    return shown, result.next_cursor
+
+
+async def list_actions(call: Call, arguments: ListActionsArguments) -> ActionPage:
+    criteria = action_service.ActionFilter(
+        as_of=arguments.as_of or utcnow(),
+        statuses=tuple(arguments.status),
+        types=tuple(arguments.type or ()),
+        candidate_id=arguments.candidate_id,
+        application_id=arguments.application_id,
+        due_before=arguments.due_before,
+        due_after=arguments.due_after,
+    )
+    data, next_cursor = await _actions_in_order(
+        call, criteria, cursor=arguments.cursor, limit=arguments.limit
+    )
+    return ActionPage(data=data, next_cursor=next_cursor)
+
+
+async def get_action(call: Call, arguments: GetActionArguments) -> action_schemas.ActionRead:
+    action = await action_service.get_action(call.session, call.owner, arguments.action_id)
+    return action_routes.action_read(action, arguments.as_of or utcnow())
+
+
+async def get_action_draft(call: Call, arguments: GetDraftArguments) -> draft_schemas.DraftRead:
+    # The route's own function: the draft is rendered in the CPU pool, within the budget.
+    language = None if arguments.language is None else explicit_language(arguments.language)
+    return await draft_routes.get_action_draft(
+        arguments.action_id, call.principal, call.session, call.work, Response(), language
+    )
+
+
+async def check_draft(call: Call, arguments: draft_schemas.DraftCheck) -> draft_schemas.CheckReport:
+    return await draft_routes.check_draft(arguments, call.principal, call.session, call.work)
+
+
+async def _marked(
+    call: Call, action_id: str, kind: domain.MarkKind | None, **details: Any
+) -> action_schemas.ActionRead:
+    action = await action_service.mark_action(call.session, call.owner, action_id, kind, **details)
+    return action_routes.action_read(action, utcnow())
+
+
+async def complete_action(
+    call: Call, arguments: CompleteActionArguments
+) -> action_schemas.ActionRead:
+    return await _marked(call, arguments.action_id, domain.MarkKind.DONE, at=arguments.at)
+
+
+async def snooze_action(call: Call, arguments: SnoozeActionArguments) -> action_schemas.ActionRead:
+    return await _marked(
+        call,
+        arguments.action_id,
+        domain.MarkKind.SNOOZED,
+        at=arguments.at,
+        snoozed_until=arguments.until,
+    )
+
+
+async def dismiss_action(
+    call: Call, arguments: DismissActionArguments
+) -> action_schemas.ActionRead:
+    return await _marked(
+        call,
+        arguments.action_id,
+        domain.MarkKind.DISMISSED,
+        at=arguments.at,
+        reason=arguments.reason,
+    )
+
+
+async def undo_action_mark(call: Call, arguments: UndoMarkArguments) -> action_schemas.ActionRead:
+    return await _marked(call, arguments.action_id, None)
+
+
+def _without(arguments: BaseModel, *names: str) -> dict[str, Any]:
+    """The fields the caller gave, less the path's IDs: the REST request body."""
+    return arguments.model_dump(exclude=set(names), exclude_unset=True)
+
+
+async def record_interview(
+    call: Call, arguments: RecordInterviewArguments
+) -> record_schemas.InterviewRead:
+    body = record_schemas.InterviewCreate.model_validate(_without(arguments, "application_id"))
+    interview = await record_service.create_interview(
+        call.session, call.owner, arguments.application_id, body
+    )
+    panel = await record_service.panel_of(call.session, interview.id)
+    return record_service.interview_read(interview, panel)
+
+
+async def record_reply(call: Call, arguments: RecordReplyArguments) -> record_schemas.ReplyRead:
+    body = record_schemas.ReplyCreate.model_validate(_without(arguments, "application_id"))
+    reply = await record_service.create_reply(
+        call.session, call.owner, arguments.application_id, body
+    )
+    return record_schemas.ReplyRead.model_validate(reply)
+
+
+async def record_outcome(
+    call: Call, arguments: RecordOutcomeArguments
+) -> record_schemas.ApplicationRead:
+    body = record_schemas.ApplicationUpdate.model_validate(_without(arguments, "application_id"))
+    application = await record_service.update_application(
+        call.session, call.owner, arguments.application_id, body
+    )
+    return record_schemas.ApplicationRead.model_validate(application)
+
+
+async def list_applications(call: Call, arguments: ListApplicationsArguments) -> ApplicationPage:
+    result = await record_service.list_applications(
+        call.session,
+        call.owner,
+        candidate_id=arguments.candidate_id,
+        status=arguments.status.value if arguments.status else None,
+        cursor=arguments.cursor,
+        limit=arguments.limit,
+    )
+    as_of = utcnow()
+    data = []
+    for application in result.items:
+        next_actions: list[action_schemas.ActionRead] = []
+        if arguments.next_actions:
+            criteria = action_service.ActionFilter(
+                as_of=as_of, statuses=tuple(OPEN_STATUSES), application_id=application.id
+            )
+            next_actions, _ = await _actions_in_order(
+                call, criteria, cursor=None, limit=arguments.next_actions
+            )
+        data.append(
+            ApplicationWithNextActions(
+                application=record_schemas.ApplicationRead.model_validate(application),
+                next_actions=next_actions,
+            )
+        )
+    return ApplicationPage(data=data, next_cursor=result.next_cursor)
+
+
+# --- the table ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Tool:
+    """One tool: its name and description for the assistant, its typed arguments and
+    result, the REST route it mirrors, and its body."""
+
+    name: str
+    title: str
+    description: str
+    arguments: type[BaseModel]
+    result: type[BaseModel]
+    mirrors: Callable[..., Any]
+    body: Callable[[Call, Any], Awaitable[BaseModel]]
+    # Whether it changes anything: a write transaction, committed when it returns.
+    writes: bool = False
+    check: CredentialCheck = field(init=False)
+    input_schema: dict[str, Any] = field(init=False)
+    output_schema: dict[str, Any] = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "check", credential_check_of(self.mirrors))
+        object.__setattr__(self, "input_schema", self.arguments.model_json_schema())
+        output = self.result.model_json_schema(mode="serialization")
+        object.__setattr__(self, "output_schema", output)
+
+
+_AS_OF_NOTE = (
+    " Statuses: `upcoming` (window not open yet), `due`, `overdue`, `snoozed`, `done`, "
+    "`dismissed`, `obsolete`."
+)
+
+TOOLS: tuple[Tool, ...] = (
+    Tool(
+        name="list_actions",
+        title="List due and overdue follow-ups",
+        description="The follow-ups the candidate owes, soonest due first: by default those "
+        "due or overdue now, across the tenant (with a candidate token: its candidate's). "
+        "Narrow by candidate, application, type or due window; pass `as_of` to ask what will "
+        "be due at another moment. Each action says what to do, for whom, by when, through "
+        "which channel, and why (`explanation`, naming its etiquette rule E1-E5)." + _AS_OF_NOTE,
+        arguments=ListActionsArguments,
+        result=ActionPage,
+        mirrors=action_routes.list_actions,
+        body=list_actions,
+    ),
+    Tool(
+        name="get_action",
+        title="Get one follow-up with its explanation and guidance",
+        description="One action with its status at `as_of` (default now), the etiquette rule "
+        "behind it (`explanation`) and how to do it well (`guidance`).",
+        arguments=GetActionArguments,
+        result=action_schemas.ActionRead,
+        mirrors=action_routes.get_action,
+        body=get_action,
+    ),
+    Tool(
+        name="get_action_draft",
+        title="Get the ready message for a follow-up",
+        description="The message Follow-Up writes for an action from the records: a thank-you "
+        "email of three or four sentences, a short check-in email (or phone script), a "
+        "connection note within 300 characters, a note asking who is on the panel, or the "
+        "closing questions. `findings` is the draft checker's report on it; "
+        "`blocked_reason` says when the action cannot be carried out as planned yet (e.g. "
+        "no email address). Personalise it, then check it with `check_draft`.",
+        arguments=GetDraftArguments,
+        result=draft_schemas.DraftRead,
+        mirrors=draft_routes.get_action_draft,
+        body=get_action_draft,
+    ),
+    Tool(
+        name="check_draft",
+        title="Check a draft against the etiquette",
+        description="Hold any draft to the etiquette and say what breaks it, where, and how "
+        "to fix it (too long, pressing for an answer, wrong name in the greeting, sent too "
+        "late...). Say what it is with `kind`, `action_type`, or `action_id` (then the "
+        "greeting and `recipient` are compared with the action's person, and `send_at` with "
+        "its due time). `ok` is true when nothing is wrong. Stores nothing.",
+        arguments=draft_schemas.DraftCheck,
+        result=draft_schemas.CheckReport,
+        mirrors=draft_routes.check_draft,
+        body=check_draft,
+    ),
+    Tool(
+        name="complete_action",
+        title="Mark a follow-up done",
+        description="Mark an action done, now or at the time it really happened (`at`): log "
+        "the thank-you sent yesterday. A check-in marked done schedules the next one.",
+        arguments=CompleteActionArguments,
+        result=action_schemas.ActionRead,
+        mirrors=action_routes.complete_action,
+        body=complete_action,
+        writes=True,
+    ),
+    Tool(
+        name="snooze_action",
+        title="Snooze a follow-up",
+        description="Hide an action until `until`; it comes back with the status its window gives.",
+        arguments=SnoozeActionArguments,
+        result=action_schemas.ActionRead,
+        mirrors=action_routes.snooze_action,
+        body=snooze_action,
+        writes=True,
+    ),
+    Tool(
+        name="dismiss_action",
+        title="Dismiss a follow-up on purpose",
+        description="Skip an action on purpose, saying why (e.g. thanked in person).",
+        arguments=DismissActionArguments,
+        result=action_schemas.ActionRead,
+        mirrors=action_routes.dismiss_action,
+        body=dismiss_action,
+        writes=True,
+    ),
+    Tool(
+        name="undo_action_mark",
+        title="Reopen a follow-up",
+        description="Undo a done, dismissed or snoozed mark: the action is open again.",
+        arguments=UndoMarkArguments,
+        result=action_schemas.ActionRead,
+        mirrors=action_routes.undo_action_mark,
+        body=undo_action_mark,
+        writes=True,
+    ),
+    Tool(
+        name="record_interview",
+        title="Record an interview round",
+        description="Record an interview round of an application: its kind, start and end "
+        "(RFC 3339 with offset), and its panel (contact IDs of the application's "
+        "interviewers, lead first). Follow-Up plans what it calls for: learning who is on "
+        "the panel, closing questions, a thank-you per interviewer, a check-in later.",
+        arguments=RecordInterviewArguments,
+        result=record_schemas.InterviewRead,
+        mirrors=record_endpoint("create_interview"),
+        body=record_interview,
+        writes=True,
+    ),
+    Tool(
+        name="record_reply",
+        title="Record that the employer got back",
+        description="Record a reply from the employer: a pending check-in becomes obsolete, "
+        "or waits for the new date they promised (`new_expected_date`).",
+        arguments=RecordReplyArguments,
+        result=record_schemas.ReplyRead,
+        mirrors=record_endpoint("create_reply"),
+        body=record_reply,
+        writes=True,
+    ),
+    Tool(
+        name="record_outcome",
+        title="Record an application's outcome",
+        description="Set where an application stands: an `offer`, or a final `accepted`, "
+        "`rejected` or `withdrawn`, which ends check-ins and opens the actions to connect "
+        "with the interviewers, even when the job went elsewhere.",
+        arguments=RecordOutcomeArguments,
+        result=record_schemas.ApplicationRead,
+        mirrors=record_endpoint("update_application"),
+        body=record_outcome,
+        writes=True,
+    ),
+    Tool(
+        name="list_applications",
+        title="List applications and their next follow-ups",
+        description="The applications (with a candidate token: its candidate's), oldest "
+        "first, each with its next open actions (overdue, due, upcoming; soonest due first).",
+        arguments=ListApplicationsArguments,
+        result=ApplicationPage,
+        mirrors=application_routes.list_applications,
+        body=list_applications,
+    ),
+)
+TOOLS_BY_NAME = {tool.name: tool for tool in TOOLS}

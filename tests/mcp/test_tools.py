@@ -1,0 +1,351 @@
+"""Every tool, resource and the prompt, called with the SDK's client over HTTP and stdio:
+the whole flow of an interview, errors as problem documents, and isolation between
+tenants and between candidates."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+from mcp import Client
+from mcp.shared.exceptions import MCPError
+
+from app.mcp_server.server import RESOURCE_NOT_FOUND
+from app.mcp_server.tools import TOOLS
+from tests.api.builders import new_application, new_contact
+from tests.mcp.conftest import Connect, Live
+
+Json = dict[str, Any]
+
+TOOL_NAMES = {
+    "list_actions",
+    "get_action",
+    "get_action_draft",
+    "check_draft",
+    "complete_action",
+    "snooze_action",
+    "dismiss_action",
+    "undo_action_mark",
+    "record_interview",
+    "record_reply",
+    "record_outcome",
+    "list_applications",
+}
+
+
+async def call(client: Client, tool: str, /, **arguments: Any) -> Json:
+    """A tool's structured result, which must not be an error."""
+    result = await client.call_tool(tool, arguments)
+    assert not result.is_error, result.content
+    structured: Json | None = result.structured_content
+    assert structured is not None
+    return structured
+
+
+async def problem(client: Client, tool: str, status: int, /, **arguments: Any) -> Json:
+    """A tool's error: the problem document the REST API would answer, with ``status``."""
+    result = await client.call_tool(tool, arguments)
+    assert result.is_error, result.structured_content
+    document: Json | None = result.structured_content
+    assert document is not None and document["status"] == status, document
+    assert document["type"].startswith("https://followup.dev/problems/")
+    return document
+
+
+def _hours_ago(hours: float) -> str:
+    return (datetime.now(UTC) - timedelta(hours=hours)).isoformat()
+
+
+async def _application_with_interviewer(rest: httpx.AsyncClient) -> tuple[Json, Json]:
+    application = await new_application(rest, company="Globex", role="Staff Engineer")
+    contact = await new_contact(rest, application["id"], name="Grace Hopper")
+    return application, contact
+
+
+async def test_the_server_lists_every_tool_typed_and_its_resources_and_prompt(
+    connect: Connect, live: Live
+) -> None:
+    tenant = await live.tenant()
+    async with connect(tenant.key) as client:
+        listed = (await client.list_tools()).tools
+        assert {tool.name for tool in listed} == TOOL_NAMES == {tool.name for tool in TOOLS}
+        for tool in listed:
+            assert tool.description and tool.input_schema["type"] == "object"
+            assert tool.output_schema is not None and tool.output_schema["type"] == "object"
+        by_name = {tool.name: tool for tool in listed}
+        # The REST API's own models: the same fields, the same constraints.
+        snooze = by_name["snooze_action"].input_schema
+        assert set(snooze["required"]) == {"action_id", "until"}
+        assert snooze["additionalProperties"] is False
+        writes = {
+            name: tool.annotations and tool.annotations.read_only_hint is False
+            for name, tool in by_name.items()
+        }
+        assert {name for name, written in writes.items() if written} == {
+            "complete_action",
+            "snooze_action",
+            "dismiss_action",
+            "undo_action_mark",
+            "record_interview",
+            "record_reply",
+            "record_outcome",
+        }
+        assert "explanation" in (by_name["get_action"].output_schema or {})["properties"]
+
+        resources = (await client.list_resources()).resources
+        assert [str(r.uri) for r in resources] == ["followup://etiquette"]
+        templates = (await client.list_resource_templates()).resource_templates
+        assert [t.uri_template for t in templates] == [
+            "followup://candidates/{candidate_id}/timeline"
+        ]
+        prompts = (await client.list_prompts()).prompts
+        assert [p.name for p in prompts] == ["thank_you_notes"]
+
+
+async def test_an_interview_from_recording_it_to_the_thank_you_sent(
+    connect: Connect, live: Live
+) -> None:
+    tenant = await live.tenant()
+    async with live.rest(tenant.key) as rest:
+        application, grace = await _application_with_interviewer(rest)
+    async with connect(tenant.key) as client:
+        interview = await call(
+            client,
+            "record_interview",
+            application_id=application["id"],
+            kind="video",
+            start=_hours_ago(3),
+            end=_hours_ago(2),
+            panel=[grace["id"]],
+            panel_confirmed=True,
+        )
+        assert interview["application_id"] == application["id"]
+        assert interview["panel"] == [grace["id"]]
+
+        due = await call(client, "list_actions", application_id=application["id"])
+        thank_you = next(a for a in due["data"] if a["type"] == "send_thank_you")
+        assert thank_you["status"] == "due" and thank_you["subject"]["contact_id"] == grace["id"]
+        assert {a["status"] for a in due["data"]} <= {"due", "overdue"}
+
+        shown = await call(client, "get_action", action_id=thank_you["id"])
+        assert shown["rule"] == "E3" and "Grace Hopper" in shown["title"]
+        assert "E3" in shown["explanation"] and shown["guidance"]
+
+        draft = await call(client, "get_action_draft", action_id=thank_you["id"])
+        assert draft["kind"] == "thank_you" and draft["recipient"]["name"] == "Grace Hopper"
+        assert draft["subject"] and "Grace" in draft["body"]
+
+        checked = await call(
+            client,
+            "check_draft",
+            action_id=thank_you["id"],
+            subject=draft["subject"],
+            body=draft["body"],
+            recipient="Grace Hopper",
+        )
+        assert checked["ok"] is True and checked["findings"] == []
+        pressing = await call(
+            client,
+            "check_draft",
+            action_id=thank_you["id"],
+            body="Dear Grace,\n\nWhen will you decide? I need an answer by Friday.\n\nAda",
+        )
+        assert pressing["ok"] is False and pressing["findings"]
+
+        done = await call(client, "complete_action", action_id=thank_you["id"])
+        assert done["status"] == "done" and done["mark"]["kind"] == "done"
+        left = await call(client, "list_actions", application_id=application["id"])
+        assert thank_you["id"] not in {a["id"] for a in left["data"]}
+
+        reopened = await call(client, "undo_action_mark", action_id=thank_you["id"])
+        assert reopened["status"] == "due" and reopened["mark"] is None
+        later = (datetime.now(UTC) + timedelta(hours=6)).isoformat()
+        snoozed = await call(client, "snooze_action", action_id=thank_you["id"], until=later)
+        assert snoozed["status"] == "snoozed"
+        dismissed = await call(
+            client, "dismiss_action", action_id=thank_you["id"], reason="Thanked in person."
+        )
+        assert dismissed["status"] == "dismissed"
+        assert dismissed["mark"]["reason"] == "Thanked in person."
+
+        reply = await call(
+            client,
+            "record_reply",
+            application_id=application["id"],
+            received_at=_hours_ago(1),
+            contact_id=grace["id"],
+            note="Decision next week.",
+        )
+        assert reply["application_id"] == application["id"]
+
+        outcome = await call(
+            client, "record_outcome", application_id=application["id"], status="rejected"
+        )
+        assert outcome["status"] == "rejected" and outcome["outcome_at"]
+        listed = await call(client, "list_applications", candidate_id=application["candidate_id"])
+        [entry] = listed["data"]
+        assert entry["application"]["id"] == application["id"]
+        # E2's closing questions were never recorded (overdue); E5 opened with the outcome.
+        assert [a["type"] for a in entry["next_actions"]] == [
+            "ask_closing_questions",
+            "connect_on_network",
+        ]
+
+    # Every write was committed: the REST API sees what the tools did.
+    async with live.rest(tenant.key) as rest:
+        stored = (await rest.get(f"/v1/actions/{thank_you['id']}")).json()
+        assert stored["status"] == "dismissed"
+        assert (await rest.get(f"/v1/applications/{application['id']}")).json()[
+            "status"
+        ] == "rejected"
+
+
+async def test_resources_and_the_prompt(connect: Connect, live: Live) -> None:
+    tenant = await live.tenant()
+    async with live.rest(tenant.key) as rest:
+        assert (await rest.put("/v1/policy", json={"thank_you_hours": 36})).status_code == 200
+        application, grace = await _application_with_interviewer(rest)
+    async with connect(tenant.key) as client:
+        interview = await call(
+            client,
+            "record_interview",
+            application_id=application["id"],
+            kind="onsite",
+            start=_hours_ago(3),
+            end=_hours_ago(2),
+            panel=[grace["id"]],
+        )
+        etiquette = (await client.read_resource("followup://etiquette")).contents[0]
+        assert etiquette.mime_type == "text/markdown"
+        text = getattr(etiquette, "text", "")
+        assert "## E3: `send_thank_you`" in text
+        assert "`thank_you_hours`: **36 hours** (default 24)" in text
+
+        uri = f"followup://candidates/{application['candidate_id']}/timeline"
+        timeline = (await client.read_resource(uri)).contents[0]
+        assert timeline.mime_type == "application/json"
+        assert '"interview.scheduled"' in getattr(timeline, "text", "")
+
+        prompt = await client.get_prompt("thank_you_notes", {"interview_id": interview["id"]})
+        [message] = prompt.messages
+        words = getattr(message.content, "text", "")
+        assert "onsite interview for Staff Engineer at Globex" in words
+        assert "Send a thank-you email to Grace Hopper" in words
+        assert "get_action_draft" in words and "complete_action" in words
+
+
+async def test_failures_are_problem_documents_naming_the_argument(
+    connect: Connect, live: Live
+) -> None:
+    tenant = await live.tenant()
+    async with connect(tenant.key) as client:
+        missing = await problem(client, "get_action", 404, action_id="act_nothing_here")
+        assert missing["title"] == "Not found"
+        invalid = await problem(
+            client, "snooze_action", 422, action_id="act_x", until="tomorrow morning"
+        )
+        assert [e["field"] for e in invalid["errors"]] == ["until"]
+        assert invalid["errors"][0]["code"] == "datetime_format"
+        unknown = await problem(client, "complete_action", 422, action_id="act_x", when="now")
+        assert [e["field"] for e in unknown["errors"]] == ["when"]
+        # A service's own check, named as the argument (the REST API says `body.action_id`).
+        checked = await problem(client, "check_draft", 422, action_id="act_x", body="Hello.")
+        assert [e["field"] for e in checked["errors"]] == ["action_id"]
+        with pytest.raises(MCPError) as raised:
+            await client.read_resource("followup://candidates/cand_nobody/timeline")
+        assert raised.value.error.code == RESOURCE_NOT_FOUND
+        data = raised.value.error.data
+        assert isinstance(data, dict) and data["status"] == 404
+
+
+async def test_another_tenant_and_another_candidate_see_nothing_of_theirs(
+    connect: Connect, live: Live
+) -> None:
+    victim = await live.tenant("Victim")
+    stranger = await live.tenant("Stranger")
+    async with live.rest(victim.key) as rest:
+        application, grace = await _application_with_interviewer(rest)
+        interview = (
+            await rest.post(
+                f"/v1/applications/{application['id']}/interviews",
+                json={
+                    "kind": "video",
+                    "start": _hours_ago(3),
+                    "end": _hours_ago(2),
+                    "panel": [grace["id"]],
+                },
+            )
+        ).json()
+        actions = (await rest.get("/v1/actions", params={"status": ["due", "overdue"]})).json()
+        thank_you = next(a for a in actions["data"] if a["type"] == "send_thank_you")
+        # A second candidate of the same tenant, with a token of its own.
+        other = await new_application(rest)
+        minted = await rest.post(
+            f"/v1/candidates/{other['candidate_id']}/access-tokens",
+            json={"scopes": ["read", "write"]},
+        )
+        other_token = minted.json()["token"]
+        own = await rest.post(
+            f"/v1/candidates/{application['candidate_id']}/access-tokens",
+            json={"scopes": ["read", "write"]},
+        )
+        own_token = own.json()["token"]
+    timeline = f"followup://candidates/{application['candidate_id']}/timeline"
+
+    for credential in (stranger.key, other_token):
+        async with connect(credential) as client:
+            for tool, arguments in (
+                ("get_action", {"action_id": thank_you["id"]}),
+                ("get_action_draft", {"action_id": thank_you["id"]}),
+                ("complete_action", {"action_id": thank_you["id"]}),
+                (
+                    "record_reply",
+                    {"application_id": application["id"], "received_at": _hours_ago(1)},
+                ),
+                ("record_outcome", {"application_id": application["id"], "status": "withdrawn"}),
+            ):
+                refused = await problem(client, tool, 404, **arguments)
+                assert "Grace" not in json.dumps(refused) and "Globex" not in json.dumps(refused)
+            assert (await call(client, "list_actions", status=["due", "overdue"]))["data"] == []
+            for applications in (await call(client, "list_applications"))["data"]:
+                assert applications["application"]["id"] != application["id"]
+            with pytest.raises(MCPError) as raised:
+                await client.read_resource(timeline)
+            assert raised.value.error.code == RESOURCE_NOT_FOUND
+            with pytest.raises(MCPError):
+                await client.get_prompt("thank_you_notes", {"interview_id": interview["id"]})
+
+    # The candidate's own token reaches its records, and nothing tenant-wide.
+    async with connect(own_token) as client:
+        mine = await call(client, "list_actions")
+        assert thank_you["id"] in {a["id"] for a in mine["data"]}
+        resources = (await client.list_resources()).resources
+        assert timeline in {str(r.uri) for r in resources}
+        with pytest.raises(MCPError) as forbidden:
+            await client.read_resource("followup://etiquette")
+        data = forbidden.value.error.data
+        assert isinstance(data, dict) and data["status"] == 403
+
+    # Nothing was changed by the refused writes.
+    async with live.rest(victim.key) as rest:
+        stored = (await rest.get(f"/v1/actions/{thank_you['id']}")).json()
+        assert stored["mark"] is None
+        assert (await rest.get(f"/v1/applications/{application['id']}")).json()[
+            "status"
+        ] == "active"
+        assert (await rest.get(f"/v1/applications/{application['id']}/replies")).json()[
+            "data"
+        ] == []
+
+
+async def test_a_read_only_key_reads_but_may_not_write(connect: Connect, live: Live) -> None:
+    reader = await live.tenant("Readers", scopes=["read"])
+    async with connect(reader.key) as client:
+        await call(client, "list_actions")
+        refused = await problem(
+            client, "record_outcome", 403, application_id="app_x", status="offer"
+        )
+        assert "`write` scope" in refused["detail"]

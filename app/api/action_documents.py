@@ -20,29 +20,38 @@ from typing import Any
 
 from pydantic_core import to_json
 
+# An action's ID, or (ID, language) for its texts in a language the request asked for.
+DocumentKey = str | tuple[str, str]
+
 
 class ActionDocumentCache:
-    """An LRU map of action ID to (version, rendered JSON), bounded in entries."""
+    """An LRU map of action (and language asked for) to (version, rendered JSON, language
+    of its texts), bounded in entries."""
 
     def __init__(self, capacity: int) -> None:
         self.capacity = capacity
-        self._entries: OrderedDict[str, tuple[int, bytes]] = OrderedDict()
+        self._entries: OrderedDict[DocumentKey, tuple[int, bytes, str]] = OrderedDict()
 
     def __len__(self) -> int:
         return len(self._entries)
 
-    def get(self, action_id: str, version: int) -> bytes | None:
-        entry = self._entries.get(action_id)
+    def get(self, key: DocumentKey, version: int) -> bytes | None:
+        entry = self.entry(key, version)
+        return None if entry is None else entry[0]
+
+    def entry(self, key: DocumentKey, version: int) -> tuple[bytes, str] | None:
+        """The document kept for that version, and the language of its texts."""
+        entry = self._entries.get(key)
         if entry is None or entry[0] != version:
             return None
-        self._entries.move_to_end(action_id)
-        return entry[1]
+        self._entries.move_to_end(key)
+        return entry[1], entry[2]
 
-    def put(self, action_id: str, version: int, document: bytes) -> None:
+    def put(self, key: DocumentKey, version: int, document: bytes, language: str = "") -> None:
         if self.capacity <= 0:
             return
-        self._entries[action_id] = (version, document)
-        self._entries.move_to_end(action_id)
+        self._entries[key] = (version, document, language)
+        self._entries.move_to_end(key)
         while len(self._entries) > self.capacity:
             self._entries.popitem(last=False)
 

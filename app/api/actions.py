@@ -27,6 +27,7 @@ from app.api.feed_pages import (
     page_key,
     wants_fresh,
 )
+from app.api.languages import LANGUAGE_HEADERS, LanguageDep
 from app.api.params import PageDep
 from app.clock import utcnow
 from app.repositories.owners import Owner
@@ -35,7 +36,7 @@ from app.schemas.common import Page, Timestamp
 from app.services import actions as service
 from app.services import records as record_service
 from app.services.action_views import action_fields as action_fields
-from app.services.action_views import action_json
+from app.services.action_views import action_json, shown_language
 from app.services.credentials import Principal
 
 router = APIRouter(prefix="/v1")
@@ -43,7 +44,8 @@ router = APIRouter(prefix="/v1")
 feed_router = APIRouter(prefix="/v1", route_class=CachedFeedRoute)
 
 READ_ERRORS = problem_responses(401, 403, 404, 422)
-PAGE_READ = {200: {"headers": PAGE_ETAG_HEADER}, **READ_ERRORS}
+PAGE_READ = {200: {"headers": {**PAGE_ETAG_HEADER, **LANGUAGE_HEADERS}}, **READ_ERRORS}
+ACTION_HEADERS = {**ETAG_HEADER, **LANGUAGE_HEADERS}
 WRITE_ERRORS = problem_responses(401, 403, 404, 422)
 StatusFilter = Annotated[
     list[domain.ActionStatus] | None,
@@ -53,7 +55,7 @@ StatusFilter = Annotated[
 MARKING: dict[str, Any] = {
     "response_model": schemas.ActionRead,
     "tags": ["actions"],
-    "responses": {200: {"headers": ETAG_HEADER}, **WRITE_ERRORS},
+    "responses": {200: {"headers": ACTION_HEADERS}, **WRITE_ERRORS},
 }
 
 AsOf = Annotated[
@@ -69,8 +71,8 @@ def _as_of(value: datetime | None) -> datetime:
     return utcnow() if value is None else value
 
 
-def action_read(action: Any, as_of: datetime) -> schemas.ActionRead:
-    return schemas.ActionRead.model_validate(action_json(action, as_of))
+def action_read(action: Any, as_of: datetime, language: str | None = None) -> schemas.ActionRead:
+    return schemas.ActionRead.model_validate(action_json(action, as_of, language))
 
 
 async def _feed(
@@ -79,6 +81,7 @@ async def _feed(
     owner: Owner,
     criteria: service.ActionFilter,
     page: Any,
+    language: str | None,
     *,
     store: bool = False,
 ) -> Response:
@@ -89,7 +92,8 @@ async def _feed(
     those it does not. With ``store`` (a request for the current moment), the page is
     also kept in the feed page cache until the tenant's next status change. The route
     still declares `Page[ActionRead]` for OpenAPI, and a test holds this shape to that
-    schema.
+    schema. Texts are in ``language``, or each in its candidate's (None): documents are
+    kept per language asked for, and so are stored pages.
     """
     cache: ActionDocumentCache = request.app.state.action_documents
     pages: FeedPageCache = request.app.state.feed_pages
@@ -98,22 +102,27 @@ async def _feed(
     generation = pages.generation(owner.tenant_id)
     result = await service.feed(session, owner, criteria, cursor=page.cursor, limit=page.limit)
     documents: dict[str, bytes] = {}
+    languages: set[str] = set()
     statuses: dict[str, str] = {}  # in the page's order
     missing = {}
     # Unpacked, not read by name: a row's attribute look-up costs several times as much.
     for action_id, _due_by, version, status in result.items:
         statuses[action_id] = status
-        document = cache.get(action_id, version)
-        if document is None:
+        entry = cache.entry(action_id if language is None else (action_id, language), version)
+        if entry is None:
             missing[action_id] = version
         else:
-            documents[action_id] = document
+            documents[action_id] = entry[0]
+            languages.add(entry[1])
     changed_meanwhile = False
     if missing:
         for row in await service.actions_by_ids(session, owner, list(missing)):
-            document = render_document(action_fields(row))
-            cache.put(row.id, row.version, document)
+            shown = shown_language(row, language)
+            document = render_document(action_fields(row, language))
+            key = row.id if language is None else (row.id, language)
+            cache.put(key, row.version, document, shown)
             documents[row.id] = document
+            languages.add(shown)
             if row.version != missing[row.id]:
                 # Changed between the two queries (reads on PostgreSQL run in autocommit,
                 # each query at its own moment): its status is told again from what is
@@ -130,13 +139,19 @@ async def _feed(
     ]
     parts = page_parts(entries, documents, result.next_cursor)
     etag = page_etag(parts)
+    # Each language once, the one asked for (or the only one) alone in the usual case.
+    content_language = ", ".join(sorted(languages)) if languages else (language or "")
     if store and not changed_meanwhile and len(entries) == len(result.items):
         # The tenant's next status change: for a candidate's page, no later than its own.
         valid_until = await service.next_status_change(session, owner.tenant_id, criteria.as_of)
-        key = page_key(owner, request)
-        if pages.put(key, generation, criteria.as_of, valid_until, parts, time.monotonic(), etag):
+        key = page_key(owner, request, language)
+        clock = time.monotonic()
+        stored = pages.put(
+            key, generation, criteria.as_of, valid_until, parts, clock, etag, content_language
+        )
+        if stored:
             request.app.state.metrics.feed_pages_stored.inc()
-    return feed_response(parts, criteria.as_of, etag)
+    return feed_response(parts, criteria.as_of, etag, content_language)
 
 
 @feed_router.get(
@@ -151,6 +166,7 @@ async def list_actions(
     principal: CandidateReaderDep,
     session: SessionDep,
     page: PageDep,
+    language: LanguageDep,
     as_of: AsOf = None,
     status_: StatusFilter = None,
     type_: Annotated[
@@ -188,7 +204,11 @@ async def list_actions(
     for a few seconds at most. A change made through the same process shows at once; one
     made through another, when the database announces it (normally within a
     millisecond). Send `Cache-Control: no-cache` to read your own write back at once
-    whichever process answers."""
+    whichever process answers.
+
+    Titles, explanations and guidance are written in the language asked for (`language`,
+    else `Accept-Language`), else each in its candidate's language; each action says
+    which in `language`, and `Content-Language` lists those on the page."""
     criteria = service.ActionFilter(
         as_of=_as_of(as_of),
         statuses=status_ or (),
@@ -200,7 +220,7 @@ async def list_actions(
     )
     # A no-cache request is not stored either: storing costs a query it did not ask for.
     store = as_of is None and not wants_fresh(cache_control, request.headers.get("pragma"))
-    return await _feed(request, session, principal.owner, criteria, page, store=store)
+    return await _feed(request, session, principal.owner, criteria, page, language, store=store)
 
 
 @router.get(
@@ -216,6 +236,7 @@ async def list_application_actions(
     principal: CandidateReaderDep,
     session: SessionDep,
     page: PageDep,
+    language: LanguageDep,
     as_of: AsOf = None,
     status_: StatusFilter = None,
 ) -> Response:
@@ -224,7 +245,7 @@ async def list_application_actions(
     criteria = service.ActionFilter(
         as_of=_as_of(as_of), statuses=status_ or (), application_id=application_id
     )
-    return await _feed(request, session, principal.owner, criteria, page)
+    return await _feed(request, session, principal.owner, criteria, page, language)
 
 
 @router.get(
@@ -232,22 +253,25 @@ async def list_application_actions(
     summary="Get an action",
     response_model=schemas.ActionRead,
     tags=["actions"],
-    responses={200: {"headers": ETAG_HEADER}, **READ_ERRORS},
+    responses={200: {"headers": ACTION_HEADERS}, **READ_ERRORS},
 )
 async def get_action(
     action_id: str,
     principal: CandidateReaderDep,
     session: SessionDep,
     response: Response,
+    language: LanguageDep,
     as_of: AsOf = None,
 ) -> schemas.ActionRead:
     """One action with its status at `as_of`.
 
     Its `ETag` names the action's stored version and its status at `as_of`, so it changes
     when the clock alone moves the status (a window opens, a due time passes): an
-    `If-None-Match` answered 304 means the action as shown is still current."""
+    `If-None-Match` answered 304 means the action as shown is still current. Its texts
+    are in the language asked for (`language`, else `Accept-Language`), else the
+    candidate's; the ETag names the language when it is not the candidate's."""
     action = await service.get_action(session, principal.owner, action_id)
-    return _with_etag(response, action, _as_of(as_of))
+    return _with_etag(response, action, _as_of(as_of), language)
 
 
 @router.post("/actions/{action_id}/complete", summary="Mark an action done", **MARKING)
@@ -257,9 +281,11 @@ async def complete_action(
     principal: CandidateWriterDep,
     session: SessionDep,
     response: Response,
+    language: LanguageDep,
 ) -> schemas.ActionRead:
     """Mark an action done, now or at the time it really happened (`at`)."""
-    return await _marked(principal, session, response, action_id, domain.MarkKind.DONE, at=body.at)
+    kind = domain.MarkKind.DONE
+    return await _marked(principal, session, response, language, action_id, kind, at=body.at)
 
 
 @router.post("/actions/{action_id}/dismiss", summary="Dismiss an action on purpose", **MARKING)
@@ -269,11 +295,12 @@ async def dismiss_action(
     principal: CandidateWriterDep,
     session: SessionDep,
     response: Response,
+    language: LanguageDep,
 ) -> schemas.ActionRead:
     """Skip an action on purpose, saying why."""
     kind = domain.MarkKind.DISMISSED
     return await _marked(
-        principal, session, response, action_id, kind, at=body.at, reason=body.reason
+        principal, session, response, language, action_id, kind, at=body.at, reason=body.reason
     )
 
 
@@ -286,12 +313,12 @@ async def snooze_action(
     principal: CandidateWriterDep,
     session: SessionDep,
     response: Response,
+    language: LanguageDep,
 ) -> schemas.ActionRead:
     """Hide an action until `until`; it comes back with the status its window gives."""
     details = {"at": body.at, "snoozed_until": body.until}
-    return await _marked(
-        principal, session, response, action_id, domain.MarkKind.SNOOZED, **details
-    )
+    kind = domain.MarkKind.SNOOZED
+    return await _marked(principal, session, response, language, action_id, kind, **details)
 
 
 @router.delete(
@@ -299,35 +326,46 @@ async def snooze_action(
     summary="Reopen an action marked done, dismissed or snoozed",
     response_model=schemas.ActionRead,
     tags=["actions"],
-    responses={200: {"headers": ETAG_HEADER}, **problem_responses(401, 403, 404, 412, 422)},
+    responses={
+        200: {"headers": ACTION_HEADERS},
+        **problem_responses(401, 403, 404, 412, 422),
+    },
 )
 async def undo_action_mark(
     action_id: str,
     principal: CandidateWriterDep,
     session: SessionDep,
     response: Response,
+    language: LanguageDep,
     if_match: IfMatch = None,
 ) -> schemas.ActionRead:
-    """Undo the user's mark (done, dismissed or snoozed); the action is open again."""
-    return await _marked(principal, session, response, action_id, None, if_match=if_match)
+    """Undo the user's mark (done, dismissed or snoozed); the action is open again.
+    `If-Match` takes the ETag of the action as shown in the same language."""
+    return await _marked(principal, session, response, language, action_id, None, if_match=if_match)
 
 
 async def _marked(
     principal: Principal,
     session: SessionDep,
     response: Response,
+    language: str | None,
     action_id: str,
     kind: domain.MarkKind | None,
     **details: Any,
 ) -> schemas.ActionRead:
     """Put the mark (or, with None, take it off) and show the action as it is now."""
-    action = await service.mark_action(session, principal.owner, action_id, kind, **details)
-    return _with_etag(response, action, utcnow())
+    action = await service.mark_action(
+        session, principal.owner, action_id, kind, language=language, **details
+    )
+    return _with_etag(response, action, utcnow(), language)
 
 
-def _with_etag(response: Response, action: Any, as_of: datetime) -> schemas.ActionRead:
-    shown = action_read(action, as_of)
-    response.headers["ETag"] = service.action_etag(action.version, shown.status)
+def _with_etag(
+    response: Response, action: Any, as_of: datetime, language: str | None
+) -> schemas.ActionRead:
+    shown = action_read(action, as_of, language)
+    response.headers["ETag"] = service.action_etag(action, shown.status, language)
+    response.headers["Content-Language"] = shown.language
     return shown
 
 

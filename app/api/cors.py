@@ -34,6 +34,8 @@ ALLOWED_HEADERS = (
     "If-Modified-Since",
     "Cache-Control",
     "Pragma",
+    # Safelisted, but only while its value keeps to letters, digits and " *,-.;=".
+    "Accept-Language",
     REQUEST_ID,
 )
 # What a page's script may read besides the few headers CORS always shows: versions, new

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Response, status
 
 from app.api.deps import (
     CandidateExpensiveReaderDep,
@@ -14,6 +14,7 @@ from app.api.deps import (
     WorkDep,
 )
 from app.api.errors import problem_responses
+from app.api.languages import LANGUAGE_HEADERS, LanguageDep
 from app.domain import DEFAULT_LANGUAGE, ActionType
 from app.domain.messages import ACTION_TYPE_KINDS, MessageKind, character_limit, kind_for_action
 from app.errors import InvalidInput
@@ -53,14 +54,15 @@ def _findings(report: checker.Report) -> list[schemas.FindingRead]:
     summary="Get the ready message for an action",
     response_model=schemas.DraftRead,
     tags=["drafts"],
-    responses=problem_responses(401, 403, 404, 422),
+    responses={200: {"headers": LANGUAGE_HEADERS}, **problem_responses(401, 403, 404, 422)},
 )
 async def get_action_draft(
     action_id: str,
     principal: CandidateExpensiveReaderDep,
     session: SessionDep,
     work: WorkDep,
-    language: Language = DEFAULT_LANGUAGE,
+    response: Response,
+    language: LanguageDep,
 ) -> schemas.DraftRead:
     """The ready message for an action, personalised from the records.
 
@@ -81,11 +83,14 @@ async def get_action_draft(
     returned even when the action is blocked (e.g. no email address): `blocked_reason`
     says so.
 
+    The draft is written, and checked, in the language asked for (`language`, else
+    `Accept-Language`), else the candidate's; `language` and `Content-Language` say which.
+
     Rendering is bounded: a tenant's template that loops, builds or prints more than one
     request may on this action's data answers 422 (`work-budget-exceeded`, naming
     `template.body` or `template.subject`)."""
-    store.check_language(language, "query.language")
     job = await action_draft.prepare_draft(session, principal.owner, action_id, language)
+    response.headers["Content-Language"] = job.language
     budget = work.budget("template.body", "the draft's template")
     draft = await work.run(action_draft.render_draft, job, budget)
     action, contact, report = draft.action, draft.recipient, draft.report

@@ -13,7 +13,8 @@ A page of the feed depends on the tenant's actions and on the moment asked about
   connection still seemed up.
 
 Within those bounds the same request (same tenant, same candidate for a candidate token,
-same query string, no ``as_of``) is answered with the stored page at the current
+same query string, the same language chosen by ``language`` or ``Accept-Language``, no
+``as_of``) is answered with the stored page at the current
 ``as_of``, before FastAPI resolves the route's dependencies and without a query: the
 credential must be one verified in the last few seconds, as every route accepts (a
 candidate token's never past its expiry, nor once revoked: see
@@ -45,9 +46,11 @@ from fastapi.security.utils import get_authorization_scheme_param
 
 from app.api.action_documents import page_body, page_etag
 from app.api.deps import accepted_credentials
+from app.api.languages import VARY, request_language
 from app.api.rate_limits import Cost, RateLimiter
 from app.clock import utcnow
 from app.domain.credentials import CredentialType, Scope
+from app.errors import InvalidInput
 from app.repositories.owners import Owner
 from app.services.credentials import recently_verified
 
@@ -64,11 +67,14 @@ class _Page:
     expires: float  # time.monotonic() past which it is read again regardless
     parts: list[bytes]  # joined by as_of's JSON into the body (action_documents.page_parts)
     etag: str  # action_documents.page_etag(parts), kept so a served page costs no hashing
+    content_language: str  # the languages of the page's texts (Content-Language)
 
 
 # Tenant, the candidate a candidate token's page is narrowed to ("" for an API key's page,
-# which holds the whole tenant's), path, raw query string.
-PageKey = tuple[str, str, str, bytes]
+# which holds the whole tenant's), path, raw query string, and the language the request
+# chose (app/api/languages.py; "" for each candidate's own): the query string alone does
+# not tell it, as Accept-Language may.
+PageKey = tuple[str, str, str, bytes, str]
 
 
 class FeedPageCache:
@@ -153,6 +159,7 @@ class FeedPageCache:
         parts: list[bytes],
         clock: float,
         etag: str | None = None,
+        content_language: str = "",
     ) -> bool:
         """Keep a page read at ``valid_from``, unless a change came since ``generation``;
         whether it was kept."""
@@ -166,6 +173,7 @@ class FeedPageCache:
             clock + self.max_age,
             parts,
             etag if etag is not None else page_etag(parts),
+            content_language,
         )
         self._pages.move_to_end(key)
         self._keys_by_tenant.setdefault(tenant_id, set()).add(key)
@@ -182,14 +190,15 @@ class FeedPageCache:
                 del self._keys_by_tenant[key[0]]
 
 
-def page_key(owner: Owner, request: Request) -> PageKey:
+def page_key(owner: Owner, request: Request, language: str | None) -> PageKey:
     """Where a request's page is kept: its tenant, the candidate a candidate token is
-    narrowed to, and the request's path and exact query string."""
+    narrowed to, the request's path and exact query string, and the language it chose."""
     return (
         owner.tenant_id,
         owner.candidate_id or "",
         request.scope["path"],
         request.scope["query_string"],
+        language or "",
     )
 
 
@@ -236,18 +245,27 @@ async def stored_page(
     limiter: RateLimiter | None = state.rate_limiter
     if limiter is not None:
         await limiter.enforce(request.scope, principal, Cost.DEFAULT)
+    try:
+        language = request_language(request)
+    except InvalidInput:
+        return None  # the route answers 422
     now = utcnow()
-    page = pages.entry(page_key(principal.owner, request), now, time.monotonic())
+    page = pages.entry(page_key(principal.owner, request, language), now, time.monotonic())
     if page is None:
         return None
     state.metrics.feed_pages_served.inc()
-    return feed_response(page.parts, now, page.etag)
+    return feed_response(page.parts, now, page.etag, page.content_language)
 
 
-def feed_response(parts: list[bytes], as_of: datetime, etag: str) -> Response:
+def feed_response(
+    parts: list[bytes], as_of: datetime, etag: str, content_language: str = ""
+) -> Response:
     """A feed page at ``as_of``, with its ETag (If-None-Match is answered in
-    app/api/http_conventions.py)."""
-    return Response(page_body(parts, as_of), media_type="application/json", headers={"ETag": etag})
+    app/api/http_conventions.py) and the languages of its texts."""
+    headers = {"ETag": etag, "Vary": VARY}
+    if content_language:
+        headers["Content-Language"] = content_language
+    return Response(page_body(parts, as_of), media_type="application/json", headers=headers)
 
 
 class CachedFeedRoute(APIRoute):

@@ -124,6 +124,8 @@ class Candidate(TenantOwned, Base):
     email: Mapped[str | None] = mapped_column(String(320))
     time_zone: Mapped[str] = mapped_column(String(64))
     country: Mapped[str] = mapped_column(String(2))
+    # A BCP 47 tag as given ("de", "de-CH"); texts are written in its primary language.
+    language: Mapped[str] = mapped_column(String(35), default="en", server_default="en")
 
 
 class Application(TenantOwned, Base):
@@ -295,6 +297,12 @@ class Action(TenantOwned, Base):
     title: Mapped[str] = mapped_column(String(300))
     explanation: Mapped[str] = mapped_column(Text)
     guidance: Mapped[str] = mapped_column(Text)
+    # The language title, explanation and guidance are written in (the candidate's when
+    # planned), and what they say in no language (domain.Wording.to_json), from which any
+    # other language is written. JSON kept as text: only a request for another language
+    # decodes it. NULL in rows planned before languages.
+    language: Mapped[str] = mapped_column(String(35), default="en", server_default="en")
+    wording: Mapped[str | None] = mapped_column(Text)
     satisfied: Mapped[bool] = mapped_column(Boolean, default=False)
     obsolete_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     mark: Mapped[str | None] = mapped_column(String(16))

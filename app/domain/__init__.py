@@ -35,11 +35,18 @@ from app.domain.model import (
     PolicyField,
     Reply,
     RuleId,
+    Wording,
     policy_fields,
 )
 from app.domain.plan import plan, status, status_of
 from app.domain.rules import MAX_KEY_LENGTH, action_key, latest_mark
-from app.domain.texts import DEFAULT_LANGUAGE, format_date, languages, render_text
+from app.domain.texts import (
+    DEFAULT_LANGUAGE,
+    format_date,
+    languages,
+    render_text,
+    text_language,
+)
 
 __all__ = [
     "DEFAULT_LANGUAGE",
@@ -66,6 +73,7 @@ __all__ = [
     "PolicyField",
     "Reply",
     "RuleId",
+    "Wording",
     "action_key",
     "business_day_after",
     "format_date",
@@ -81,4 +89,5 @@ __all__ = [
     "render_text",
     "status",
     "status_of",
+    "text_language",
 ]

@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, NamedTuple
 
 from app.domain.calendar import is_known_time_zone
-from app.domain.texts import render_text
+from app.domain.texts import (
+    DEFAULT_LANGUAGE,
+    Message,
+    message_from_json,
+    message_to_json,
+    render,
+    render_text,
+)
 
 
 class DomainError(ValueError):
@@ -155,6 +163,8 @@ class Candidate:
     id: str
     time_zone: str
     country: str
+    # The language their actions' texts are written in (a language with a catalogue).
+    language: str = DEFAULT_LANGUAGE
 
     def __post_init__(self) -> None:
         if not _COUNTRY_CODE.fullmatch(self.country):
@@ -329,12 +339,49 @@ def policy_fields() -> tuple[PolicyField, ...]:
     return _POLICY_FIELDS
 
 
+class Wording(NamedTuple):
+    """What an action says, in no language yet: each text as :func:`texts.render` reads it."""
+
+    title: Message
+    explanation: Message
+    guidance: Message
+
+    def to_json(self) -> dict[str, Any]:
+        """The wording as JSON data, as an action stores it."""
+        return {
+            "title": message_to_json(self.title),
+            "explanation": message_to_json(self.explanation),
+            "guidance": message_to_json(self.guidance),
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Wording:
+        """The wording :meth:`to_json` wrote."""
+        return cls(
+            message_from_json(data["title"]),
+            message_from_json(data["explanation"]),
+            message_from_json(data["guidance"]),
+        )
+
+    def render(self, language: str) -> tuple[str, str, str]:
+        """The title, explanation and guidance written in ``language``."""
+        return (
+            render(self.title, language),
+            render(self.explanation, language),
+            render(self.guidance, language),
+        )
+
+
 class PlannedAction(NamedTuple):
     """One follow-up the application calls for, with its window in UTC.
 
     A named tuple rather than a frozen dataclass: plan() builds millions of these, and a
     tuple is built in half the time, immutable all the same. The rules build the most
     frequent ones positionally, in this field order.
+
+    Its texts are described (``wording``), not written: ``title``, ``explanation`` and
+    ``guidance`` write them in the plan's ``language`` when asked, and any other language
+    can be written from the same description.
     """
 
     key: str
@@ -346,7 +393,18 @@ class PlannedAction(NamedTuple):
     due_by: datetime
     channel: Channel
     blocked_reason: BlockedReason | None
-    title: str
-    explanation: str
-    guidance: str
+    wording: Wording
     satisfied: bool = False
+    language: str = DEFAULT_LANGUAGE
+
+    @property
+    def title(self) -> str:
+        return render(self.wording.title, self.language)
+
+    @property
+    def explanation(self) -> str:
+        return render(self.wording.explanation, self.language)
+
+    @property
+    def guidance(self) -> str:
+        return render(self.wording.guidance, self.language)

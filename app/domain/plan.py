@@ -38,14 +38,16 @@ from app.domain.rules import (
     rule_context,
     send_thank_you,
 )
-from app.domain.texts import DEFAULT_LANGUAGE
 
 
 def plan(
-    application: Application, policy: Policy, *, language: str = DEFAULT_LANGUAGE
+    application: Application, policy: Policy, *, language: str | None = None
 ) -> list[PlannedAction]:
-    """Every action the application calls for, sorted by due time, then opening, then key."""
-    context = rule_context(application, policy, language)
+    """Every action the application calls for, sorted by due time, then opening, then key.
+
+    The actions write their texts in ``language`` (by default the candidate's) when asked;
+    what they say does not depend on it."""
+    context = rule_context(application, policy, language or application.candidate.language)
     actions: list[PlannedAction] = []
     for round_ in context.rounds:
         actions.append(confirm_interviewers(context, round_))

@@ -5,9 +5,10 @@ once per plan) and returns the actions it calls for. Rules never read the clock:
 are computed from the recorded times only.
 
 ``plan`` runs for every application of a tenant whenever its policy changes, so the hot
-paths avoid needless work: texts that depend only on the language and the policy are
-rendered once (:class:`Phrases`), and per-action work is kept to a key, a window and the
-sentences that name a person or a date.
+paths avoid needless work: texts that depend only on the policy are described once
+(:class:`Phrases`), and per-action work is kept to a key, a window and the sentences
+that name a person or a date. The rules describe their texts (:class:`texts.Text`)
+rather than write them, so an action can be shown in any language.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from operator import attrgetter
 from typing import NamedTuple
@@ -36,8 +37,9 @@ from app.domain.model import (
     PlannedAction,
     Policy,
     RuleId,
+    Wording,
 )
-from app.domain.texts import catalogue, format_date
+from app.domain.texts import Joined, Message, Text, TextValue, text
 
 MAX_KEY_LENGTH = 200
 CHECK_IN_CLOCK = time(9, 0)
@@ -69,9 +71,24 @@ _ACTIVE = ApplicationStatus.ACTIVE
 _DONE = MarkKind.DONE
 _ID = attrgetter("id")
 _CHRONOLOGICAL = attrgetter("start", "end", "id")
-# Stands for a person's name in a sentence rendered once and reused for several people;
-# no text of the catalogue holds it.
-_NAME_SLOT = "\x00name\x00"
+# Texts without values, described once.
+_KIND = {kind: text(f"kind.{kind.value}") for kind in InterviewKind}
+_INTERVIEWER = text("person.interviewer")
+_ORGANIZER = text("person.organizer")
+_CONTACT = text("person.contact")
+_UNNAMED_PANEL_MEMBER = text("person.unnamed_panel_member")
+# People in a list are joined as each language joins them (Japanese: 、).
+_NAME_SEPARATOR = text("names.separator")
+_E1_NO_PANEL = text("E1.reason.no_panel")
+_E1_SATISFIED = text("E1.reason.satisfied")
+_E1_UNCONFIRMED = text("E1.reason.unconfirmed")
+_E2_NEXT_STEP = text("E2.missing.next_step")
+_E2_REPLY_DATE = text("E2.missing.reply_date")
+_E2_PANEL = text("E2.missing.panel")
+_E2_REP_NOTE = text("E2.rep_note")
+_E2_SEPARATOR = text("E2.missing.separator")
+_E3_REP_NOTE = text("E3.rep_note")
+_E5_BLOCKED = text("E5.blocked")
 
 
 def latest_mark(marks: Iterable[Mark]) -> Mark | None:
@@ -112,43 +129,34 @@ def _bounded_key(prefix: str, key: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Phrases:
-    """Texts and durations that depend only on the language and the policy."""
+    """Texts and durations that depend only on the policy, described once."""
 
-    texts: Mapping[str, str]
-    # Every template without fields, already rendered (so "%%" is already "%").
-    fixed: Mapping[str, str]
-    kind: Mapping[InterviewKind, str]
-    confirm_title: Mapping[InterviewKind, str]
-    closing_title: Mapping[InterviewKind, str]
-    closing_guidance: str
-    thank_you_guidance: str
-    check_in_guidance: str
-    connect_explanation: Mapping[ApplicationStatus, str]
-    connect_guidance: str
+    confirm_title: Mapping[InterviewKind, Message]
+    closing_title: Mapping[InterviewKind, Message]
+    closing_guidance: Message
+    thank_you_guidance: Message
+    check_in_guidance: Message
+    connect_explanation: Mapping[ApplicationStatus, Message]
+    connect_guidance: Message
     confirm_lead: timedelta
     thank_you_within: timedelta
     connect_within: timedelta
 
 
 @lru_cache(maxsize=256)
-def phrases(language: str, policy: Policy) -> Phrases:
-    """The :class:`Phrases` for a language and policy, rendered once and then reused."""
-    texts = catalogue(language)
-    kind = {k: texts[f"kind.{k.value}"] % {} for k in InterviewKind}
+def phrases(policy: Policy) -> Phrases:
+    """The :class:`Phrases` for a policy, described once and then reused."""
     return Phrases(
-        texts=texts,
-        fixed={key: template % {} for key, template in texts.items() if "%(" not in template},
-        kind=kind,
-        confirm_title={k: texts["E1.title"] % {"kind": kind[k]} for k in InterviewKind},
-        closing_title={k: texts["E2.title"] % {"kind": kind[k]} for k in InterviewKind},
-        closing_guidance=texts["E2.guidance"] % {},
-        thank_you_guidance=texts["E3.guidance"] % {},
-        check_in_guidance=texts["E4.guidance"] % {},
+        confirm_title={k: (text("E1.title", {"kind": _KIND[k]}),) for k in InterviewKind},
+        closing_title={k: (text("E2.title", {"kind": _KIND[k]}),) for k in InterviewKind},
+        closing_guidance=(text("E2.guidance"),),
+        thank_you_guidance=(text("E3.guidance"),),
+        check_in_guidance=(text("E4.guidance"),),
         connect_explanation={
-            status: texts["E5.explanation"] % {"outcome": texts[f"E5.outcome.{status.value}"]}
+            status: (text("E5.explanation", {"outcome": text(f"E5.outcome.{status.value}")}),)
             for status in _FINAL_STATUSES
         },
-        connect_guidance=texts["E5.guidance"] % {"days": policy.connect_within_days},
+        connect_guidance=(text("E5.guidance", {"days": policy.connect_within_days}),),
         confirm_lead=timedelta(hours=policy.confirm_lead_hours),
         thank_you_within=timedelta(hours=policy.thank_you_hours),
         connect_within=timedelta(days=policy.connect_within_days),
@@ -168,8 +176,9 @@ class Round(NamedTuple):
     # worked out once per plan rather than once per action.
     key_id: str
     panel_key_ids: tuple[str, ...]
-    kind_text: str
-    date_text: str
+    kind_text: Text
+    # The interview's date on the candidate's wall clock, as local_date() tells it.
+    day: date
 
 
 class RuleContext(NamedTuple):
@@ -177,6 +186,7 @@ class RuleContext(NamedTuple):
 
     application: Application
     policy: Policy
+    # The language the plan's actions write their texts in when asked (PlannedAction).
     language: str
     time_zone: str
     country: str
@@ -187,17 +197,9 @@ class RuleContext(NamedTuple):
     # Whom to ask about the panel (E1) and who can pass a note on (E3), and how to call
     # them in a sentence even when their name is unknown.
     organizer: Contact | None
-    organizer_name: str
-    confirm_guidance: str
+    organizer_name: str | Text
+    confirm_guidance: Message
     phrases: Phrases
-
-    def text(self, key: str, /, **values: object) -> str:
-        """A sentence from the text catalogue in the plan's language."""
-        return self.phrases.texts[key] % values
-
-    def fixed(self, key: str) -> str:
-        """A sentence without fields from the text catalogue, rendered once per language."""
-        return self.phrases.fixed[key]
 
     def contact(self, contact_id: str) -> Contact:
         """The contact with that id, or an unknown person when none was recorded."""
@@ -208,8 +210,7 @@ class RuleContext(NamedTuple):
 def rule_context(application: Application, policy: Policy, language: str) -> RuleContext:
     """Derive, once, the facts the rules share: rounds in effect, contacts, latest marks."""
     time_zone = application.candidate.time_zone
-    phrases_ = phrases(language, policy)
-    kind_texts = phrases_.kind
+    phrases_ = phrases(policy)
     contacts = {contact.id: contact for contact in application.contacts}
     marks_by_key: dict[str, list[Mark]] = {}
     for mark in application.marks:
@@ -231,16 +232,13 @@ def rule_context(application: Application, policy: Policy, language: str) -> Rul
                 tuple(panel),
                 _key_part(interview.id),
                 tuple(map(_key_part, panel_ids)),
-                kind_texts[interview.kind],
-                # The date on the candidate's wall clock, as local_date() tells it.
-                format_date(interview.start.astimezone(local_zone).date(), language),
+                _KIND[interview.kind],
+                interview.start.astimezone(local_zone).date(),
             )
         )
     organizer = _organizer(application.contacts) if rounds else None
-    organizer_name = (
-        organizer.name
-        if organizer is not None and organizer.name
-        else phrases_.fixed["person.organizer"]
+    organizer_name: str | Text = (
+        organizer.name if organizer is not None and organizer.name else _ORGANIZER
     )
     return RuleContext(  # positional, in field order: one per plan
         application,
@@ -253,7 +251,7 @@ def rule_context(application: Application, policy: Policy, language: str) -> Rul
         latest_marks,
         organizer,
         organizer_name,
-        phrases_.texts["E1.guidance"] % {"recipient": organizer_name},
+        (text("E1.guidance", {"recipient": organizer_name}),),
         phrases_,
     )
 
@@ -308,14 +306,13 @@ def _organizer(contacts: Sequence[Contact]) -> Contact | None:
     return _first_reachable([*_by_id(first_contacts), *_by_id(representatives)])
 
 
-def _names(ctx: RuleContext, people: Iterable[Contact]) -> str:
-    unnamed = ctx.fixed("person.unnamed_panel_member")
-    return ctx.fixed("names.separator").join(person.name or unnamed for person in people)
+def _names(people: Iterable[Contact]) -> Joined:
+    names: tuple[TextValue, ...] = tuple(person.name or _UNNAMED_PANEL_MEMBER for person in people)
+    return Joined(names, _NAME_SEPARATOR)
 
 
 def confirm_interviewers(ctx: RuleContext, round_: Round) -> PlannedAction:
     """E1 (before the interview): know the name and title of everyone on the panel."""
-    fixed = ctx.phrases.fixed
     interview = round_.interview
     due_by = round_.start - ctx.phrases.confirm_lead
     if interview.recorded_at is not None:
@@ -331,16 +328,16 @@ def confirm_interviewers(ctx: RuleContext, round_: Round) -> PlannedAction:
     unidentified = [person for person in panel if not (person.name and person.title)]
     satisfied = interview.panel_confirmed and bool(panel) and not unidentified
     if not panel:
-        reason = fixed["E1.reason.no_panel"]
+        reason = _E1_NO_PANEL
     elif satisfied:
-        reason = fixed["E1.reason.satisfied"]
+        reason = _E1_SATISFIED
     elif not interview.panel_confirmed and len(panel) == 1 and panel[0].made_first_contact:
         # The etiquette's warning: whoever reached out first is not necessarily on the panel.
-        reason = ctx.text("E1.reason.only_first_contact", name=panel[0].name or "")
+        reason = text("E1.reason.only_first_contact", {"name": panel[0].name or ""})
     elif unidentified:
-        reason = ctx.text("E1.reason.unidentified", names=_names(ctx, unidentified))
+        reason = text("E1.reason.unidentified", {"names": _names(unidentified)})
     else:
-        reason = fixed["E1.reason.unconfirmed"]
+        reason = _E1_UNCONFIRMED
 
     organizer = ctx.organizer
     kind = interview.kind
@@ -355,45 +352,52 @@ def confirm_interviewers(ctx: RuleContext, round_: Round) -> PlannedAction:
         due_by,
         _preferred_channel(organizer),
         None,
-        ctx.phrases.confirm_title[kind],
-        ctx.phrases.texts["E1.explanation"]
-        % {"kind": round_.kind_text, "date": round_.date_text, "reason": reason},
-        ctx.confirm_guidance,
+        Wording(
+            ctx.phrases.confirm_title[kind],
+            (
+                text(
+                    "E1.explanation",
+                    {"kind": round_.kind_text, "date": round_.day, "reason": reason},
+                ),
+            ),
+            ctx.confirm_guidance,
+        ),
         satisfied,
+        ctx.language,
     )
 
 
 def ask_closing_questions(ctx: RuleContext, round_: Round) -> PlannedAction:
     """E2 (during the interview): ask the next step, when to expect news, and contact details."""
-    fixed = ctx.phrases.fixed
     interview = round_.interview
-    missing: list[str] = []
+    missing: list[TextValue] = []
     if not interview.next_step:
-        missing.append(fixed["E2.missing.next_step"])
+        missing.append(_E2_NEXT_STEP)
     if interview.expected_reply_date is None:
-        missing.append(fixed["E2.missing.reply_date"])
+        missing.append(_E2_REPLY_DATE)
     if not round_.panel:
-        missing.append(fixed["E2.missing.panel"])
+        missing.append(_E2_PANEL)
     unreachable = [person for person in round_.panel if not (person.email or person.phone)]
     if unreachable:
-        missing.append(ctx.text("E2.missing.contacts", names=_names(ctx, unreachable)))
+        missing.append(text("E2.missing.contacts", {"names": _names(unreachable)}))
 
     kind = interview.kind
     satisfied = not missing
-    texts = ctx.phrases.texts
     if satisfied:
-        explanation = texts["E2.explanation.satisfied"] % {
-            "kind": round_.kind_text,
-            "date": round_.date_text,
-        }
+        explanation = text(
+            "E2.explanation.satisfied", {"kind": round_.kind_text, "date": round_.day}
+        )
     else:
         with_rep = any(person.is_recruiting_firm_rep for person in round_.panel)
-        explanation = texts["E2.explanation"] % {
-            "kind": round_.kind_text,
-            "date": round_.date_text,
-            "rep_note": fixed["E2.rep_note"] if with_rep else "",
-            "missing": fixed["E2.missing.separator"].join(missing),
-        }
+        explanation = text(
+            "E2.explanation",
+            {
+                "kind": round_.kind_text,
+                "date": round_.day,
+                "rep_note": _E2_REP_NOTE if with_rep else "",
+                "missing": Joined(tuple(missing), _E2_SEPARATOR),
+            },
+        )
     # Positional, in field order, as in every per-round rule: see send_thank_you.
     return PlannedAction(
         _bounded_key("E2", f"E2:{round_.key_id}"),
@@ -405,44 +409,38 @@ def ask_closing_questions(ctx: RuleContext, round_: Round) -> PlannedAction:
         round_.end,
         _IN_INTERVIEW,
         None,
-        ctx.phrases.closing_title[kind],
-        explanation,
-        ctx.phrases.closing_guidance,
+        Wording(ctx.phrases.closing_title[kind], (explanation,), ctx.phrases.closing_guidance),
         satisfied,
+        ctx.language,
     )
 
 
 def send_thank_you(ctx: RuleContext, round_: Round) -> list[PlannedAction]:
     """E3 (directly after): a short thank-you email to each interviewer within the deadline."""
-    fixed = ctx.phrases.fixed
     interview = round_.interview
     phrases = ctx.phrases
-    texts = phrases.texts
     due_by = round_.end + phrases.thank_you_within
-    values = {
-        "hours": ctx.policy.thank_you_hours,
-        "kind": round_.kind_text,
-        "date": round_.date_text,
-        "name": _NAME_SLOT,
-    }
-    # The title and explanation differ only by the person's name within a round: render
-    # them once around a slot, then join each name in (a panel has one to four people).
-    title_parts = (texts["E3.title"] % values).split(_NAME_SLOT)
-    explanation_parts = (texts["E3.explanation"] % values).split(_NAME_SLOT)
-    unnamed = fixed["person.interviewer"]
+    hours = ctx.policy.thank_you_hours
+    guidance = phrases.thank_you_guidance
+    language = ctx.language
     actions = []
     key_prefix = f"E3:{round_.key_id}:"
     for person, person_key_id in zip(round_.panel, round_.panel_key_ids, strict=True):
-        name = person.name or unnamed
-        explanation = name.join(explanation_parts)
+        name: str | Text = person.name or _INTERVIEWER
+        explanation: Message = (
+            text(
+                "E3.explanation",
+                {"hours": hours, "kind": round_.kind_text, "date": round_.day, "name": name},
+            ),
+        )
         if person.is_recruiting_firm_rep:
-            explanation += fixed["E3.rep_note"]
+            explanation += (_E3_REP_NOTE,)
         blocked = None
         if not person.email:
             # Kept in the plan rather than dropped: the candidate still owes the thank-you
             # and needs to know what is missing to send it.
             blocked = _MISSING_CONTACT
-            explanation += ctx.text("E3.blocked", name=name, organizer=ctx.organizer_name)
+            explanation += (text("E3.blocked", {"name": name, "organizer": ctx.organizer_name}),)
         # Positional, in field order: a keyword call costs half as much again, and this is
         # the action plan() builds most (one per interviewer per round).
         key = key_prefix + person_key_id
@@ -459,9 +457,9 @@ def send_thank_you(ctx: RuleContext, round_: Round) -> list[PlannedAction]:
                 due_by,
                 _EMAIL,
                 blocked,
-                name.join(title_parts),
-                explanation,
-                phrases.thank_you_guidance,
+                Wording((text("E3.title", {"name": name}),), explanation, guidance),
+                False,
+                language,
             )
         )
     return actions
@@ -513,42 +511,42 @@ def check_in(ctx: RuleContext) -> list[PlannedAction]:
         deadline = max(last_reply.new_expected_date, local_date(last_reply.received_at, time_zone))
         giver_id = last_reply.contact_id
         anchor = (latest.key_id, "reply", _key_part(last_reply.id))
-        first_explanation = "E4.explanation.reply"
+        explanation = text("E4.explanation.reply", {"deadline": deadline})
     else:
         end_day = local_date(latest.end, time_zone)
+        about: dict[str, TextValue] = {"kind": latest.kind_text, "date": latest.day}
         if interview.expected_reply_date is not None:
             deadline = max(interview.expected_reply_date, end_day)
-            first_explanation = "E4.explanation.expected"
+            explanation = text("E4.explanation.expected", {**about, "deadline": deadline})
         else:
-            deadline = business_day_after(end_day, policy.default_reply_wait_business_days, country)
-            first_explanation = "E4.explanation.default_wait"
+            wait = policy.default_reply_wait_business_days
+            deadline = business_day_after(end_day, wait, country)
+            explanation = text(
+                "E4.explanation.default_wait", {**about, "wait": wait, "deadline": deadline}
+            )
 
     recipient = _check_in_recipient(ctx, latest, giver_id)
-    name = recipient.name if recipient and recipient.name else ctx.fixed("person.contact")
+    name: str | Text = recipient.name if recipient and recipient.name else _CONTACT
     if recipient is not None and recipient.email:
         channel, blocked = _EMAIL, None
     elif recipient is not None and recipient.phone:
         channel, blocked = _PHONE, None
     else:
         channel, blocked = _EMAIL, _MISSING_CONTACT
-    blocked_note = ctx.text("E4.blocked", name=name) if blocked else ""
+    blocked_note: Message = (text("E4.blocked", {"name": name}),) if blocked else ()
 
     actions = []
     opens_on = business_day_after(deadline, 1, country)
-    explanation = ctx.text(
-        first_explanation,
-        kind=latest.kind_text,
-        date=latest.date_text,
-        deadline=format_date(deadline, ctx.language),
-        wait=policy.default_reply_wait_business_days,
-    )
     for number in range(1, policy.max_check_ins + 1):
         key = _key("E4", *anchor, str(number))
         closes_on = business_day_after(opens_on, policy.check_in_window_business_days, country)
         title = (
-            ctx.text("E4.title", name=name)
+            text("E4.title", {"name": name})
             if number == 1
-            else ctx.text("E4.title.repeat", name=name, number=number, maximum=policy.max_check_ins)
+            else text(
+                "E4.title.repeat",
+                {"name": name, "number": number, "maximum": policy.max_check_ins},
+            )
         )
         actions.append(
             PlannedAction(
@@ -561,9 +559,10 @@ def check_in(ctx: RuleContext) -> list[PlannedAction]:
                 due_by=local_time_to_utc(closes_on, CHECK_IN_CLOCK, time_zone),
                 channel=channel,
                 blocked_reason=blocked,
-                title=title,
-                explanation=explanation + blocked_note,
-                guidance=ctx.phrases.check_in_guidance,
+                wording=Wording(
+                    (title,), (explanation, *blocked_note), ctx.phrases.check_in_guidance
+                ),
+                language=ctx.language,
             )
         )
         mark = ctx.latest_marks.get(key)
@@ -573,12 +572,14 @@ def check_in(ctx: RuleContext) -> list[PlannedAction]:
         # check-in waits a few business days counted from when this one was done.
         done_on = local_date(mark.at, time_zone)
         opens_on = business_day_after(done_on, policy.check_in_repeat_business_days, country)
-        explanation = ctx.text(
+        explanation = text(
             "E4.explanation.repeat",
-            done_date=format_date(done_on, ctx.language),
-            repeat=policy.check_in_repeat_business_days,
-            number=number + 1,
-            maximum=policy.max_check_ins,
+            {
+                "done_date": done_on,
+                "repeat": policy.check_in_repeat_business_days,
+                "number": number + 1,
+                "maximum": policy.max_check_ins,
+            },
         )
     return actions
 
@@ -601,12 +602,12 @@ def connect_on_network(ctx: RuleContext) -> list[PlannedAction]:
         explanation = phrases.connect_explanation[application.status]
         guidance = phrases.connect_guidance
         if person.profile_url:
-            guidance += ctx.text("E5.guidance.profile", url=person.profile_url)
+            guidance += (text("E5.guidance.profile", {"url": person.profile_url}),)
         blocked = None
         if not person.profile_url and not person.name:
             # Nobody to look up: the candidate needs at least a name or a profile link.
             blocked = _MISSING_CONTACT
-            explanation += ctx.fixed("E5.blocked")
+            explanation += (_E5_BLOCKED,)
         actions.append(
             PlannedAction(
                 key=_key("E5", _key_part(person.id)),
@@ -618,9 +619,12 @@ def connect_on_network(ctx: RuleContext) -> list[PlannedAction]:
                 due_by=due_by,
                 channel=_PROFESSIONAL_NETWORK,
                 blocked_reason=blocked,
-                title=ctx.text("E5.title", name=person.name or ctx.fixed("person.interviewer")),
-                explanation=explanation,
-                guidance=guidance,
+                wording=Wording(
+                    (text("E5.title", {"name": person.name or _INTERVIEWER}),),
+                    explanation,
+                    guidance,
+                ),
+                language=ctx.language,
             )
         )
     return actions

@@ -5,16 +5,23 @@ Templates are gettext "python-format" strings (``%(name)s``; a literal percent s
 Other languages are data: each language folder (``app/templates/drafts/<code>/``, beside
 its draft templates and checker lexicons) holds a ``texts.toml`` with the same keys, read
 once on first use. Any key a catalogue lacks falls back to English, so a partial
-translation never breaks a plan.
+translation never breaks a plan (``tests/test_language_texts.py`` holds every shipped
+catalogue to the full set of keys, so none does so silently).
+
+The rules do not write sentences: they describe them as :class:`Text` values (a key and
+the values it takes: names, numbers, dates, other texts), which :func:`render` writes in
+any language. A stored action keeps that description (:func:`message_to_json`), so it can
+be shown in another language than the one it was planned in without planning again.
 """
 
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
+from typing import Any, NamedTuple, TypeAlias
 
 DEFAULT_LANGUAGE = "en"
 
@@ -219,6 +226,29 @@ def languages() -> tuple[str, ...]:
     return tuple(sorted(found | {DEFAULT_LANGUAGE}))
 
 
+@lru_cache(maxsize=1024)
+def text_language(tag: str) -> str | None:
+    """The language with a catalogue that a BCP 47 tag asks for, or None.
+
+    RFC 4647 lookup: the tag, then the tag with its last subtag removed, and so on, so
+    ``de-CH`` and ``de-Latn-CH`` read German; case does not matter. A tag that is not
+    made of 1-8 letters or digits between hyphens (at most 35 characters) asks for none.
+    """
+    subtags = tag.lower().split("-")
+    if len(tag) > 35 or not all(0 < len(s) <= 8 and s.isascii() and s.isalnum() for s in subtags):
+        return None
+    available = languages()
+    while subtags:
+        candidate = "-".join(subtags)
+        if candidate in available:
+            return candidate
+        subtags.pop()
+        # A single-letter subtag (an extension or private use) is never left at the end.
+        if subtags and len(subtags[-1]) == 1:
+            subtags.pop()
+    return None
+
+
 @lru_cache(maxsize=64)
 def catalogue(language: str = DEFAULT_LANGUAGE) -> Mapping[str, str]:
     """Every template in ``language``, English filling any gap, resolved once per language."""
@@ -245,3 +275,109 @@ def format_date(day: date, language: str = DEFAULT_LANGUAGE) -> str:
         "day": texts["day.1"] if day.day == 1 else day.day,
         "year": day.year,
     }
+
+
+# --- sentences described, rendered in any language ------------------------------------
+
+
+class Text(NamedTuple):
+    """A sentence not yet in any language: a catalogue key and the values it takes."""
+
+    key: str
+    # Name and value pairs rather than a dict, so that a text (and an action) is hashable.
+    values: tuple[tuple[str, TextValue], ...] = ()
+
+
+def text(key: str, values: Mapping[str, TextValue] | None = None) -> Text:
+    """The sentence ``key`` with ``values``."""
+    return Text(key, tuple(values.items())) if values else Text(key)
+
+
+class Joined(NamedTuple):
+    """Several values in a row, with a separator (itself a value: ", " or a text)."""
+
+    items: tuple[TextValue, ...]
+    separator: TextValue
+
+
+# A value in a sentence: a name or a URL as given, a number, a date (written the way the
+# language writes dates), or another sentence.
+TextValue: TypeAlias = "str | int | date | Text | Joined"
+# One text an action shows (a title, an explanation...): sentences written one after another.
+Message: TypeAlias = tuple[Text, ...]
+
+
+def render(message: Sequence[Text], language: str = DEFAULT_LANGUAGE) -> str:
+    """The message written in ``language``."""
+    texts = catalogue(language)
+    if len(message) == 1:
+        return _sentence(message[0], texts, language)
+    return "".join(_sentence(text, texts, language) for text in message)
+
+
+def _sentence(text: Text, texts: Mapping[str, str], language: str) -> str:
+    values = text.values
+    if not values:
+        return texts[text.key] % {}
+    return texts[text.key] % {
+        name: value if type(value) is str else _value(value, texts, language)
+        for name, value in values
+    }
+
+
+def _value(value: TextValue, texts: Mapping[str, str], language: str) -> str | int:
+    if isinstance(value, str | int):
+        return value
+    if isinstance(value, Text):
+        return _sentence(value, texts, language)
+    if isinstance(value, Joined):
+        separator = str(_value(value.separator, texts, language))
+        return separator.join(str(_value(item, texts, language)) for item in value.items)
+    return format_date(value, language)
+
+
+def message_to_json(message: Sequence[Text]) -> list[Any]:
+    """A message as JSON data: each text ``[key]`` or ``[key, {name: value}]``, a date
+    ``{"date": "2026-12-01"}``, joined values ``{"join": [...], "with": separator}``."""
+    return [_text_to_json(text) for text in message]
+
+
+def _text_to_json(text: Text) -> list[Any]:
+    if not text.values:
+        return [text.key]
+    return [text.key, {name: _value_to_json(value) for name, value in text.values}]
+
+
+def _value_to_json(value: TextValue) -> Any:
+    if isinstance(value, str | int):
+        return value
+    if isinstance(value, Text):
+        return _text_to_json(value)
+    if isinstance(value, Joined):
+        return {
+            "join": [_value_to_json(item) for item in value.items],
+            "with": _value_to_json(value.separator),
+        }
+    return {"date": value.isoformat()}
+
+
+def message_from_json(data: Sequence[Any]) -> Message:
+    """The message :func:`message_to_json` wrote."""
+    return tuple(_text_from_json(item) for item in data)
+
+
+def _text_from_json(data: Sequence[Any]) -> Text:
+    if len(data) == 1:
+        return Text(data[0])
+    return Text(data[0], tuple((name, _value_from_json(value)) for name, value in data[1].items()))
+
+
+def _value_from_json(data: Any) -> TextValue:
+    if isinstance(data, str | int):
+        return data
+    if isinstance(data, list):
+        return _text_from_json(data)
+    if "date" in data:
+        return date.fromisoformat(data["date"])
+    items = tuple(_value_from_json(item) for item in data["join"])
+    return Joined(items, _value_from_json(data["with"]))

@@ -14,12 +14,14 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
+from fastapi import Response
 from pydantic import BaseModel, Field
 
 from app import domain
 from app.api import actions as action_routes
 from app.api import drafts as draft_routes
 from app.api.deps import CredentialCheck, credential_check_of
+from app.api.languages import explicit_language
 from app.api.records import applications as application_routes
 from app.api.records import record_endpoint
 from app.clock import utcnow
@@ -99,11 +101,12 @@ class GetDraftArguments(WriteModel):
     model_config = example(action_id="act_5f1c2b7e9a0d4c3b2a1f0e9d", language="en")
 
     action_id: ActionId
-    language: SingleLineText = Field(
-        default=domain.DEFAULT_LANGUAGE,
+    language: SingleLineText | None = Field(
+        default=None,
         min_length=2,
-        max_length=16,
-        description="Language of the draft, e.g. `en`, `de`, `fr`, `es`, `ja`.",
+        max_length=35,
+        description="Language of the draft, e.g. `en`, `de`, `fr`, `es`, `ja`; by default "
+        "the candidate's.",
     )
 
 
@@ -264,8 +267,9 @@ async def get_action(call: Call, arguments: GetActionArguments) -> action_schema
 
 async def get_action_draft(call: Call, arguments: GetDraftArguments) -> draft_schemas.DraftRead:
     # The route's own function: the draft is rendered in the CPU pool, within the budget.
+    language = None if arguments.language is None else explicit_language(arguments.language)
     return await draft_routes.get_action_draft(
-        arguments.action_id, call.principal, call.session, call.work, arguments.language
+        arguments.action_id, call.principal, call.session, call.work, Response(), language
     )
 
 

@@ -65,6 +65,11 @@ class ActionRead(ReadModel):
     blocked_reason: BlockedReason | None = Field(
         description="Why it cannot be done as planned yet, e.g. `missing_contact`."
     )
+    language: str = Field(
+        description="The language `title`, `explanation` and `guidance` are written in: the "
+        "one the request asked for (`language`, `Accept-Language`), else the candidate's.",
+        examples=["de"],
+    )
     title: str = Field(description="One line saying what to do.")
     explanation: str = Field(description="Which etiquette rule applies and why.")
     guidance: str = Field(description="How to do it well.")

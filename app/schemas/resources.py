@@ -5,14 +5,24 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, EmailStr, Field, ValidationInfo, field_validator
+from pydantic import (
+    AfterValidator,
+    EmailStr,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+)
 
 from app.domain import (
+    DEFAULT_LANGUAGE,
     ApplicationSource,
     ApplicationStatus,
     ContactRole,
     InterviewKind,
     InterviewStatus,
+    languages,
+    text_language,
 )
 from app.schemas.common import (
     ApplicationRef,
@@ -28,6 +38,7 @@ from app.schemas.common import (
     ResourceId,
     ResourceMeta,
     ShortText,
+    SingleLine,
     Timestamp,
     TimeZoneName,
     Url,
@@ -43,6 +54,33 @@ UTCInstant = Annotated[datetime, AfterValidator(lambda value: value.astimezone(U
 # --- candidates -------------------------------------------------------------------------
 
 
+def _check_language(tag: str) -> str:
+    """A BCP 47 tag whose language has texts, kept as given (``de-CH`` reads German)."""
+    well_formed = all(
+        part.isascii() and part.isalnum() and len(part) <= 8 for part in tag.split("-")
+    )
+    if not well_formed or text_language(tag) is None:
+        raise ValueError(
+            f"no texts in this language; supported: {', '.join(languages())} "
+            "(a regional tag such as `de-CH` reads as its language)"
+        )
+    return tag
+
+
+LanguageTag = Annotated[
+    str,
+    StringConstraints(min_length=2, max_length=35),
+    SingleLine,
+    AfterValidator(_check_language),
+    Field(
+        description="The candidate's language, a BCP 47 tag: `en`, `de`, `fr`, `es` or `ja`, "
+        "or one of them with a region (`de-CH`, kept as given, reads as `de`). Action texts "
+        "and drafts are written in it unless a request asks for another.",
+        examples=["de"],
+    ),
+]
+
+
 class CandidateCreate(WriteModel):
     """A job seeker to track."""
 
@@ -54,6 +92,7 @@ class CandidateCreate(WriteModel):
     email: EmailStr | None = Field(default=None, description="The candidate's email address.")
     time_zone: TimeZoneName
     country: CountryCode
+    language: LanguageTag = DEFAULT_LANGUAGE
     external_id: ExternalId | None = None
 
 
@@ -66,6 +105,7 @@ class CandidateUpdate(WriteModel):
     email: EmailStr | None = Field(default=None, description="The candidate's email address.")
     time_zone: TimeZoneName | None = None
     country: CountryCode | None = None
+    language: LanguageTag | None = None
     external_id: ExternalId | None = None
 
 
@@ -76,6 +116,11 @@ class CandidateRead(ResourceMeta):
     email: str | None = Field(description="The candidate's email address.")
     time_zone: str = Field(description="IANA time zone; business days are counted in it.")
     country: str = Field(description="ISO 3166-1 alpha-2 code; its public holidays are skipped.")
+    language: str = Field(
+        description="BCP 47 tag, as given; action texts and drafts are written in its "
+        "language unless a request asks for another.",
+        examples=["de"],
+    )
     external_id: OwnExternalId
 
 

@@ -6,6 +6,7 @@ One home for the shape, so the feed, a single action, and the action inside an e
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
@@ -27,22 +28,42 @@ def action_status(action: models.Action, as_of: datetime) -> domain.ActionStatus
     )
 
 
-def action_etag(version: int, status: str) -> str:
+def action_etag(action: Any, status: str, language: str | None = None) -> str:
     """An action's ETag: its stored version and the status it is shown with, which the
-    clock can change while the version stays."""
-    return f'"{version}-{status}"'
+    clock can change while the version stays, and the language of its texts when the
+    request asked for ``language`` and it is not the stored one."""
+    shown = shown_language(action, language)
+    if shown == action.language:
+        return f'"{action.version}-{status}"'
+    return f'"{action.version}-{status}-{shown}"'
 
 
-def action_json(action: Any, as_of: datetime) -> dict[str, Any]:
+def shown_language(action: Any, language: str | None) -> str:
+    """The language an action's texts are shown in when ``language`` is asked for (None:
+    the stored one, the candidate's). An action stored before languages has no wording,
+    and is shown as stored."""
+    if language is None or action.wording is None:
+        return str(action.language)
+    return language
+
+
+def action_json(action: Any, as_of: datetime, language: str | None = None) -> dict[str, Any]:
     """The `ActionRead` shape as plain data, with the status evaluated at ``as_of``."""
-    fields = action_fields(action)
+    fields = action_fields(action, language)
     fields["status"] = action_status(action, as_of).value
     fields["as_of"] = as_of
     return fields
 
 
-def action_fields(action: Any) -> dict[str, Any]:
-    """Everything `ActionRead` shows about an action except its status at a moment."""
+def action_fields(action: Any, language: str | None = None) -> dict[str, Any]:
+    """Everything `ActionRead` shows about an action except its status at a moment, its
+    texts in ``language`` (None: as stored, in the candidate's language)."""
+    shown = shown_language(action, language)
+    if shown == action.language:
+        title, explanation, guidance = action.title, action.explanation, action.guidance
+    else:
+        wording = domain.Wording.from_json(json.loads(action.wording))
+        title, explanation, guidance = wording.render(shown)
     mark = None
     if action.mark in _MARK_KINDS:
         mark = {
@@ -63,9 +84,10 @@ def action_fields(action: Any) -> dict[str, Any]:
         "due_by": action.due_by,
         "channel": action.channel,
         "blocked_reason": action.blocked_reason,
-        "title": action.title,
-        "explanation": action.explanation,
-        "guidance": action.guidance,
+        "language": shown,
+        "title": title,
+        "explanation": explanation,
+        "guidance": guidance,
         "mark": mark,
         "obsolete_at": action.obsolete_at,
         "created_at": action.created_at,

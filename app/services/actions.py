@@ -43,13 +43,15 @@ async def mark_action(
     snoozed_until: datetime | None = None,
     reason: str | None = None,
     if_match: str | None = None,
+    language: str | None = None,
 ) -> models.Action:
     """Put the user's mark on an action (None removes it), then re-plan its application.
 
     Re-planning matters: a check-in marked done schedules the next one from that time.
+    ``If-Match`` names the action as shown in ``language`` (None: the stored texts').
     """
     action = await get_action(session, owner, action_id)
-    check_if_match(if_match, action_etag(action.version, action_status(action, utcnow())))
+    check_if_match(if_match, action_etag(action, action_status(action, utcnow()), language))
     when = at or utcnow()
     if kind is domain.MarkKind.SNOOZED and snoozed_until is not None and snoozed_until <= when:
         raise InvalidInput.on_field("body.until", "must be after the time of snoozing", "invalid")

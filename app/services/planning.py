@@ -6,6 +6,7 @@ the stored actions (and therefore the feed) are never stale.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -51,7 +52,10 @@ def to_domain(
     return domain.Application(
         id=application.id,
         candidate=domain.Candidate(
-            id=candidate.id, time_zone=candidate.time_zone, country=candidate.country
+            id=candidate.id,
+            time_zone=candidate.time_zone,
+            country=candidate.country,
+            language=domain.text_language(candidate.language) or domain.DEFAULT_LANGUAGE,
         ),
         status=domain.ApplicationStatus(application.status),
         outcome_at=application.outcome_at,
@@ -244,7 +248,10 @@ def _copy_plan(row: models.Action, item: domain.PlannedAction) -> None:
     row.due_by = item.due_by
     row.channel = item.channel.value
     row.blocked_reason = item.blocked_reason.value if item.blocked_reason else None
-    row.title = item.title
-    row.explanation = item.explanation
-    row.guidance = item.guidance
+    # Written in the candidate's language, as events and webhooks show them; any other
+    # language is written from the wording when asked for (services/action_views.py).
+    # Written again at every re-plan, so a catalogue's new wording reaches stored rows.
+    row.language = item.language
+    row.title, row.explanation, row.guidance = item.wording.render(item.language)
+    row.wording = json.dumps(item.wording.to_json(), ensure_ascii=False, separators=(",", ":"))
     row.satisfied = item.satisfied

@@ -132,7 +132,7 @@ async def update_candidate(
     if_match: str | None = None,
 ) -> models.Candidate:
     candidate = await get_candidate(session, owner, candidate_id, if_match=if_match)
-    changes = _changes(body, required=("name", "time_zone", "country"))
+    changes = _changes(body, required=("name", "time_zone", "country", "language"))
     await _check_external_id(session, models.Candidate, owner, changes, candidate.id)
     calendar_changed = calendar_moved(candidate, changes)
     assign(candidate, changes)

@@ -40,11 +40,12 @@ def assign(row: Any, values: Mapping[str, Any], renames: Mapping[str, str] = {})
 
 
 def calendar_moved(candidate: models.Candidate, values: Mapping[str, Any]) -> bool:
-    """Whether the values give the candidate another time zone or country: business days
-    move, and with them every window of their applications."""
+    """Whether the values give the candidate another time zone or country (business days
+    move, and with them every window of their applications) or language (their actions'
+    stored texts are written in it)."""
     return any(
         name in values and values[name] != getattr(candidate, name)
-        for name in ("time_zone", "country")
+        for name in ("time_zone", "country", "language")
     )
 
 

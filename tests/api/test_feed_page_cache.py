@@ -16,8 +16,10 @@ MAX_AGE = 5.0
 PARTS = [b'{"data":[{"id":"a","as_of":', b'}],"next_cursor":null}']
 
 
-def key(tenant: str = "ten_a", query: bytes = b"status=due", candidate: str = "") -> PageKey:
-    return (tenant, candidate, "/v1/actions", query)
+def key(
+    tenant: str = "ten_a", query: bytes = b"status=due", candidate: str = "", language: str = ""
+) -> PageKey:
+    return (tenant, candidate, "/v1/actions", query, language)
 
 
 def live_cache(capacity: int = 8) -> FeedPageCache:
@@ -98,7 +100,16 @@ def test_pages_are_per_tenant_path_and_query_string() -> None:
     store(cache, key("ten_a", b"status=due"))
     assert cache.get(key("ten_b", b"status=due"), READ_AT, CLOCK) is None
     assert cache.get(key("ten_a", b"status=due&limit=50"), READ_AT, CLOCK) is None
-    assert cache.get(("ten_a", "", "/v1/other", b"status=due"), READ_AT, CLOCK) is None
+    assert cache.get(("ten_a", "", "/v1/other", b"status=due", ""), READ_AT, CLOCK) is None
+
+
+def test_pages_are_per_language_chosen() -> None:
+    """The same query string asked with another Accept-Language is another page."""
+    cache = live_cache()
+    store(cache, key(language="de"))
+    assert cache.get(key(language="de"), READ_AT, CLOCK) == PARTS
+    assert cache.get(key(language="fr"), READ_AT, CLOCK) is None
+    assert cache.get(key(), READ_AT, CLOCK) is None
 
 
 def test_pages_are_per_candidate_and_a_tenant_change_drops_every_candidates() -> None:

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import domain
 from app.db import models
-from app.domain import DEFAULT_LANGUAGE, plain_text
+from app.domain import plain_text
 from app.domain.messages import MessageKind, kind_for_action
 from app.errors import NotFound
 from app.repositories import drafts as draft_repo
@@ -59,10 +59,12 @@ class DraftJob:
 
 
 async def prepare_draft(
-    session: AsyncSession, owner: Owner, action_id: str, language: str = DEFAULT_LANGUAGE
+    session: AsyncSession, owner: Owner, action_id: str, language: str | None = None
 ) -> DraftJob:
-    """Read the action's records and the template in effect for its kind of message."""
+    """Read the action's records and the template in effect for its kind of message, in
+    ``language`` (None: the candidate's, in which the action's texts are stored)."""
     action = await action_service.get_action(session, owner, action_id)
+    language = language or action.language
     inputs = await draft_repo.draft_inputs(session, action)
     kind = kind_for_action(domain.ActionType(action.type), action.channel)
     return DraftJob(

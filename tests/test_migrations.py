@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-from sqlalchemy import inspect
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from alembic.script import ScriptDirectory
+from sqlalchemy import inspect, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.db import migrations
 from app.db.base import Base
 from app.db.engine import create_engine
+from app.db.migrations import alembic_config
 from app.settings import Settings
 
 
@@ -48,5 +54,72 @@ async def test_schema_behind_is_refused(scratch_database_url: str) -> None:
             assert "followup migrate" in str(exc)
         else:
             raise AssertionError("an empty database must be refused")
+    finally:
+        await engine.dispose()
+
+
+LANGUAGES_REVISION = "6b1f3d8e2a47"
+
+
+async def test_stored_action_events_say_their_language_after_the_languages_migration(
+    scratch_database_url: str,
+) -> None:
+    """Action events stored before languages gain `"language": "en"` in their action, in one
+    statement; erased events are left alone; a downgrade takes it out again."""
+    engine = create_engine(Settings(database_url=scratch_database_url))
+    revision = ScriptDirectory.from_config(alembic_config()).get_revision(LANGUAGES_REVISION)
+    assert revision is not None
+    before = revision.down_revision
+    stored = {
+        "evt_action": ("action.completed", {"action": {"id": "act_1", "title": "Thank Ada"}}),
+        "evt_said": ("action.due", {"action": {"id": "act_2", "language": "de"}}),
+        "evt_erased": ("action.due", {"erased": True}),
+        "evt_other": ("application.outcome", {"application": {"id": "app_1"}}),
+    }
+
+    async def stored_data() -> dict[str, Any]:
+        async with engine.connect() as connection:
+            rows = await connection.execute(text("SELECT id, data FROM events"))
+            return {
+                row.id: row.data if isinstance(row.data, dict) else json.loads(row.data)
+                for row in rows
+            }
+
+    try:
+        await migrations.upgrade(engine, str(before))
+        async with engine.begin() as connection:
+            await connection.execute(
+                text("INSERT INTO tenants (id, name, created_at) VALUES ('ten_1', 'T', :now)"),
+                {"now": datetime(2026, 11, 1, tzinfo=UTC)},
+            )
+            for event_id, (event_type, data) in stored.items():
+                await connection.execute(
+                    text(
+                        "INSERT INTO events (id, tenant_id, type, occurred_at, data) "
+                        "VALUES (:id, 'ten_1', :type, :at, :data)"
+                    ),
+                    {
+                        "id": event_id,
+                        "type": event_type,
+                        "at": datetime(2026, 11, 2, tzinfo=UTC),
+                        "data": json.dumps(data),
+                    },
+                )
+        await migrations.upgrade(engine, LANGUAGES_REVISION)
+        upgraded = await stored_data()
+        assert upgraded["evt_action"]["action"] == {
+            "id": "act_1",
+            "title": "Thank Ada",
+            "language": "en",
+        }
+        assert upgraded["evt_said"]["action"]["language"] == "de"  # kept, not overwritten
+        assert upgraded["evt_erased"] == {"erased": True}
+        assert upgraded["evt_other"] == stored["evt_other"][1]
+
+        await migrations.downgrade(engine, str(before))
+        downgraded = await stored_data()
+        assert downgraded["evt_action"] == stored["evt_action"][1]
+        assert downgraded["evt_erased"] == {"erased": True}
+        assert downgraded["evt_other"] == stored["evt_other"][1]
     finally:
         await engine.dispose()

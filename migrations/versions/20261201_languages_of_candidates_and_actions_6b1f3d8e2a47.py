@@ -15,7 +15,6 @@ of its texts: `en` for every event stored so far.
 """
 
 from collections.abc import Sequence
-from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -25,27 +24,32 @@ down_revision: str | None = '4c7a2e9d1f38'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-events = sa.table(
-    "events", sa.column("id", sa.String), sa.column("type", sa.String), sa.column("data", sa.JSON)
-)
+# Each stored action event's action gains (or loses) `"language": "en"`, in one statement
+# the database runs: nothing is read into this process, however long the log.
+_EVENT_LANGUAGE = {
+    "postgresql": (
+        "UPDATE events SET data = jsonb_set(data::jsonb, '{action,language}', '\"en\"')::json "
+        "WHERE type LIKE 'action.%' AND json_typeof(data->'action') = 'object' "
+        "AND data->'action'->'language' IS NULL",
+        "UPDATE events SET data = (data::jsonb #- '{action,language}')::json "
+        "WHERE type LIKE 'action.%' AND json_typeof(data->'action') = 'object' "
+        "AND data->'action'->'language' IS NOT NULL",
+    ),
+    "sqlite": (
+        "UPDATE events SET data = json_insert(data, '$.action.language', 'en') "
+        "WHERE type LIKE 'action.%' AND json_type(data, '$.action') = 'object'",
+        "UPDATE events SET data = json_remove(data, '$.action.language') "
+        "WHERE type LIKE 'action.%' AND json_type(data, '$.action') = 'object'",
+    ),
+}
 
 
-def _set_event_languages(language: str | None) -> None:
-    """Every stored action event's action with ``language`` (None: without one)."""
+def _set_event_languages(upgrade: bool) -> None:
+    """Every stored action event's action with ``"language": "en"`` (upgrade) or without
+    (downgrade); erased events (no action) are left alone."""
     connection = op.get_bind()
-    query = sa.select(events.c.id, events.c.data).where(events.c.type.like("action.%"))
-    rewritten: list[tuple[str, dict[str, Any]]] = []
-    for event in connection.execute(query).all():  # read all first: updates follow
-        action = (event.data or {}).get("action")
-        if not isinstance(action, dict):
-            continue  # erased
-        if language is None:
-            action.pop("language", None)
-        else:
-            action.setdefault("language", language)
-        rewritten.append((event.id, {**event.data, "action": action}))
-    for event_id, data in rewritten:
-        connection.execute(events.update().where(events.c.id == event_id).values(data=data))
+    adding, removing = _EVENT_LANGUAGE[connection.dialect.name]
+    connection.execute(sa.text(adding if upgrade else removing))
 
 
 def upgrade() -> None:
@@ -58,11 +62,11 @@ def upgrade() -> None:
             sa.Column('language', sa.String(length=35), server_default='en', nullable=False)
         )
         batch_op.add_column(sa.Column('wording', sa.Text(), nullable=True))
-    _set_event_languages("en")
+    _set_event_languages(upgrade=True)
 
 
 def downgrade() -> None:
-    _set_event_languages(None)
+    _set_event_languages(upgrade=False)
     with op.batch_alter_table('actions', schema=None) as batch_op:
         batch_op.drop_column('wording')
         batch_op.drop_column('language')

@@ -329,6 +329,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         sync.router,
         events.router,
         drafts.router,
+        drafts.templates_router,
         webhooks.router,
         calendar.router,
     ):

@@ -28,7 +28,7 @@ from app.api.feed_pages import (
     wants_fresh,
 )
 from app.api.languages import LANGUAGE_HEADERS, LanguageDep
-from app.api.params import PageDep
+from app.api.params import ApplicationIdFilter, CandidateIdFilter, PageDep
 from app.clock import utcnow
 from app.repositories.owners import Owner
 from app.schemas import actions as schemas
@@ -173,12 +173,8 @@ async def list_actions(
         list[domain.ActionType] | None,
         Query(alias="type", description="Only these action types (repeatable)."),
     ] = None,
-    candidate_id: Annotated[
-        str | None, Query(max_length=40, description="Only this candidate's.")
-    ] = None,
-    application_id: Annotated[
-        str | None, Query(max_length=40, description="Only this application's.")
-    ] = None,
+    candidate_id: CandidateIdFilter = None,
+    application_id: ApplicationIdFilter = None,
     due_before: Annotated[Timestamp | None, Query(description="Due strictly before.")] = None,
     due_after: Annotated[Timestamp | None, Query(description="Due at or after.")] = None,
     # Also read by CachedFeedRoute, before this handler runs.

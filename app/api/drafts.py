@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Depends, Query, Response, status
 
 from app.api.deps import (
     CandidateExpensiveReaderDep,
@@ -22,16 +22,26 @@ from app.schemas import drafts as schemas
 from app.schemas.common import Page
 from app.services.drafting import action_draft, checker, store, validation
 
-router = APIRouter(prefix="/v1")
+router = APIRouter(prefix="/v1", tags=["drafts"])
+# A tenant's own templates: every route of this router is documented under `templates`.
+templates_router = APIRouter(prefix="/v1/templates", tags=["templates"])
 
-Language = Annotated[
-    str,
-    Query(
-        min_length=2,
-        max_length=16,
-        description="Language of the texts, e.g. `en` (each language has a data folder).",
-    ),
-]
+
+def _template_language(
+    language: Annotated[
+        str,
+        Query(
+            min_length=2,
+            max_length=16,
+            description="Language of the texts, e.g. `en` (each language has a data folder).",
+        ),
+    ] = DEFAULT_LANGUAGE,
+) -> str:
+    return store.check_language(language, "query.language")
+
+
+# The language a template route works in: one of those with a data folder, else 422.
+TemplateLanguage = Annotated[str, Depends(_template_language)]
 
 
 def _findings(report: checker.Report) -> list[schemas.FindingRead]:
@@ -53,7 +63,6 @@ def _findings(report: checker.Report) -> list[schemas.FindingRead]:
     "/actions/{action_id}/draft",
     summary="Get the ready message for an action",
     response_model=schemas.DraftRead,
-    tags=["drafts"],
     responses={200: {"headers": LANGUAGE_HEADERS}, **problem_responses(401, 403, 404, 422)},
 )
 async def get_action_draft(
@@ -129,7 +138,6 @@ async def get_action_draft(
     "/drafts/check",
     summary="Check a draft against the etiquette",
     response_model=schemas.CheckReport,
-    tags=["drafts"],
     responses=problem_responses(401, 403, 422),
 )
 async def check_draft(
@@ -223,48 +231,43 @@ def _template_read(pair: store.TemplatePair) -> schemas.TemplateRead:
     )
 
 
-@router.get(
-    "/templates",
+@templates_router.get(
+    "",
     summary="List the message templates in effect",
     response_model=Page[schemas.TemplateRead],
-    tags=["templates"],
     responses=problem_responses(401, 403, 422),
 )
 async def list_templates(
-    principal: ReaderDep, session: SessionDep, language: Language = DEFAULT_LANGUAGE
+    principal: ReaderDep, session: SessionDep, language: TemplateLanguage
 ) -> Page[schemas.TemplateRead]:
     """The template in effect for every kind of message: the tenant's own, else built-in.
 
     One page holds them all, so `next_cursor` is always null."""
-    store.check_language(language, "query.language")
     pairs = await store.list_templates(session, principal.tenant_id, language)
     return Page(data=[_template_read(pair) for pair in pairs], next_cursor=None)
 
 
-@router.get(
-    "/templates/{kind}",
+@templates_router.get(
+    "/{kind}",
     summary="Get the template for one kind of message",
     response_model=schemas.TemplateRead,
-    tags=["templates"],
     responses=problem_responses(401, 403, 422),
 )
 async def get_template(
     kind: MessageKind,
     principal: ReaderDep,
     session: SessionDep,
-    language: Language = DEFAULT_LANGUAGE,
+    language: TemplateLanguage,
 ) -> schemas.TemplateRead:
     """The template in effect for one kind of message: the tenant's own, else built-in."""
-    store.check_language(language, "query.language")
     pair = await store.effective_template(session, principal.tenant_id, kind, language)
     return _template_read(pair)
 
 
-@router.put(
-    "/templates/{kind}",
+@templates_router.put(
+    "/{kind}",
     summary="Replace a message template with your own",
     response_model=schemas.TemplateRead,
-    tags=["templates"],
     responses=problem_responses(401, 403, 422),
 )
 async def put_template(
@@ -296,21 +299,19 @@ async def put_template(
     return _template_read(pair)
 
 
-@router.delete(
-    "/templates/{kind}",
+@templates_router.delete(
+    "/{kind}",
     summary="Return to the built-in template",
     status_code=status.HTTP_204_NO_CONTENT,
-    tags=["templates"],
     responses=problem_responses(401, 403, 404, 422),
 )
 async def delete_template(
     kind: MessageKind,
     principal: ExpensiveWriterDep,
     session: SessionDep,
-    language: Language = DEFAULT_LANGUAGE,
+    language: TemplateLanguage,
 ) -> None:
     """Drop the tenant's own template; the built-in one is used again.
 
     404 when the tenant has no template of its own for that kind and language."""
-    store.check_language(language, "query.language")
     await store.delete_template(session, principal.tenant_id, kind, language)

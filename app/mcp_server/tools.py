@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar, get_type_hints
 
 from fastapi import Response
 from pydantic import BaseModel, Field
@@ -225,7 +225,63 @@ ActionPage = Page[action_schemas.ActionRead]
 ApplicationPage = Page[ApplicationWithNextActions]
 
 
-# --- the tools' bodies ------------------------------------------------------------------
+# --- the tools ----------------------------------------------------------------------------
+
+
+ToolBody = TypeVar("ToolBody", bound=Callable[..., Awaitable[BaseModel]])
+
+
+@dataclass(frozen=True)
+class Tool:
+    """One tool: its body, whose name is the tool's, whose docstring describes it to the
+    assistant and whose annotations type its arguments and result; its title; the REST
+    route it mirrors (whose credential check admits its callers)."""
+
+    body: Callable[[Call, Any], Awaitable[BaseModel]]
+    title: str
+    mirrors: Callable[..., Any]
+    # Whether it changes anything: a write transaction, committed when it returns.
+    writes: bool = False
+    name: str = field(init=False)
+    description: str = field(init=False)
+    arguments: type[BaseModel] = field(init=False)
+    result: type[BaseModel] = field(init=False)
+    check: CredentialCheck = field(init=False)
+    input_schema: dict[str, Any] = field(init=False)
+    output_schema: dict[str, Any] = field(init=False)
+
+    def __post_init__(self) -> None:
+        hints = get_type_hints(self.body)
+        derived = {
+            "name": self.body.__name__,
+            # One paragraph: the docstring's line breaks are only the source's.
+            "description": " ".join((self.body.__doc__ or "").split()),
+            "arguments": hints["arguments"],
+            "result": hints["return"],
+            "check": credential_check_of(self.mirrors),
+            "input_schema": hints["arguments"].model_json_schema(),
+            "output_schema": hints["return"].model_json_schema(mode="serialization"),
+        }
+        for name, value in derived.items():
+            object.__setattr__(self, name, value)
+
+
+TOOLS: list[Tool] = []
+
+
+def tool(
+    title: str, *, mirrors: Callable[..., Any], writes: bool = False
+) -> Callable[[ToolBody], ToolBody]:
+    """Declare the function below as a tool (see :class:`Tool`), in the order listed."""
+
+    def declare(body: ToolBody) -> ToolBody:
+        TOOLS.append(Tool(body, title, mirrors, writes))
+        return body
+
+    return declare
+
+
+# --- the tools, in the order they are listed -------------------------------------------
 
 
 async def _actions_in_order(
@@ -244,7 +300,15 @@ async def _actions_in_order(
     return shown, result.next_cursor
 
 
+@tool("List due and overdue follow-ups", mirrors=action_routes.list_actions)
 async def list_actions(call: Call, arguments: ListActionsArguments) -> ActionPage:
+    """The follow-ups the candidate owes, soonest due first: by default those due or
+    overdue now, across the tenant (with a candidate token: its candidate's). Narrow by
+    candidate, application, type or due window; pass `as_of` to ask what will be due at
+    another moment. Each action says what to do, for whom, by when, through which
+    channel, and why (`explanation`, naming its etiquette rule E1-E5). Statuses:
+    `upcoming` (window not open yet), `due`, `overdue`, `snoozed`, `done`, `dismissed`,
+    `obsolete`."""
     criteria = action_service.ActionFilter(
         as_of=arguments.as_of or utcnow(),
         statuses=tuple(arguments.status),
@@ -260,12 +324,22 @@ async def list_actions(call: Call, arguments: ListActionsArguments) -> ActionPag
     return ActionPage(data=data, next_cursor=next_cursor)
 
 
+@tool("Get one follow-up with its explanation and guidance", mirrors=action_routes.get_action)
 async def get_action(call: Call, arguments: GetActionArguments) -> action_schemas.ActionRead:
+    """One action with its status at `as_of` (default now), the etiquette rule behind it
+    (`explanation`) and how to do it well (`guidance`)."""
     action = await action_service.get_action(call.session, call.owner, arguments.action_id)
     return action_routes.action_read(action, arguments.as_of or utcnow())
 
 
+@tool("Get the ready message for a follow-up", mirrors=draft_routes.get_action_draft)
 async def get_action_draft(call: Call, arguments: GetDraftArguments) -> draft_schemas.DraftRead:
+    """The message Follow-Up writes for an action from the records: a thank-you email of
+    three or four sentences, a short check-in email (or phone script), a connection note
+    within 300 characters, a note asking who is on the panel, or the closing questions.
+    `findings` is the draft checker's report on it; `blocked_reason` says when the
+    action cannot be carried out as planned yet (e.g. no email address). Personalise it,
+    then check it with `check_draft`."""
     # The route's own function: the draft is rendered in the CPU pool, within the budget.
     language = None if arguments.language is None else explicit_language(arguments.language)
     return await draft_routes.get_action_draft(
@@ -273,7 +347,13 @@ async def get_action_draft(call: Call, arguments: GetDraftArguments) -> draft_sc
     )
 
 
+@tool("Check a draft against the etiquette", mirrors=draft_routes.check_draft)
 async def check_draft(call: Call, arguments: draft_schemas.DraftCheck) -> draft_schemas.CheckReport:
+    """Hold any draft to the etiquette and say what breaks it, where, and how to fix it
+    (too long, pressing for an answer, wrong name in the greeting, sent too late...).
+    Say what it is with `kind`, `action_type`, or `action_id` (then the greeting and
+    `recipient` are compared with the action's person, and `send_at` with its due time).
+    `ok` is true when nothing is wrong. Stores nothing."""
     return await draft_routes.check_draft(arguments, call.principal, call.session, call.work)
 
 
@@ -284,13 +364,18 @@ async def _marked(
     return action_routes.action_read(action, utcnow())
 
 
+@tool("Mark a follow-up done", mirrors=action_routes.complete_action, writes=True)
 async def complete_action(
     call: Call, arguments: CompleteActionArguments
 ) -> action_schemas.ActionRead:
+    """Mark an action done, now or at the time it really happened (`at`): log the
+    thank-you sent yesterday. A check-in marked done schedules the next one."""
     return await _marked(call, arguments.action_id, domain.MarkKind.DONE, at=arguments.at)
 
 
+@tool("Snooze a follow-up", mirrors=action_routes.snooze_action, writes=True)
 async def snooze_action(call: Call, arguments: SnoozeActionArguments) -> action_schemas.ActionRead:
+    """Hide an action until `until`; it comes back with the status its window gives."""
     return await _marked(
         call,
         arguments.action_id,
@@ -300,9 +385,11 @@ async def snooze_action(call: Call, arguments: SnoozeActionArguments) -> action_
     )
 
 
+@tool("Dismiss a follow-up on purpose", mirrors=action_routes.dismiss_action, writes=True)
 async def dismiss_action(
     call: Call, arguments: DismissActionArguments
 ) -> action_schemas.ActionRead:
+    """Skip an action on purpose, saying why (e.g. thanked in person)."""
     return await _marked(
         call,
         arguments.action_id,
@@ -312,7 +399,9 @@ async def dismiss_action(
     )
 
 
+@tool("Reopen a follow-up", mirrors=action_routes.undo_action_mark, writes=True)
 async def undo_action_mark(call: Call, arguments: UndoMarkArguments) -> action_schemas.ActionRead:
+    """Undo a done, dismissed or snoozed mark: the action is open again."""
     return await _marked(call, arguments.action_id, None)
 
 
@@ -321,9 +410,14 @@ def _without(arguments: BaseModel, *names: str) -> dict[str, Any]:
     return arguments.model_dump(exclude=set(names), exclude_unset=True)
 
 
+@tool("Record an interview round", mirrors=record_endpoint("create_interview"), writes=True)
 async def record_interview(
     call: Call, arguments: RecordInterviewArguments
 ) -> record_schemas.InterviewRead:
+    """Record an interview round of an application: its kind, start and end (RFC 3339
+    with offset), and its panel (contact IDs of the application's interviewers, lead
+    first). Follow-Up plans what it calls for: learning who is on the panel, closing
+    questions, a thank-you per interviewer, a check-in later."""
     body = record_schemas.InterviewCreate.model_validate(_without(arguments, "application_id"))
     interview = await record_service.create_interview(
         call.session, call.owner, arguments.application_id, body
@@ -332,7 +426,10 @@ async def record_interview(
     return record_service.interview_read(interview, panel)
 
 
+@tool("Record that the employer got back", mirrors=record_endpoint("create_reply"), writes=True)
 async def record_reply(call: Call, arguments: RecordReplyArguments) -> record_schemas.ReplyRead:
+    """Record a reply from the employer: a pending check-in becomes obsolete, or waits
+    for the new date they promised (`new_expected_date`)."""
     body = record_schemas.ReplyCreate.model_validate(_without(arguments, "application_id"))
     reply = await record_service.create_reply(
         call.session, call.owner, arguments.application_id, body
@@ -340,9 +437,13 @@ async def record_reply(call: Call, arguments: RecordReplyArguments) -> record_sc
     return record_schemas.ReplyRead.model_validate(reply)
 
 
+@tool("Record an application's outcome", mirrors=record_endpoint("update_application"), writes=True)
 async def record_outcome(
     call: Call, arguments: RecordOutcomeArguments
 ) -> record_schemas.ApplicationRead:
+    """Set where an application stands: an `offer`, or a final `accepted`, `rejected` or
+    `withdrawn`, which ends check-ins and opens the actions to connect with the
+    interviewers, even when the job went elsewhere."""
     body = record_schemas.ApplicationUpdate.model_validate(_without(arguments, "application_id"))
     application = await record_service.update_application(
         call.session, call.owner, arguments.application_id, body
@@ -350,7 +451,10 @@ async def record_outcome(
     return record_schemas.ApplicationRead.model_validate(application)
 
 
+@tool("List applications and their next follow-ups", mirrors=application_routes.list_applications)
 async def list_applications(call: Call, arguments: ListApplicationsArguments) -> ApplicationPage:
+    """The applications (with a candidate token: its candidate's), oldest first, each
+    with its next open actions (overdue, due, upcoming; soonest due first)."""
     result = await record_service.list_applications(
         call.session,
         call.owner,
@@ -379,176 +483,4 @@ async def list_applications(call: Call, arguments: ListApplicationsArguments) ->
     return ApplicationPage(data=data, next_cursor=result.next_cursor)
 
 
-# --- the table ----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Tool:
-    """One tool: its name and description for the assistant, its typed arguments and
-    result, the REST route it mirrors, and its body."""
-
-    name: str
-    title: str
-    description: str
-    arguments: type[BaseModel]
-    result: type[BaseModel]
-    mirrors: Callable[..., Any]
-    body: Callable[[Call, Any], Awaitable[BaseModel]]
-    # Whether it changes anything: a write transaction, committed when it returns.
-    writes: bool = False
-    check: CredentialCheck = field(init=False)
-    input_schema: dict[str, Any] = field(init=False)
-    output_schema: dict[str, Any] = field(init=False)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "check", credential_check_of(self.mirrors))
-        object.__setattr__(self, "input_schema", self.arguments.model_json_schema())
-        output = self.result.model_json_schema(mode="serialization")
-        object.__setattr__(self, "output_schema", output)
-
-
-_AS_OF_NOTE = (
-    " Statuses: `upcoming` (window not open yet), `due`, `overdue`, `snoozed`, `done`, "
-    "`dismissed`, `obsolete`."
-)
-
-TOOLS: tuple[Tool, ...] = (
-    Tool(
-        name="list_actions",
-        title="List due and overdue follow-ups",
-        description="The follow-ups the candidate owes, soonest due first: by default those "
-        "due or overdue now, across the tenant (with a candidate token: its candidate's). "
-        "Narrow by candidate, application, type or due window; pass `as_of` to ask what will "
-        "be due at another moment. Each action says what to do, for whom, by when, through "
-        "which channel, and why (`explanation`, naming its etiquette rule E1-E5)." + _AS_OF_NOTE,
-        arguments=ListActionsArguments,
-        result=ActionPage,
-        mirrors=action_routes.list_actions,
-        body=list_actions,
-    ),
-    Tool(
-        name="get_action",
-        title="Get one follow-up with its explanation and guidance",
-        description="One action with its status at `as_of` (default now), the etiquette rule "
-        "behind it (`explanation`) and how to do it well (`guidance`).",
-        arguments=GetActionArguments,
-        result=action_schemas.ActionRead,
-        mirrors=action_routes.get_action,
-        body=get_action,
-    ),
-    Tool(
-        name="get_action_draft",
-        title="Get the ready message for a follow-up",
-        description="The message Follow-Up writes for an action from the records: a thank-you "
-        "email of three or four sentences, a short check-in email (or phone script), a "
-        "connection note within 300 characters, a note asking who is on the panel, or the "
-        "closing questions. `findings` is the draft checker's report on it; "
-        "`blocked_reason` says when the action cannot be carried out as planned yet (e.g. "
-        "no email address). Personalise it, then check it with `check_draft`.",
-        arguments=GetDraftArguments,
-        result=draft_schemas.DraftRead,
-        mirrors=draft_routes.get_action_draft,
-        body=get_action_draft,
-    ),
-    Tool(
-        name="check_draft",
-        title="Check a draft against the etiquette",
-        description="Hold any draft to the etiquette and say what breaks it, where, and how "
-        "to fix it (too long, pressing for an answer, wrong name in the greeting, sent too "
-        "late...). Say what it is with `kind`, `action_type`, or `action_id` (then the "
-        "greeting and `recipient` are compared with the action's person, and `send_at` with "
-        "its due time). `ok` is true when nothing is wrong. Stores nothing.",
-        arguments=draft_schemas.DraftCheck,
-        result=draft_schemas.CheckReport,
-        mirrors=draft_routes.check_draft,
-        body=check_draft,
-    ),
-    Tool(
-        name="complete_action",
-        title="Mark a follow-up done",
-        description="Mark an action done, now or at the time it really happened (`at`): log "
-        "the thank-you sent yesterday. A check-in marked done schedules the next one.",
-        arguments=CompleteActionArguments,
-        result=action_schemas.ActionRead,
-        mirrors=action_routes.complete_action,
-        body=complete_action,
-        writes=True,
-    ),
-    Tool(
-        name="snooze_action",
-        title="Snooze a follow-up",
-        description="Hide an action until `until`; it comes back with the status its window gives.",
-        arguments=SnoozeActionArguments,
-        result=action_schemas.ActionRead,
-        mirrors=action_routes.snooze_action,
-        body=snooze_action,
-        writes=True,
-    ),
-    Tool(
-        name="dismiss_action",
-        title="Dismiss a follow-up on purpose",
-        description="Skip an action on purpose, saying why (e.g. thanked in person).",
-        arguments=DismissActionArguments,
-        result=action_schemas.ActionRead,
-        mirrors=action_routes.dismiss_action,
-        body=dismiss_action,
-        writes=True,
-    ),
-    Tool(
-        name="undo_action_mark",
-        title="Reopen a follow-up",
-        description="Undo a done, dismissed or snoozed mark: the action is open again.",
-        arguments=UndoMarkArguments,
-        result=action_schemas.ActionRead,
-        mirrors=action_routes.undo_action_mark,
-        body=undo_action_mark,
-        writes=True,
-    ),
-    Tool(
-        name="record_interview",
-        title="Record an interview round",
-        description="Record an interview round of an application: its kind, start and end "
-        "(RFC 3339 with offset), and its panel (contact IDs of the application's "
-        "interviewers, lead first). Follow-Up plans what it calls for: learning who is on "
-        "the panel, closing questions, a thank-you per interviewer, a check-in later.",
-        arguments=RecordInterviewArguments,
-        result=record_schemas.InterviewRead,
-        mirrors=record_endpoint("create_interview"),
-        body=record_interview,
-        writes=True,
-    ),
-    Tool(
-        name="record_reply",
-        title="Record that the employer got back",
-        description="Record a reply from the employer: a pending check-in becomes obsolete, "
-        "or waits for the new date they promised (`new_expected_date`).",
-        arguments=RecordReplyArguments,
-        result=record_schemas.ReplyRead,
-        mirrors=record_endpoint("create_reply"),
-        body=record_reply,
-        writes=True,
-    ),
-    Tool(
-        name="record_outcome",
-        title="Record an application's outcome",
-        description="Set where an application stands: an `offer`, or a final `accepted`, "
-        "`rejected` or `withdrawn`, which ends check-ins and opens the actions to connect "
-        "with the interviewers, even when the job went elsewhere.",
-        arguments=RecordOutcomeArguments,
-        result=record_schemas.ApplicationRead,
-        mirrors=record_endpoint("update_application"),
-        body=record_outcome,
-        writes=True,
-    ),
-    Tool(
-        name="list_applications",
-        title="List applications and their next follow-ups",
-        description="The applications (with a candidate token: its candidate's), oldest "
-        "first, each with its next open actions (overdue, due, upcoming; soonest due first).",
-        arguments=ListApplicationsArguments,
-        result=ApplicationPage,
-        mirrors=application_routes.list_applications,
-        body=list_applications,
-    ),
-)
 TOOLS_BY_NAME = {tool.name: tool for tool in TOOLS}

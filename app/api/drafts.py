@@ -221,14 +221,7 @@ async def check_draft(
 
 
 def _template_read(pair: store.TemplatePair) -> schemas.TemplateRead:
-    return schemas.TemplateRead(
-        kind=pair.kind,
-        language=pair.language,
-        source=pair.source,
-        subject=pair.subject,
-        body=pair.body,
-        updated_at=pair.updated_at,
-    )
+    return schemas.TemplateRead.model_validate(pair, from_attributes=True)
 
 
 @templates_router.get(

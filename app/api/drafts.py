@@ -103,17 +103,7 @@ async def get_action_draft(
     budget = work.budget("template.body", "the draft's template")
     draft = await work.run(action_draft.render_draft, job, budget)
     action, contact, report = draft.action, draft.recipient, draft.report
-    recipient = None
-    if contact is not None:
-        recipient = schemas.DraftRecipient(
-            contact_id=contact.id,
-            name=contact.name,
-            title=contact.title,
-            organization=contact.organization,
-            email=contact.email,
-            phone=contact.phone,
-            profile_url=contact.profile_url,
-        )
+    recipient = None if contact is None else schemas.DraftRecipient.model_validate(contact)
     return schemas.DraftRead(
         action_id=action.id,
         action_type=ActionType(action.type),

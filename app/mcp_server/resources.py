@@ -10,6 +10,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import mcp_types as types
+
 from app import domain
 from app.api import actions as action_routes
 from app.api import events as event_routes
@@ -121,6 +123,22 @@ class Resource:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "check", credential_check_of(self.mirrors))
+
+    def listed(self, uri: str | None = None) -> types.Resource:
+        """The resource as `resources/list` shows it (at ``uri``, for one of a template's)."""
+        return types.Resource(
+            uri=uri or self.uri,
+            name=self.name,
+            title=self.title,
+            description=self.description,
+            mime_type=self.mime_type,
+        )
+
+    def as_template(self) -> types.ResourceTemplate:
+        """The template as `resources/templates/list` shows it: what :meth:`listed` shows,
+        at a URI template."""
+        shown = self.listed().model_dump(exclude={"uri"}, exclude_none=True)
+        return types.ResourceTemplate(uri_template=self.uri, **shown)
 
 
 ETIQUETTE = Resource(

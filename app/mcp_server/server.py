@@ -68,23 +68,7 @@ def build_server(state: Any, identity: Identity, *, version: str) -> Server[Any]
     async def list_tools(
         context: ServerRequestContext[Any, Any], params: types.PaginatedRequestParams | None
     ) -> types.ListToolsResult:
-        return types.ListToolsResult(
-            tools=[
-                types.Tool(
-                    name=tool.name,
-                    title=tool.title,
-                    description=tool.description,
-                    input_schema=tool.input_schema,
-                    output_schema=tool.output_schema,
-                    annotations=types.ToolAnnotations(
-                        read_only_hint=not tool.writes,
-                        destructive_hint=False,
-                        open_world_hint=False,
-                    ),
-                )
-                for tool in tools.TOOLS
-            ]
-        )
+        return types.ListToolsResult(tools=[tool.listing for tool in tools.TOOLS])
 
     def input_schema(name: str) -> dict[str, Any] | None:
         tool = tools.TOOLS_BY_NAME.get(name)
@@ -119,15 +103,7 @@ def build_server(state: Any, identity: Identity, *, version: str) -> Server[Any]
     async def list_resources(
         context: ServerRequestContext[Any, Any], params: types.PaginatedRequestParams | None
     ) -> types.ListResourcesResult:
-        listed = [
-            types.Resource(
-                uri=resources.ETIQUETTE.uri,
-                name=resources.ETIQUETTE.name,
-                title=resources.ETIQUETTE.title,
-                description=resources.ETIQUETTE.description,
-                mime_type=resources.ETIQUETTE.mime_type,
-            )
-        ]
+        listed = [resources.ETIQUETTE.listed()]
 
         async def own_candidate(call: Call) -> str | None:
             return call.principal.candidate_id
@@ -141,32 +117,14 @@ def build_server(state: Any, identity: Identity, *, version: str) -> Server[Any]
         except Exception as error:
             raise _protocol_error(problem_of(error)) from error
         if candidate_id is not None:
-            listed.append(
-                types.Resource(
-                    uri=resources.timeline_uri(candidate_id),
-                    name=resources.TIMELINE.name,
-                    title=resources.TIMELINE.title,
-                    description=resources.TIMELINE.description,
-                    mime_type=resources.TIMELINE.mime_type,
-                )
-            )
+            listed.append(resources.TIMELINE.listed(resources.timeline_uri(candidate_id)))
         return types.ListResourcesResult(resources=listed)
 
     async def list_resource_templates(
         context: ServerRequestContext[Any, Any], params: types.PaginatedRequestParams | None
     ) -> types.ListResourceTemplatesResult:
-        template = resources.TIMELINE
-        return types.ListResourceTemplatesResult(
-            resource_templates=[
-                types.ResourceTemplate(
-                    uri_template=template.uri,
-                    name=template.name,
-                    title=template.title,
-                    description=template.description,
-                    mime_type=template.mime_type,
-                )
-            ]
-        )
+        templates = [resources.TIMELINE.as_template()]
+        return types.ListResourceTemplatesResult(resource_templates=templates)
 
     async def read_resource(
         context: ServerRequestContext[Any, Any], params: types.ReadResourceRequestParams

@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Annotated, Any, TypeVar, get_type_hints
 
+import mcp_types as types
 from fastapi import Response
 from pydantic import BaseModel, Field
 
@@ -249,6 +250,8 @@ class Tool:
     check: CredentialCheck = field(init=False)
     input_schema: dict[str, Any] = field(init=False)
     output_schema: dict[str, Any] = field(init=False)
+    # The tool as `tools/list` shows it, built once.
+    listing: types.Tool = field(init=False)
 
     def __post_init__(self) -> None:
         hints = get_type_hints(self.body)
@@ -264,6 +267,17 @@ class Tool:
         }
         for name, value in derived.items():
             object.__setattr__(self, name, value)
+        listing = types.Tool(
+            name=self.name,
+            title=self.title,
+            description=self.description,
+            input_schema=self.input_schema,
+            output_schema=self.output_schema,
+            annotations=types.ToolAnnotations(
+                read_only_hint=not self.writes, destructive_hint=False, open_world_hint=False
+            ),
+        )
+        object.__setattr__(self, "listing", listing)
 
 
 TOOLS: list[Tool] = []

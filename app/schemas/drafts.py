@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, Self
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import AliasChoices, BaseModel, Field, model_validator
 
 from app.domain import DEFAULT_LANGUAGE, ActionType, BlockedReason, Channel
 from app.domain.draft_templates import (
@@ -89,7 +89,10 @@ class FindingRead(ReadModel):
 class DraftRecipient(ReadModel):
     """The person the message is for."""
 
-    contact_id: str = Field(description="The contact's ID.")
+    # Read from a contact, whose ID is its `id`.
+    contact_id: str = Field(
+        description="The contact's ID.", validation_alias=AliasChoices("contact_id", "id")
+    )
     name: str | None = Field(description="Full name.")
     title: str | None = Field(description="Job title.")
     organization: str | None = Field(description="Company or firm.")

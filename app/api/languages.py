@@ -56,13 +56,6 @@ def explicit_language(tag: str) -> str:
     return language
 
 
-def _well_formed(tag: str) -> bool:
-    subtags = tag.split("-")
-    return 0 < len(tag) <= 35 and all(
-        0 < len(s) <= 8 and s.isascii() and s.isalnum() for s in subtags
-    )
-
-
 @lru_cache(maxsize=1024)
 def accepted_language(header: str) -> str | None:
     """The language an `Accept-Language` value chooses (None: the candidate's), or 422.
@@ -72,7 +65,7 @@ def accepted_language(header: str) -> str | None:
     candidate's own is as good as any.
     """
     ranges: list[tuple[float, int, str]] = []
-    for position, item in enumerate(header.split(",")[:_MAX_RANGES]):
+    for position, item in enumerate(header.split(",", _MAX_RANGES)[:_MAX_RANGES]):
         tag, _, params = item.partition(";")
         tag = tag.strip()
         if not tag:
@@ -119,7 +112,8 @@ def requested_language(language: str | None, accept_language: str | None) -> str
     if language is not None:
         return explicit_language(language)
     if accept_language is not None:
-        return accepted_language(accept_language)
+        # Only the first ranges are read: the rest is no part of the cache's key either.
+        return accepted_language(",".join(accept_language.split(",", _MAX_RANGES)[:_MAX_RANGES]))
     return None
 
 

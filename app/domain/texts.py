@@ -222,7 +222,13 @@ LANGUAGE_FOLDERS = Path(__file__).resolve().parents[1] / "templates" / "drafts"
 
 def languages() -> tuple[str, ...]:
     """The languages that have a catalogue: English and every folder with a texts.toml."""
-    found = {path.parent.name for path in LANGUAGE_FOLDERS.glob("*/texts.toml")}
+    return _languages_in(LANGUAGE_FOLDERS)
+
+
+@lru_cache(maxsize=4)
+def _languages_in(folder: Path) -> tuple[str, ...]:
+    # Listed once per folder, not on every lookup of a tag a request names.
+    found = {path.parent.name for path in folder.glob("*/texts.toml")}
     return tuple(sorted(found | {DEFAULT_LANGUAGE}))
 
 

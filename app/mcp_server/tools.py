@@ -436,8 +436,7 @@ async def record_interview(
     interview = await record_service.create_interview(
         call.session, call.owner, arguments.application_id, body
     )
-    panel = await record_service.panel_of(call.session, interview.id)
-    return record_service.interview_read(interview, panel)
+    return record_service.interview_read(interview, list(body.panel))
 
 
 @tool("Record that the employer got back", mirrors=record_endpoint("create_reply"), writes=True)

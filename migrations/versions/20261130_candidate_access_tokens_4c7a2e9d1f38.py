@@ -35,17 +35,14 @@ BEGIN
 END
 $$
 """
-# Row-level: a candidate holds few live tokens, and only those still live are announced
-# (deleting long-expired tokens, as minting does, must not flood every process).
+# Row-level: a candidate holds few live tokens, and only those still live are announced.
 TRIGGERS = {
     'candidate_access_tokens_notify_revoked': (
         'AFTER UPDATE OF revoked_at ON candidate_access_tokens FOR EACH ROW '
-        'WHEN (OLD.revoked_at IS NULL AND NEW.revoked_at IS NOT NULL '
-        'AND OLD.expires_at > now())'
+        'WHEN (OLD.revoked_at IS NULL AND NEW.revoked_at IS NOT NULL)'
     ),
     'candidate_access_tokens_notify_deleted': (
-        'AFTER DELETE ON candidate_access_tokens FOR EACH ROW '
-        'WHEN (OLD.revoked_at IS NULL AND OLD.expires_at > now())'
+        'AFTER DELETE ON candidate_access_tokens FOR EACH ROW WHEN (OLD.revoked_at IS NULL)'
     ),
 }
 

@@ -52,6 +52,33 @@ def _set_event_languages(upgrade: bool) -> None:
     connection.execute(sa.text(adding if upgrade else removing))
 
 
+# Candidate-token notifications, announced only for tokens still live: deleting long-expired
+# tokens (as minting prunes them) must not wake every process. Revision 4c7a2e9d1f38
+# created them announcing every deletion; they are made again here, on PostgreSQL.
+_TOKEN_TRIGGERS = {
+    'candidate_access_tokens_notify_revoked': (
+        'AFTER UPDATE OF revoked_at ON candidate_access_tokens FOR EACH ROW '
+        'WHEN (OLD.revoked_at IS NULL AND NEW.revoked_at IS NOT NULL{live})'
+    ),
+    'candidate_access_tokens_notify_deleted': (
+        'AFTER DELETE ON candidate_access_tokens FOR EACH ROW '
+        'WHEN (OLD.revoked_at IS NULL{live})'
+    ),
+}
+
+
+def _token_triggers(only_live: bool) -> None:
+    if op.get_bind().dialect.name != 'postgresql':
+        return
+    live = ' AND OLD.expires_at > now()' if only_live else ''
+    for name, timing in _TOKEN_TRIGGERS.items():
+        op.execute(f'DROP TRIGGER {name} ON candidate_access_tokens')
+        op.execute(
+            f'CREATE TRIGGER {name} {timing.format(live=live)} '
+            'EXECUTE FUNCTION followup_notify_credential_revoked()'
+        )
+
+
 def upgrade() -> None:
     with op.batch_alter_table('candidates', schema=None) as batch_op:
         batch_op.add_column(
@@ -63,9 +90,11 @@ def upgrade() -> None:
         )
         batch_op.add_column(sa.Column('wording', sa.Text(), nullable=True))
     _set_event_languages(upgrade=True)
+    _token_triggers(only_live=True)
 
 
 def downgrade() -> None:
+    _token_triggers(only_live=False)
     _set_event_languages(upgrade=False)
     with op.batch_alter_table('actions', schema=None) as batch_op:
         batch_op.drop_column('wording')

@@ -310,8 +310,11 @@ async def test_another_tenant_and_another_candidate_see_nothing_of_theirs(
                 refused = await problem(client, tool, 404, **arguments)
                 assert "Grace" not in json.dumps(refused) and "Globex" not in json.dumps(refused)
             assert (await call(client, "list_actions", status=["due", "overdue"]))["data"] == []
-            for applications in (await call(client, "list_applications"))["data"]:
-                assert applications["application"]["id"] != application["id"]
+            # Exactly what the credential may see: nothing for the other tenant's key, its
+            # own candidate's application for the other candidate's token.
+            listed = (await call(client, "list_applications"))["data"]
+            expected = [] if credential == stranger.key else [other["id"]]
+            assert [a["application"]["id"] for a in listed] == expected
             with pytest.raises(MCPError) as raised:
                 await client.read_resource(timeline)
             assert raised.value.error.code == RESOURCE_NOT_FOUND

@@ -164,11 +164,18 @@ async def test_followup_mcp_answers_on_stdout_and_nothing_else(live: Live) -> No
         stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
+        limit=2**22,  # the tool list is one line of JSON schemas
     )
     messages = [INITIALIZE, {"jsonrpc": "2.0", "method": "notifications/initialized"}, LIST_TOOLS]
-    stdin = "".join(json.dumps(m) + "\n" for m in messages).encode()
-    stdout, _ = await asyncio.wait_for(process.communicate(stdin), timeout=60)
-    lines = [json.loads(line) for line in stdout.decode().splitlines()]
+    assert process.stdin is not None and process.stdout is not None
+    process.stdin.write("".join(json.dumps(m) + "\n" for m in messages).encode())
+    await process.stdin.drain()
+    # Stdin stays open until both answers came, as a client keeps it open: closing it ends
+    # the session, and the SDK then drops what is still in flight.
+    answers = [await asyncio.wait_for(process.stdout.readline(), timeout=60) for _ in range(2)]
+    process.stdin.close()
+    rest, _ = await asyncio.wait_for(process.communicate(), timeout=60)
+    lines = [json.loads(line) for line in [*answers, *rest.splitlines()]]
     assert [line["id"] for line in lines] == [1, 2]
     assert len(lines[1]["result"]["tools"]) == 12
     assert process.returncode == 0

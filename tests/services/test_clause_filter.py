@@ -73,3 +73,10 @@ def test_a_separator_longer_than_a_few_characters_is_refused() -> None:
         _clause("One. Two.", "x" * CLAUSE_SEPARATOR_MAX)
         == "One" + "x" * CLAUSE_SEPARATOR_MAX + "Two"
     )
+
+
+def test_a_separator_of_letters_is_a_suffix_never_a_set_of_characters() -> None:
+    # The text's last word ends in letters of the separator; only a whole trailing
+    # separator may go.
+    assert _clause("We will call. Expect a fun", " then ") == "We will call then Expect a fun"
+    assert _clause("Call on Monday. Then. ", " then ") == "Call on Monday then Then"

@@ -158,6 +158,9 @@ def record_router(kind: RecordRoutes) -> ResourceRouter:
     ) -> Any:
         row = await kind.create.call(session, principal.owner, application_id, body)
         located(response, f"/v1/{kind.resource}/{row.id}")
+        if isinstance(body, schemas.InterviewCreate):
+            # The panel just written is the body's: no need to read it back.
+            return shown_interview(response, row, list(body.panel))
         return await shown_record(session, response, read, row)
 
     async def get(

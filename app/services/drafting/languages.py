@@ -99,9 +99,14 @@ class Lexicon:
 
 def available_languages() -> tuple[str, ...]:
     """Language codes with a data folder: each has the checker's words and the templates."""
-    return tuple(
-        sorted(path.parent.name for path in LANGUAGES_DIR.glob("*/checker.toml") if path.is_file())
-    )
+    return _languages_in(LANGUAGES_DIR)
+
+
+@lru_cache(maxsize=4)
+def _languages_in(folder: Path) -> tuple[str, ...]:
+    # Listed once per folder, not on every request that names a language.
+    found = (path.parent.name for path in folder.glob("*/checker.toml") if path.is_file())
+    return tuple(sorted(found))
 
 
 def _compile(pattern: str, flags: int = 0) -> re.Pattern[str]:

@@ -124,7 +124,10 @@ def _clause(value: Any, separator: str = "; ") -> str:
             return match.group()
         return separator + following
 
-    text = _SENTENCE_BREAK.sub(joined, text).rstrip(_CLAUSE_END + separator)
+    text = _SENTENCE_BREAK.sub(joined, text).rstrip(_CLAUSE_END)
+    # The separator as a suffix, not as a set of characters: " then " must not eat an "n".
+    while separator and text.endswith(separator):
+        text = text[: -len(separator)].rstrip(_CLAUSE_END)
     # A last question or exclamation opened with ¿ or ¡ keeps its closing mark.
     for opening, closing in (("¿", "?"), ("¡", "!")):
         if text.rfind(opening) > text.rfind(closing):

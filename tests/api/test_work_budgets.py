@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from typing import Any
 
@@ -40,19 +41,27 @@ async def test_a_sync_whose_replanning_exceeds_the_budget_is_refused_whole(
 async def test_a_sync_within_the_budget_plans_in_a_worker_thread(
     app: Any, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    threads: list[str] = []
-    original = domain.plan
+    plan_threads: list[str] = []
+    writing_threads: list[str] = []
+    plan, write = domain.plan, planning._written
 
     def recording_plan(*args: Any, **kwargs: Any) -> Any:
-        threads.append(threading.current_thread().name)
-        return original(*args, **kwargs)
+        plan_threads.append(threading.current_thread().name)
+        return plan(*args, **kwargs)
+
+    def recording_write(item: domain.PlannedAction) -> planning.WrittenAction:
+        writing_threads.append(threading.current_thread().name)
+        return write(item)
 
     monkeypatch.setattr(domain, "plan", recording_plan)
+    monkeypatch.setattr(planning, "_written", recording_write)
     response = await client.post("/v1/sync", json=batch())
     assert response.status_code == 200, response.text
     assert response.json()["replanned_applications"] == 1
-    assert threads, "the sync planned nothing"
-    assert threading.current_thread().name not in threads
+    assert plan_threads, "the sync planned nothing"
+    assert writing_threads, "the sync wrote no action's texts"
+    # Planning and writing each action's texts both run in the pool.
+    assert threading.current_thread().name not in plan_threads + writing_threads
 
 
 async def test_a_policy_change_replans_under_the_budget(
@@ -72,3 +81,14 @@ def test_planning_counts_one_unit_per_application_and_per_planned_action() -> No
     plans = planning.plan_each([application, application], domain.Policy(), budget)
     assert budget.spent == 2 + sum(len(plan) for plan in plans)
     assert all(plans)
+
+
+def test_planning_writes_each_action_in_its_language_with_the_wording_it_came_from() -> None:
+    application = builders.application(interviews=[builders.interview()])
+    [plan] = planning.plan_each([application], domain.Policy(), unlimited())
+    for written in plan:
+        item = written.planned
+        texts = (written.title, written.explanation, written.guidance)
+        assert texts == (item.title, item.explanation, item.guidance)
+        stored = domain.Wording.from_json(json.loads(written.wording))
+        assert stored.render("de") == item.wording.render("de")

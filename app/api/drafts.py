@@ -44,21 +44,6 @@ def _template_language(
 TemplateLanguage = Annotated[str, Depends(_template_language)]
 
 
-def _findings(report: checker.Report) -> list[schemas.FindingRead]:
-    return [
-        schemas.FindingRead(
-            code=f.code,
-            severity=f.severity,
-            message=f.message,
-            suggestion=f.suggestion,
-            part=f.part,
-            span=schemas.TextSpan(start=f.span.start, end=f.span.end) if f.span else None,
-            text=f.text,
-        )
-        for f in report.findings
-    ]
-
-
 @router.get(
     "/actions/{action_id}/draft",
     summary="Get the ready message for an action",
@@ -118,7 +103,7 @@ async def get_action_draft(
         character_count=report.character_count,
         character_limit=character_limit(draft.kind),
         sentence_count=report.sentence_count,
-        findings=_findings(report),
+        findings=[schemas.FindingRead.model_validate(f) for f in report.findings],
         template_source=draft.template_source,
         template_error=draft.template_error,
     )
@@ -198,13 +183,7 @@ async def check_draft(
         language,
         budget=work.budget("body.body", "The draft"),
     )
-    return schemas.CheckReport(
-        kind=report.kind,
-        ok=report.ok,
-        sentence_count=report.sentence_count,
-        character_count=report.character_count,
-        findings=_findings(report),
-    )
+    return schemas.CheckReport.model_validate(report)
 
 
 # --- templates --------------------------------------------------------------------------

@@ -59,7 +59,7 @@ FORMAT_OF_KIND = {
 }
 
 
-class TextSpan(BaseModel):
+class TextSpan(ReadModel):
     """Character offsets into the part's text, in Unicode code points: [start, end)."""
 
     start: int = Field(ge=0, description="Offset of the first character.")
@@ -195,7 +195,7 @@ class DraftCheck(WriteModel):
         return self
 
 
-class CheckReport(BaseModel):
+class CheckReport(ReadModel):
     """The draft checker's verdict."""
 
     kind: MessageKind = Field(description="The kind the draft was checked as.")

@@ -51,6 +51,12 @@ StatusFilter = Annotated[
     list[domain.ActionStatus] | None,
     Query(alias="status", description="Only these statuses at `as_of` (repeatable)."),
 ]
+# What the two listings (the tenant's feed, one application's actions) declare.
+ACTION_PAGE: dict[str, Any] = {
+    "response_model": Page[schemas.ActionRead],
+    "tags": ["actions"],
+    "responses": PAGE_READ,
+}
 # What the three marking routes (complete, dismiss, snooze) declare.
 MARKING: dict[str, Any] = {
     "response_model": schemas.ActionRead,
@@ -154,13 +160,7 @@ async def _feed(
     return feed_response(parts, criteria.as_of, etag, content_language)
 
 
-@feed_router.get(
-    "/actions",
-    summary="List the tenant's follow-up actions",
-    response_model=Page[schemas.ActionRead],
-    tags=["actions"],
-    responses=PAGE_READ,
-)
+@feed_router.get("/actions", summary="List the tenant's follow-up actions", **ACTION_PAGE)
 async def list_actions(
     request: Request,
     principal: CandidateReaderDep,
@@ -222,9 +222,7 @@ async def list_actions(
 @router.get(
     "/applications/{application_id}/actions",
     summary="List one application's actions",
-    response_model=Page[schemas.ActionRead],
-    tags=["actions"],
-    responses=PAGE_READ,
+    **ACTION_PAGE,
 )
 async def list_application_actions(
     request: Request,

@@ -24,7 +24,10 @@ from app.services.drafting import action_draft, checker, store, validation
 
 router = APIRouter(prefix="/v1", tags=["drafts"])
 # A tenant's own templates: every route of this router is documented under `templates`.
-templates_router = APIRouter(prefix="/v1/templates", tags=["templates"])
+# Every template route answers these problems; the delete adds its 404.
+templates_router = APIRouter(
+    prefix="/v1/templates", tags=["templates"], responses=problem_responses(401, 403, 422)
+)
 
 
 def _template_language(
@@ -197,7 +200,6 @@ def _template_read(pair: store.TemplatePair) -> schemas.TemplateRead:
     "",
     summary="List the message templates in effect",
     response_model=Page[schemas.TemplateRead],
-    responses=problem_responses(401, 403, 422),
 )
 async def list_templates(
     principal: ReaderDep, session: SessionDep, language: TemplateLanguage
@@ -213,7 +215,6 @@ async def list_templates(
     "/{kind}",
     summary="Get the template for one kind of message",
     response_model=schemas.TemplateRead,
-    responses=problem_responses(401, 403, 422),
 )
 async def get_template(
     kind: MessageKind,
@@ -230,7 +231,6 @@ async def get_template(
     "/{kind}",
     summary="Replace a message template with your own",
     response_model=schemas.TemplateRead,
-    responses=problem_responses(401, 403, 422),
 )
 async def put_template(
     kind: MessageKind,
@@ -265,7 +265,7 @@ async def put_template(
     "/{kind}",
     summary="Return to the built-in template",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses=problem_responses(401, 403, 404, 422),
+    responses=problem_responses(404),
 )
 async def delete_template(
     kind: MessageKind,

@@ -23,7 +23,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from app.domain import plain_text
+from app.domain import languages, plain_text, text_language
 
 T = TypeVar("T")
 
@@ -163,6 +163,32 @@ CountryCode = Annotated[
     AfterValidator(_check_country),
     Field(description="ISO 3166-1 alpha-2 country code, e.g. `DE`.", examples=["DE"]),
 ]
+
+
+def _check_language(tag: str) -> str:
+    """A BCP 47 tag whose language has texts, kept as given (``de-CH`` reads German)."""
+    if text_language(tag) is None:  # also None for a tag that is not well formed
+        raise ValueError(
+            f"no texts in this language; supported: {', '.join(languages())} "
+            "(a regional tag such as `de-CH` reads as its language)"
+        )
+    return tag
+
+
+LanguageTag = Annotated[
+    str,
+    StringConstraints(min_length=2, max_length=35),
+    SingleLine,
+    AfterValidator(_check_language),
+    Field(
+        description="The candidate's language, a BCP 47 tag: `en`, `de`, `fr`, `es` or `ja`, "
+        "or one of them with a region (`de-CH`, kept as given, reads as `de`). Action texts "
+        "and drafts are written in it unless a request asks for another.",
+        examples=["de"],
+    ),
+]
+
+
 Url = Annotated[str, StringConstraints(max_length=2048), SingleLine, AfterValidator(_check_url)]
 Name = Annotated[str, StringConstraints(min_length=1, max_length=200), SingleLine]
 ShortText = Annotated[str, StringConstraints(max_length=200), SingleLine]

@@ -9,7 +9,6 @@ from pydantic import (
     AfterValidator,
     EmailStr,
     Field,
-    StringConstraints,
     ValidationInfo,
     field_validator,
 )
@@ -21,8 +20,6 @@ from app.domain import (
     ContactRole,
     InterviewKind,
     InterviewStatus,
-    languages,
-    text_language,
 )
 from app.schemas.common import (
     ApplicationRef,
@@ -31,6 +28,7 @@ from app.schemas.common import (
     Clause,
     CountryCode,
     ExternalId,
+    LanguageTag,
     LongText,
     Name,
     OwnExternalId,
@@ -38,7 +36,6 @@ from app.schemas.common import (
     ResourceId,
     ResourceMeta,
     ShortText,
-    SingleLine,
     Timestamp,
     TimeZoneName,
     Url,
@@ -52,33 +49,6 @@ from app.schemas.common import (
 UTCInstant = Annotated[datetime, AfterValidator(lambda value: value.astimezone(UTC))]
 
 # --- candidates -------------------------------------------------------------------------
-
-
-def _check_language(tag: str) -> str:
-    """A BCP 47 tag whose language has texts, kept as given (``de-CH`` reads German)."""
-    well_formed = all(
-        part.isascii() and part.isalnum() and len(part) <= 8 for part in tag.split("-")
-    )
-    if not well_formed or text_language(tag) is None:
-        raise ValueError(
-            f"no texts in this language; supported: {', '.join(languages())} "
-            "(a regional tag such as `de-CH` reads as its language)"
-        )
-    return tag
-
-
-LanguageTag = Annotated[
-    str,
-    StringConstraints(min_length=2, max_length=35),
-    SingleLine,
-    AfterValidator(_check_language),
-    Field(
-        description="The candidate's language, a BCP 47 tag: `en`, `de`, `fr`, `es` or `ja`, "
-        "or one of them with a region (`de-CH`, kept as given, reads as `de`). Action texts "
-        "and drafts are written in it unless a request asks for another.",
-        examples=["de"],
-    ),
-]
 
 
 class CandidateCreate(WriteModel):

@@ -74,7 +74,9 @@ async def test_a_candidate_s_language_defaults_to_english_and_is_kept_as_given(
     assert (await client.get(f"/v1/candidates/{swiss['id']}")).json()["language"] == "fr"
 
 
-@pytest.mark.parametrize("tag", ["xx", "pt-BR", "english", "de_DE", "d", ""])
+@pytest.mark.parametrize(
+    "tag", ["xx", "pt-BR", "english", "de_DE", "de-abcdefghi", "de--CH", "de-ÇH", "d", ""]
+)
 async def test_an_unsupported_candidate_language_is_refused_naming_the_field(
     client: httpx.AsyncClient, tag: str
 ) -> None:

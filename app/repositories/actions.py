@@ -209,6 +209,34 @@ async def by_ids(session: AsyncSession, owner: Owner, action_ids: Sequence[str])
     return list((await connection.execute(query)).all())
 
 
+async def for_interview(
+    session: AsyncSession,
+    owner: Owner,
+    application_id: str,
+    interview_id: str,
+    *,
+    types: Sequence[ActionType],
+    limit: int,
+) -> list[Any]:
+    """The owner's actions of these types planned for one interview of an application,
+    whatever their status, in the feed's order, at most ``limit``: plain rows with every
+    column of Action. Narrowed by the application too, whose index finds its actions
+    (none covers the interview alone)."""
+    query = (
+        select(*Action.__table__.columns)
+        .where(
+            *owned_by(Action, owner),
+            Action.application_id == application_id,
+            Action.interview_id == interview_id,
+            Action.type.in_([action_type.value for action_type in types]),
+        )
+        .order_by(*FEED_ORDER)
+        .limit(limit)
+    )
+    connection = await session.connection()
+    return list((await connection.execute(query)).all())
+
+
 async def first_per_application(
     session: AsyncSession,
     owner: Owner,

@@ -115,6 +115,22 @@ async def feed(
     return await action_repo.feed(session, owner, criteria, cursor=cursor, limit=limit)
 
 
+async def for_interview(
+    session: AsyncSession,
+    owner: Owner,
+    application_id: str,
+    interview_id: str,
+    *,
+    types: tuple[domain.ActionType, ...],
+    limit: int,
+) -> list[Any]:
+    """The actions of these types planned for one interview, whatever their status, soonest
+    due first, at most ``limit`` (plain rows)."""
+    return await action_repo.for_interview(
+        session, owner, application_id, interview_id, types=types, limit=limit
+    )
+
+
 async def first_per_application(
     session: AsyncSession,
     owner: Owner,

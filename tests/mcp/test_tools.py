@@ -5,6 +5,7 @@ tenants and between candidates."""
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -291,6 +292,49 @@ async def test_resources_and_the_prompt(connect: Connect, live: Live) -> None:
         assert "onsite interview for Staff Engineer at Globex" in words
         assert "Send a thank-you email to Grace Hopper" in words
         assert "get_action_draft" in words and "complete_action" in words
+
+
+async def test_the_prompt_lists_exactly_its_interviews_thank_you_notes(
+    connect: Connect, live: Live
+) -> None:
+    tenant = await live.tenant()
+    async with live.rest(tenant.key) as rest:
+        application, grace = await _application_with_interviewer(rest)
+        alan = await new_contact(rest, application["id"], name="Alan Turing", email="a@x.example")
+        rounds = []
+        # Two rounds of the same application, Grace on both panels: each prompt lists the
+        # notes of its own round alone.
+        for hours, panel in ((30, [grace["id"], alan["id"]]), (5, [grace["id"]])):
+            start = datetime.now(UTC) - timedelta(hours=hours)
+            end = start + timedelta(hours=1)
+            interview = await new_interview(
+                rest,
+                application["id"],
+                start=start.isoformat(),
+                end=end.isoformat(),
+                panel=panel,
+            )
+            rounds.append(interview["id"])
+        # Alan taken off the first panel: his note stays, obsolete, and is listed as such.
+        changed = await rest.patch(f"/v1/interviews/{rounds[0]}", json={"panel": [grace["id"]]})
+        assert changed.status_code == 200, changed.text
+        actions = (
+            await rest.get(
+                "/v1/actions",
+                params={"application_id": application["id"], "type": "send_thank_you"},
+            )
+        ).json()["data"]
+    texts = {}
+    async with connect(tenant.key) as client:
+        for interview_id, notes in zip(rounds, (2, 1), strict=True):
+            prompt = await client.get_prompt("thank_you_notes", {"interview_id": interview_id})
+            texts[interview_id] = getattr(prompt.messages[0].content, "text", "")
+            listed = re.findall(r"^- `([^`]+)`", texts[interview_id], flags=re.MULTILINE)
+            owed = [a for a in actions if a["subject"]["interview_id"] == interview_id]
+            assert len(owed) == notes
+            assert listed == [a["id"] for a in sorted(owed, key=lambda a: (a["due_by"], a["id"]))]
+    assert "(status obsolete," in texts[rounds[0]]
+    assert "(status obsolete," not in texts[rounds[1]]
 
 
 async def test_failures_are_problem_documents_naming_the_argument(

@@ -247,29 +247,25 @@ async def first_per_application(
     per_application: int,
 ) -> dict[str, list[Any]]:
     """Each of these applications' first ``per_application`` actions with one of
-    ``statuses`` at ``as_of``, in the feed's order, as plain rows with every column of
-    Action; keyed by application ID (one with none is missing).
+    ``statuses`` at ``as_of`` (any, when none are given, as in the feed), in the feed's
+    order, as plain rows with every column of Action; keyed by application ID (one with
+    none is missing).
 
     One query for any number of applications: each one's rows are numbered in the feed's
     order and only the first few kept, where one feed query per application would cost a
     round trip each. It reads no more than those applications' actions.
     """
-    if not application_ids or not statuses or per_application < 1:
+    if not application_ids or per_application < 1:
         return {}
     place = (
         func.row_number()
         .over(partition_by=Action.application_id, order_by=FEED_ORDER)
         .label("place")
     )
-    numbered = (
-        select(*Action.__table__.columns, place)
-        .where(
-            *owned_by(Action, owner),
-            Action.application_id.in_(application_ids),
-            or_(*(status_condition(status, as_of) for status in statuses)),
-        )
-        .subquery()
-    )
+    conditions = [*owned_by(Action, owner), Action.application_id.in_(application_ids)]
+    if statuses:
+        conditions.append(or_(*(status_condition(status, as_of) for status in statuses)))
+    numbered = select(*Action.__table__.columns, place).where(*conditions).subquery()
     columns = [numbered.c[column.name] for column in Action.__table__.columns]
     query = (
         select(*columns)

@@ -257,7 +257,7 @@ def cmd_mcp(settings: Settings, args: argparse.Namespace) -> None:
     import os
 
     from app.errors import Unauthorized
-    from app.main import API_VERSION, create_app
+    from app.main import API_VERSION, connections, create_app
     from app.mcp_server import stdio
     from app.observability import configure_logging
 
@@ -276,7 +276,8 @@ def cmd_mcp(settings: Settings, args: argparse.Namespace) -> None:
 
     async def run() -> str | None:
         """Serve until stdin closes; or why the credential is refused."""
-        async with app.router.lifespan_context(app):
+        # Not the app's lifespan, which also runs the session manager of `/mcp` over HTTP.
+        async with connections(app):
             try:
                 await stdio.principal_of(app.state, credential)
             except Unauthorized as exc:

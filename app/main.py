@@ -173,12 +173,15 @@ def attach_database(app: FastAPI, engine: AsyncEngine) -> None:
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     # The MCP transport's sessions run inside the app's lifetime, over its open database.
     mcp: McpOverHttp = app.state.mcp
-    async with _resources(app), mcp.running():
+    async with connections(app), mcp.running():
         yield
 
 
 @asynccontextmanager
-async def _resources(app: FastAPI) -> AsyncIterator[None]:
+async def connections(app: FastAPI) -> AsyncIterator[None]:
+    """What the app holds open while it serves: the database engine (migrated to head) and
+    its change listener, and the rate limiter's connections. The lifespan, without `/mcp`'s
+    session manager: what `followup mcp` serves stdio in."""
     limiter: RateLimiter | None = app.state.rate_limiter
     if getattr(app.state, "engine", None) is not None:  # injected by a caller (tests)
         try:

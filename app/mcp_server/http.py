@@ -27,7 +27,7 @@ from app.api.deps import unit_of_work, verified_principal
 from app.api.json_body import read_body, replay_body
 from app.api.middleware import answer_error
 from app.api.rate_limits import Cost, RateLimiter
-from app.errors import AppError, Unauthorized
+from app.errors import AppError, ServiceUnavailable, Unauthorized
 from app.mcp_server.calls import PRINCIPAL_SCOPE_KEY, BearerOfRequest
 from app.mcp_server.server import build_server
 from app.mcp_server.tools import TOOLS_BY_NAME
@@ -66,25 +66,41 @@ def _bearer(scope: Scope) -> str | None:
 
 class McpOverHttp:
     """The /mcp endpoint (an ASGI app the router serves for POST) and the SDK's session
-    manager behind it, whose lifespan runs inside the app's (:meth:`running`)."""
+    manager behind it, which lives only while the app's lifespan runs (:meth:`running`)."""
 
     def __init__(self, state: Any, *, version: str) -> None:
         self.state = state
         self.server = build_server(state, BearerOfRequest(), version=version)
-        self.sessions = StreamableHTTPSessionManager(
+        # None outside a running lifespan. Made afresh by each one: the SDK's manager runs
+        # once per instance, and `followup mcp` (stdio) needs none at all.
+        self.sessions: StreamableHTTPSessionManager | None = None
+
+    @asynccontextmanager
+    async def running(self) -> AsyncIterator[None]:
+        sessions = StreamableHTTPSessionManager(
             app=self.server,
             json_response=True,
             stateless=True,
             # The API's own limit (BodySizeLimitMiddleware) applies first; this is the SDK's.
-            max_request_body_size=state.settings.max_body_bytes,
+            max_request_body_size=self.state.settings.max_body_bytes,
         )
-
-    @asynccontextmanager
-    async def running(self) -> AsyncIterator[None]:
-        async with self.sessions.run():
-            yield
+        async with sessions.run():
+            self.sessions = sessions
+            try:
+                yield
+            finally:
+                self.sessions = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        sessions = self.sessions
+        if sessions is None:
+            # Served before the lifespan started or after it ended (an ASGI server run
+            # without `lifespan="on"`, say): the SDK's manager would raise, a 500.
+            error = ServiceUnavailable(
+                "The MCP endpoint is not running: the server is starting or shutting down."
+            )
+            await answer_error(error, scope, receive, send)
+            return
         credential = _bearer(scope)
         try:
             if credential is None:
@@ -103,4 +119,4 @@ class McpOverHttp:
             await answer_error(error, scope, receive, send)
             return
         scope[PRINCIPAL_SCOPE_KEY] = principal
-        await self.sessions.handle_request(scope, replay_body(body, receive), send)
+        await sessions.handle_request(scope, replay_body(body, receive), send)

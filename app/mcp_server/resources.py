@@ -177,6 +177,9 @@ def resource_for(uri: str) -> Resource:
 
 THANK_YOU_PROMPT = "thank_you_notes"
 THANK_YOU_CHECK = credential_check_of(record_endpoint("get_interview"))
+# At most this many of an interview's thank-you notes listed: one per person on its panel
+# (at most 20), and those of people since taken off it (obsolete), kept as history.
+THANK_YOU_NOTES_LISTED = 100
 
 
 async def thank_you_notes(call: Call, interview_id: str) -> tuple[str, str]:
@@ -187,19 +190,15 @@ async def thank_you_notes(call: Call, interview_id: str) -> tuple[str, str]:
         await record_service.get_application(call.session, call.owner, interview.application_id)
     )
     now = utcnow()
-    criteria = action_service.ActionFilter(
-        as_of=now, types=(domain.ActionType.SEND_THANK_YOU,), application_id=application.id
+    rows = await action_service.for_interview(
+        call.session,
+        call.owner,
+        application.id,
+        interview.id,
+        types=(domain.ActionType.SEND_THANK_YOU,),
+        limit=THANK_YOU_NOTES_LISTED,
     )
-    page = await action_service.feed(call.session, call.owner, criteria, cursor=None, limit=100)
-    rows = await action_service.actions_by_ids(
-        call.session, call.owner, [item[0] for item in page.items]
-    )
-    notes = [
-        action
-        for action in (action_routes.action_read(r, now) for r in rows)
-        if action.subject.interview_id == interview.id
-    ]
-    notes.sort(key=lambda action: action.due_by)
+    notes = [action_routes.action_read(row, now) for row in rows]
     when = interview.start_at.isoformat()
     lines = [
         f"I had my {interview.kind} interview for {application.role} at {application.company} "

@@ -59,7 +59,7 @@ Cursor = Annotated[
     SingleLineText | None,
     Field(max_length=512, description="`next_cursor` from the previous page, for the next one."),
 ]
-OPEN_STATUSES = [ActionStatus.OVERDUE, ActionStatus.DUE, ActionStatus.UPCOMING]
+OPEN_STATUSES = (ActionStatus.OVERDUE, ActionStatus.DUE, ActionStatus.UPCOMING)
 
 
 # --- arguments --------------------------------------------------------------------------
@@ -477,22 +477,25 @@ async def list_applications(call: Call, arguments: ListApplicationsArguments) ->
         limit=arguments.limit,
     )
     as_of = utcnow()
-    data = []
-    for application in result.items:
-        next_actions: list[action_schemas.ActionRead] = []
-        if arguments.next_actions:
-            criteria = action_service.ActionFilter(
-                as_of=as_of, statuses=tuple(OPEN_STATUSES), application_id=application.id
-            )
-            next_actions, _ = await _actions_in_order(
-                call, criteria, cursor=None, limit=arguments.next_actions
-            )
-        data.append(
-            ApplicationWithNextActions(
-                application=record_schemas.ApplicationRead.model_validate(application),
-                next_actions=next_actions,
-            )
+    # Every listed application's next actions in one query, not one feed query each.
+    next_by_application = await action_service.first_per_application(
+        call.session,
+        call.owner,
+        [application.id for application in result.items],
+        statuses=OPEN_STATUSES,
+        as_of=as_of,
+        per_application=arguments.next_actions,
+    )
+    data = [
+        ApplicationWithNextActions(
+            application=record_schemas.ApplicationRead.model_validate(application),
+            next_actions=[
+                action_routes.action_read(row, as_of)
+                for row in next_by_application.get(application.id, [])
+            ],
         )
+        for application in result.items
+    ]
     return ApplicationPage(data=data, next_cursor=result.next_cursor)
 
 

@@ -209,6 +209,76 @@ async def by_ids(session: AsyncSession, owner: Owner, action_ids: Sequence[str])
     return list((await connection.execute(query)).all())
 
 
+async def for_interview(
+    session: AsyncSession,
+    owner: Owner,
+    application_id: str,
+    interview_id: str,
+    *,
+    types: Sequence[ActionType],
+    limit: int,
+) -> list[Any]:
+    """The owner's actions of these types planned for one interview of an application,
+    whatever their status, in the feed's order, at most ``limit``: plain rows with every
+    column of Action. Narrowed by the application too, whose index finds its actions
+    (none covers the interview alone)."""
+    query = (
+        select(*Action.__table__.columns)
+        .where(
+            *owned_by(Action, owner),
+            Action.application_id == application_id,
+            Action.interview_id == interview_id,
+            Action.type.in_([action_type.value for action_type in types]),
+        )
+        .order_by(*FEED_ORDER)
+        .limit(limit)
+    )
+    connection = await session.connection()
+    return list((await connection.execute(query)).all())
+
+
+async def first_per_application(
+    session: AsyncSession,
+    owner: Owner,
+    application_ids: Sequence[str],
+    *,
+    statuses: Sequence[ActionStatus],
+    as_of: datetime,
+    per_application: int,
+) -> dict[str, list[Any]]:
+    """Each of these applications' first ``per_application`` actions with one of
+    ``statuses`` at ``as_of`` (any, when none are given, as in the feed), in the feed's
+    order, as plain rows with every column of Action; keyed by application ID (one with
+    none is missing).
+
+    One query for any number of applications: each one's rows are numbered in the feed's
+    order and only the first few kept, where one feed query per application would cost a
+    round trip each. It reads no more than those applications' actions.
+    """
+    if not application_ids or per_application < 1:
+        return {}
+    place = (
+        func.row_number()
+        .over(partition_by=Action.application_id, order_by=FEED_ORDER)
+        .label("place")
+    )
+    conditions = [*owned_by(Action, owner), Action.application_id.in_(application_ids)]
+    if statuses:
+        conditions.append(or_(*(status_condition(status, as_of) for status in statuses)))
+    numbered = select(*Action.__table__.columns, place).where(*conditions).subquery()
+    columns = [numbered.c[column.name] for column in Action.__table__.columns]
+    query = (
+        select(*columns)
+        .where(numbered.c.place <= per_application)
+        .order_by(numbered.c.application_id, numbered.c.due_by, numbered.c.id)
+    )
+    connection = await session.connection()
+    first: dict[str, list[Any]] = {}
+    for row in await connection.execute(query):
+        first.setdefault(row.application_id, []).append(row)
+    return first
+
+
 async def applications_to_replan(session: AsyncSession, tenant_id: str) -> list[str]:
     """Applications of the tenant a policy change can affect.
 

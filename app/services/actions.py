@@ -115,6 +115,44 @@ async def feed(
     return await action_repo.feed(session, owner, criteria, cursor=cursor, limit=limit)
 
 
+async def for_interview(
+    session: AsyncSession,
+    owner: Owner,
+    application_id: str,
+    interview_id: str,
+    *,
+    types: tuple[domain.ActionType, ...],
+    limit: int,
+) -> list[Any]:
+    """The actions of these types planned for one interview, whatever their status, soonest
+    due first, at most ``limit`` (plain rows)."""
+    return await action_repo.for_interview(
+        session, owner, application_id, interview_id, types=types, limit=limit
+    )
+
+
+async def first_per_application(
+    session: AsyncSession,
+    owner: Owner,
+    application_ids: list[str],
+    *,
+    statuses: tuple[domain.ActionStatus, ...],
+    as_of: datetime,
+    per_application: int,
+) -> dict[str, list[Any]]:
+    """The first ``per_application`` actions of each application with one of ``statuses``
+    at ``as_of``, in the feed's order (soonest due first), in one query; plain rows keyed
+    by application ID, an application with none left out."""
+    return await action_repo.first_per_application(
+        session,
+        owner,
+        application_ids,
+        statuses=statuses,
+        as_of=as_of,
+        per_application=per_application,
+    )
+
+
 async def next_status_change(
     session: AsyncSession, tenant_id: str, as_of: datetime
 ) -> datetime | None:

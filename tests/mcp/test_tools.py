@@ -5,6 +5,7 @@ tenants and between candidates."""
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -15,8 +16,9 @@ from mcp.shared.exceptions import MCPError
 
 from app.mcp_server.server import RESOURCE_NOT_FOUND
 from app.mcp_server.tools import TOOLS
-from tests.api.builders import new_application, new_contact
-from tests.mcp.conftest import Connect, Live
+from tests.api.builders import new_application, new_contact, new_interview
+from tests.api.test_feed_pages import counting_statements
+from tests.mcp.conftest import Connect, Live, over_http
 
 Json = dict[str, Any]
 
@@ -203,6 +205,61 @@ async def test_an_interview_from_recording_it_to_the_thank_you_sent(
         ] == "rejected"
 
 
+async def _applications_with_open_actions(rest: httpx.AsyncClient, count: int) -> None:
+    """Applications whose open actions are overdue, due or upcoming, more of them each than
+    `list_applications` shows, some due at the same moment (two interviewers to thank)."""
+    for number in range(count):
+        application = await new_application(rest)
+        panel = [
+            (await new_contact(rest, application["id"], name=name, email=email))["id"]
+            for name, email in (("Grace Hopper", "grace@x.example"), ("Alan Turing", "a@x.example"))
+        ]
+        # Every other interview has been (its actions overdue or due), the others are to come.
+        start = datetime.now(UTC) + timedelta(hours=(-3 if number % 2 else 30) + number)
+        await new_interview(
+            rest,
+            application["id"],
+            start=start.isoformat(),
+            end=(start + timedelta(hours=1)).isoformat(),
+            panel=panel,
+        )
+
+
+async def test_list_applications_reads_all_their_next_actions_in_one_query(live: Live) -> None:
+    tenant = await live.tenant()
+    engine = live.app.state.engine
+    async with live.rest(tenant.key) as rest, over_http(live.url, tenant.key) as client:
+        # The client lists the tools before its first call (to check results against their
+        # schemas): done here, so that each count below is of the one call alone.
+        await client.list_tools()
+        counts = []
+        for added in (1, 6):
+            await _applications_with_open_actions(rest, added)
+            with counting_statements(engine) as statements:
+                listed = await call(client, "list_applications", next_actions=2, limit=20)
+            counts.append(len(statements))
+        assert len(listed["data"]) == 7
+        # The same number of statements for one application as for seven.
+        assert counts[0] == counts[1], counts
+
+        # Each application's next actions are the feed's first open ones for it, as a
+        # feed query per application answers (`as_of` aside: each call's own now).
+        truncated = 0
+        for entry in listed["data"]:
+            feed = await call(
+                client,
+                "list_actions",
+                application_id=entry["application"]["id"],
+                status=["overdue", "due", "upcoming"],
+                limit=2,
+            )
+            assert entry["next_actions"], entry["application"]["id"]
+            shown = [{**action, "as_of": None} for action in entry["next_actions"]]
+            assert shown == [{**action, "as_of": None} for action in feed["data"]]
+            truncated += feed["next_cursor"] is not None
+        assert truncated == 7  # each has more open actions than the two shown
+
+
 async def test_resources_and_the_prompt(connect: Connect, live: Live) -> None:
     tenant = await live.tenant()
     async with live.rest(tenant.key) as rest:
@@ -235,6 +292,49 @@ async def test_resources_and_the_prompt(connect: Connect, live: Live) -> None:
         assert "onsite interview for Staff Engineer at Globex" in words
         assert "Send a thank-you email to Grace Hopper" in words
         assert "get_action_draft" in words and "complete_action" in words
+
+
+async def test_the_prompt_lists_exactly_its_interviews_thank_you_notes(
+    connect: Connect, live: Live
+) -> None:
+    tenant = await live.tenant()
+    async with live.rest(tenant.key) as rest:
+        application, grace = await _application_with_interviewer(rest)
+        alan = await new_contact(rest, application["id"], name="Alan Turing", email="a@x.example")
+        rounds = []
+        # Two rounds of the same application, Grace on both panels: each prompt lists the
+        # notes of its own round alone.
+        for hours, panel in ((30, [grace["id"], alan["id"]]), (5, [grace["id"]])):
+            start = datetime.now(UTC) - timedelta(hours=hours)
+            end = start + timedelta(hours=1)
+            interview = await new_interview(
+                rest,
+                application["id"],
+                start=start.isoformat(),
+                end=end.isoformat(),
+                panel=panel,
+            )
+            rounds.append(interview["id"])
+        # Alan taken off the first panel: his note stays, obsolete, and is listed as such.
+        changed = await rest.patch(f"/v1/interviews/{rounds[0]}", json={"panel": [grace["id"]]})
+        assert changed.status_code == 200, changed.text
+        actions = (
+            await rest.get(
+                "/v1/actions",
+                params={"application_id": application["id"], "type": "send_thank_you"},
+            )
+        ).json()["data"]
+    texts = {}
+    async with connect(tenant.key) as client:
+        for interview_id, notes in zip(rounds, (2, 1), strict=True):
+            prompt = await client.get_prompt("thank_you_notes", {"interview_id": interview_id})
+            texts[interview_id] = getattr(prompt.messages[0].content, "text", "")
+            listed = re.findall(r"^- `([^`]+)`", texts[interview_id], flags=re.MULTILINE)
+            owed = [a for a in actions if a["subject"]["interview_id"] == interview_id]
+            assert len(owed) == notes
+            assert listed == [a["id"] for a in sorted(owed, key=lambda a: (a["due_by"], a["id"]))]
+    assert "(status obsolete," in texts[rounds[0]]
+    assert "(status obsolete," not in texts[rounds[1]]
 
 
 async def test_failures_are_problem_documents_naming_the_argument(

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.mcp_server.stdio import CREDENTIAL_VARIABLE
 from app.settings import Settings
+from tests.conftest import client_for, committing_app, make_tenant
 from tests.mcp.conftest import (
     FOLLOWUP,
     Live,
@@ -104,6 +105,33 @@ async def test_mcp_is_served_behind_the_apis_middleware(live: Live) -> None:
 
         # Not a REST operation: the OpenAPI document does not list it.
         assert "/mcp" not in (await http.get("/openapi.json")).json()["paths"]
+
+
+async def test_mcp_is_served_in_each_lifespan_of_the_same_app(
+    settings: Settings, engine: AsyncEngine
+) -> None:
+    async with committing_app(settings, engine) as app:
+        tenant = await make_tenant(app.state.write_sessionmaker, settings)
+        app.state.created_tenants.append(tenant.id)
+        async with client_for(app) as http:
+
+            async def refused_while_stopped() -> None:
+                # Outside a running lifespan there is no session manager to hand it to.
+                answer = await http.post("/mcp", json=INITIALIZE, headers=_headers(tenant.key))
+                assert answer.status_code == 503
+                assert answer.headers["content-type"] == "application/problem+json"
+                assert answer.json()["type"] == "https://followup.dev/problems/unavailable"
+
+            await refused_while_stopped()
+            for _ in range(2):
+                # Started, stopped and started again, as a test suite or an embedding
+                # server may: each run gets a session manager of its own.
+                async with app.router.lifespan_context(app):
+                    for message in (INITIALIZE, LIST_TOOLS):
+                        answer = await http.post("/mcp", json=message, headers=_headers(tenant.key))
+                        assert answer.status_code == 200, answer.text
+                        assert answer.json()["id"] == message["id"]
+                await refused_while_stopped()
 
 
 async def test_an_expensive_tool_counts_against_the_expensive_limits(

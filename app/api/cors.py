@@ -11,6 +11,7 @@ the headers listed in ``EXPOSED_HEADERS``.
 from __future__ import annotations
 
 from fastapi import FastAPI
+from mcp.shared.inbound import MCP_METHOD_HEADER, MCP_NAME_HEADER, MCP_PROTOCOL_VERSION_HEADER
 from starlette.middleware.cors import CORSMiddleware
 
 from app.api.contract_headers import (
@@ -37,6 +38,11 @@ ALLOWED_HEADERS = (
     # Safelisted, but only while its value keeps to letters, digits and " *,-.;=".
     "Accept-Language",
     REQUEST_ID,
+    # What MCP clients send to /mcp (app/mcp_server/http.py): the protocol version after
+    # the handshake, and the method and tool, prompt or resource named by each message.
+    MCP_PROTOCOL_VERSION_HEADER,
+    MCP_METHOD_HEADER,
+    MCP_NAME_HEADER,
 )
 # What a page's script may read besides the few headers CORS always shows: versions, new
 # resources' URLs, request IDs, replays, and when and how much it may still ask.

@@ -22,6 +22,8 @@ STRANGER = "https://evil.example.net"
 # What a page's fetch() of a JSON write with a candidate token asks to send.
 WRITE_HEADERS = "authorization, content-type, idempotency-key, if-match"
 KEY_LIMIT = 20
+# The headers an MCP client (the official SDK's) adds to its POSTs to /mcp.
+MCP_HEADERS = {"mcp-protocol-version", "mcp-method", "mcp-name"}
 EXPOSED = {
     "etag",
     "location",
@@ -116,10 +118,22 @@ async def test_every_header_and_method_the_contract_names_passes_a_preflight(
                 if parameter["in"] == "header":
                     headers.add(parameter["name"].lower())
     assert {"idempotency-key", "if-match", "if-none-match", "if-modified-since"} <= headers
+    # /mcp is outside the REST contract; its headers are tested below.
+    headers |= MCP_HEADERS
     assert {header.lower() for header in ALLOWED_HEADERS} == headers
     for method in sorted(methods):
         answer = await _preflight(page, "/v1/candidates", method, ", ".join(sorted(headers)))
         assert answer.status_code == 200, (method, answer.text)
+        assert answer.headers["access-control-allow-origin"] == PAGE
+
+
+async def test_a_browser_mcp_client_passes_the_preflight_of_each_of_its_requests(
+    page: httpx.AsyncClient,
+) -> None:
+    # The handshake carries no protocol version yet; every later request does.
+    for headers in ("authorization, content-type", ", ".join(sorted(MCP_HEADERS))):
+        answer = await _preflight(page, "/mcp", "POST", f"authorization, content-type, {headers}")
+        assert answer.status_code == 200, answer.text
         assert answer.headers["access-control-allow-origin"] == PAGE
 
 

@@ -22,7 +22,6 @@ from app import domain
 from app.api import actions as action_routes
 from app.api import drafts as draft_routes
 from app.api.deps import CredentialCheck, credential_check_of
-from app.api.languages import explicit_language
 from app.api.records import applications as application_routes
 from app.api.records import record_endpoint
 from app.clock import utcnow
@@ -33,6 +32,7 @@ from app.schemas import actions as action_schemas
 from app.schemas import drafts as draft_schemas
 from app.schemas import resources as record_schemas
 from app.schemas.common import (
+    LanguageTag,
     Page,
     ResourceId,
     SingleLineText,
@@ -55,6 +55,14 @@ AsOf = Annotated[
     ),
 ]
 Limit = Annotated[int, Field(ge=1, le=MAX_PAGE_SIZE, description="Items per page.")]
+ActionLanguage = Annotated[
+    LanguageTag | None,
+    Field(
+        description="Language of the titles, explanations and guidance: `en`, `de`, `fr`, "
+        "`es` or `ja` (a regional tag such as `de-CH` reads as its language); by default "
+        "each action's candidate's."
+    ),
+]
 Cursor = Annotated[
     SingleLineText | None,
     Field(max_length=512, description="`next_cursor` from the previous page, for the next one."),
@@ -83,17 +91,19 @@ class ListActionsArguments(WriteModel):
     due_before: Timestamp | None = Field(default=None, description="Due strictly before.")
     due_after: Timestamp | None = Field(default=None, description="Due at or after.")
     as_of: AsOf = None
+    language: ActionLanguage = None
     limit: Limit = 20
     cursor: Cursor = None
 
 
 class GetActionArguments(WriteModel):
-    """The action to show."""
+    """The action to show, and in which language."""
 
-    model_config = example(action_id="act_5f1c2b7e9a0d4c3b2a1f0e9d")
+    model_config = example(action_id="act_5f1c2b7e9a0d4c3b2a1f0e9d", language="de")
 
     action_id: ActionId
     as_of: AsOf = None
+    language: ActionLanguage = None
 
 
 class GetDraftArguments(WriteModel):
@@ -102,12 +112,10 @@ class GetDraftArguments(WriteModel):
     model_config = example(action_id="act_5f1c2b7e9a0d4c3b2a1f0e9d", language="en")
 
     action_id: ActionId
-    language: SingleLineText | None = Field(
+    language: LanguageTag | None = Field(
         default=None,
-        min_length=2,
-        max_length=35,
-        description="Language of the draft, e.g. `en`, `de`, `fr`, `es`, `ja`; by default "
-        "the candidate's.",
+        description="Language of the draft: `en`, `de`, `fr`, `es` or `ja` (a regional tag "
+        "such as `de-CH` reads as its language); by default the candidate's.",
     )
 
 
@@ -298,11 +306,23 @@ def tool(
 # --- the tools, in the order they are listed -------------------------------------------
 
 
+def _text_language(tag: str | None) -> str | None:
+    """The language whose texts a validated tag asks for (`de-CH` → `de`); None: each
+    action's candidate's."""
+    return None if tag is None else domain.text_language(tag)
+
+
 async def _actions_in_order(
-    call: Call, criteria: action_service.ActionFilter, *, cursor: str | None, limit: int
+    call: Call,
+    criteria: action_service.ActionFilter,
+    *,
+    cursor: str | None,
+    limit: int,
+    language: str | None,
 ) -> tuple[list[action_schemas.ActionRead], str | None]:
     """A page of the feed (the same indexed query as `GET /v1/actions`), each action shown
-    with its status at the filter's moment."""
+    with its status at the filter's moment, its texts in ``language`` (None: the
+    candidate's)."""
     result = await action_service.feed(
         call.session, call.owner, criteria, cursor=cursor, limit=limit
     )
@@ -310,7 +330,7 @@ async def _actions_in_order(
     rows = {
         row.id: row for row in await action_service.actions_by_ids(call.session, call.owner, ids)
     }
-    shown = [action_routes.action_read(rows[i], criteria.as_of) for i in ids if i in rows]
+    shown = [action_routes.action_read(rows[i], criteria.as_of, language) for i in ids if i in rows]
     return shown, result.next_cursor
 
 
@@ -333,7 +353,11 @@ async def list_actions(call: Call, arguments: ListActionsArguments) -> ActionPag
         due_after=arguments.due_after,
     )
     data, next_cursor = await _actions_in_order(
-        call, criteria, cursor=arguments.cursor, limit=arguments.limit
+        call,
+        criteria,
+        cursor=arguments.cursor,
+        limit=arguments.limit,
+        language=_text_language(arguments.language),
     )
     return ActionPage(data=data, next_cursor=next_cursor)
 
@@ -343,7 +367,8 @@ async def get_action(call: Call, arguments: GetActionArguments) -> action_schema
     """One action with its status at `as_of` (default now), the etiquette rule behind it
     (`explanation`) and how to do it well (`guidance`)."""
     action = await action_service.get_action(call.session, call.owner, arguments.action_id)
-    return action_routes.action_read(action, arguments.as_of or utcnow())
+    language = _text_language(arguments.language)
+    return action_routes.action_read(action, arguments.as_of or utcnow(), language)
 
 
 @tool("Get the ready message for a follow-up", mirrors=draft_routes.get_action_draft)
@@ -355,9 +380,13 @@ async def get_action_draft(call: Call, arguments: GetDraftArguments) -> draft_sc
     action cannot be carried out as planned yet (e.g. no email address). Personalise it,
     then check it with `check_draft`."""
     # The route's own function: the draft is rendered in the CPU pool, within the budget.
-    language = None if arguments.language is None else explicit_language(arguments.language)
     return await draft_routes.get_action_draft(
-        arguments.action_id, call.principal, call.session, call.work, Response(), language
+        arguments.action_id,
+        call.principal,
+        call.session,
+        call.work,
+        Response(),
+        _text_language(arguments.language),
     )
 
 

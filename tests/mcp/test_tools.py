@@ -337,6 +337,48 @@ async def test_the_prompt_lists_exactly_its_interviews_thank_you_notes(
     assert "(status obsolete," not in texts[rounds[1]]
 
 
+async def test_actions_and_drafts_are_written_in_the_language_asked_for(
+    connect: Connect, live: Live
+) -> None:
+    tenant = await live.tenant()
+    async with live.rest(tenant.key) as rest:
+        application, grace = await _application_with_interviewer(rest)
+        await new_interview(
+            rest,
+            application["id"],
+            panel=[grace["id"]],
+            panel_confirmed=True,
+            start=_hours_ago(3),
+            end=_hours_ago(2),
+        )
+    async with connect(tenant.key) as client:
+        english = await call(client, "list_actions", application_id=application["id"])
+        german = await call(
+            client, "list_actions", application_id=application["id"], language="de-CH"
+        )
+        assert [a["id"] for a in german["data"]] == [a["id"] for a in english["data"]]
+        assert {a["language"] for a in english["data"]} == {"en"}
+        assert {a["language"] for a in german["data"]} == {"de"}
+        thank_you = next(a for a in german["data"] if a["type"] == "send_thank_you")
+        english_one = next(a for a in english["data"] if a["id"] == thank_you["id"])
+        assert thank_you["title"] != english_one["title"] and "Grace Hopper" in thank_you["title"]
+        french = await call(client, "get_action", action_id=thank_you["id"], language="fr")
+        assert french["language"] == "fr" and french["title"] not in {
+            thank_you["title"],
+            english_one["title"],
+        }
+        draft = await call(client, "get_action_draft", action_id=thank_you["id"], language="es")
+        assert draft["language"] == "es"
+        for tool, arguments in (
+            ("list_actions", {}),
+            ("get_action", {"action_id": thank_you["id"]}),
+            ("get_action_draft", {"action_id": thank_you["id"]}),
+        ):
+            refused = await problem(client, tool, 422, **arguments, language="pt-BR")
+            assert [e["field"] for e in refused["errors"]] == ["language"], tool
+            assert "de, en, es, fr, ja" in refused["errors"][0]["message"]
+
+
 async def test_failures_are_problem_documents_naming_the_argument(
     connect: Connect, live: Live
 ) -> None:

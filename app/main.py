@@ -205,6 +205,9 @@ async def connections(app: FastAPI) -> AsyncIterator[None]:
         if limiter is not None:
             await limiter.close()
         await engine.dispose()
+        # Its own engine, so the next run makes a new one (and migrates and listens again)
+        # rather than take this one for an engine a caller injected.
+        app.state.engine = None
 
 
 async def listen_for_changes(app: FastAPI) -> ChangeListener | None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import gc
 from pathlib import Path
 
+import httpx
+
 from app.db import migrations
 from app.db.engine import create_engine
 from app.main import create_app
@@ -34,3 +36,31 @@ async def test_starting_freezes_what_was_loaded_so_full_collections_stay_short(
             assert gc.get_freeze_count() > 10_000
     finally:
         gc.unfreeze()
+
+
+async def test_each_run_of_the_lifespan_opens_its_own_engine_and_serves(tmp_path: Path) -> None:
+    settings = Settings(
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'app.db'}",
+        data_dir=tmp_path,
+        secret_key="lifespan-test-secret-key-of-32-chars",
+    )
+    engine = create_engine(settings)
+    try:
+        await migrations.upgrade(engine)
+    finally:
+        await engine.dispose()
+    app = create_app(settings)
+    engines = []
+    try:
+        for _ in range(2):
+            async with app.router.lifespan_context(app):
+                engines.append(app.state.engine)
+                transport = httpx.ASGITransport(app=app)
+                async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+                    ready = await http.get("/readyz")
+                    assert ready.status_code == 200, ready.text
+            # What it opened is closed, and not left for the next run to take as injected.
+            assert app.state.engine is None
+    finally:
+        gc.unfreeze()
+    assert engines[0] is not None and engines[1] is not None and engines[0] is not engines[1]

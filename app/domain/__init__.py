@@ -13,6 +13,7 @@ from app.domain.calendar import (
     public_holidays,
 )
 from app.domain.model import (
+    CLOSED_STATUSES,
     ActionStatus,
     ActionType,
     Application,
@@ -49,6 +50,7 @@ from app.domain.texts import (
 )
 
 __all__ = [
+    "CLOSED_STATUSES",
     "DEFAULT_LANGUAGE",
     "MAX_KEY_LENGTH",
     "ActionStatus",

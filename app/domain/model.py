@@ -118,6 +118,10 @@ class ActionStatus(StrEnum):
     OBSOLETE = "obsolete"
 
 
+# Statuses that no moment changes: the action is closed, and says why.
+CLOSED_STATUSES = frozenset({ActionStatus.DONE, ActionStatus.DISMISSED, ActionStatus.OBSOLETE})
+
+
 class Channel(StrEnum):
     """How the action reaches its person.
 

@@ -240,8 +240,11 @@ def text_language(tag: str) -> str | None:
     ``de-CH`` and ``de-Latn-CH`` read German; case does not matter. A tag that is not
     made of 1-8 letters or digits between hyphens (at most 35 characters) asks for none.
     """
+    # ASCII before lowering: some letters lower to ASCII ones (KELVIN SIGN to "k").
+    if len(tag) > 35 or not tag.isascii():
+        return None
     subtags = tag.lower().split("-")
-    if len(tag) > 35 or not all(0 < len(s) <= 8 and s.isascii() and s.isalnum() for s in subtags):
+    if not all(0 < len(s) <= 8 and s.isalnum() for s in subtags):
         return None
     available = languages()
     while subtags:

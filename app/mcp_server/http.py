@@ -64,6 +64,14 @@ def _bearer(scope: Scope) -> str | None:
     return None
 
 
+def _not_running() -> ServiceUnavailable:
+    # Served before the lifespan started or after it ended (an ASGI server run without
+    # `lifespan="on"`, say, or one shutting down): the SDK's manager would raise, a 500.
+    return ServiceUnavailable(
+        "The MCP endpoint is not running: the server is starting or shutting down."
+    )
+
+
 class McpOverHttp:
     """The /mcp endpoint (an ASGI app the router serves for POST) and the SDK's session
     manager behind it, which lives only while the app's lifespan runs (:meth:`running`)."""
@@ -89,17 +97,13 @@ class McpOverHttp:
             try:
                 yield
             finally:
-                self.sessions = None
+                # Only its own: another run of the lifespan may have started meanwhile.
+                if self.sessions is sessions:
+                    self.sessions = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        sessions = self.sessions
-        if sessions is None:
-            # Served before the lifespan started or after it ended (an ASGI server run
-            # without `lifespan="on"`, say): the SDK's manager would raise, a 500.
-            error = ServiceUnavailable(
-                "The MCP endpoint is not running: the server is starting or shutting down."
-            )
-            await answer_error(error, scope, receive, send)
+        if self.sessions is None:
+            await answer_error(_not_running(), scope, receive, send)
             return
         credential = _bearer(scope)
         try:
@@ -119,4 +123,9 @@ class McpOverHttp:
             await answer_error(error, scope, receive, send)
             return
         scope[PRINCIPAL_SCOPE_KEY] = principal
+        # Read again after the awaits above: the lifespan may have ended meanwhile.
+        sessions = self.sessions
+        if sessions is None:
+            await answer_error(_not_running(), scope, receive, send)
+            return
         await sessions.handle_request(scope, replay_body(body, receive), send)

@@ -24,6 +24,7 @@ from app.mcp_server.calls import Call
 from app.repositories.events import EventFilter
 from app.repositories.owners import Owner
 from app.repositories.pagination import MAX_PAGE_SIZE
+from app.schemas.actions import ActionRead
 from app.schemas.events import EventRead
 from app.schemas.resources import ApplicationRead, CandidateRead
 from app.services import actions as action_service
@@ -182,6 +183,14 @@ THANK_YOU_CHECK = credential_check_of(record_endpoint("get_interview"))
 THANK_YOU_NOTES_LISTED = 100
 
 
+def _note_line(note: ActionRead) -> str:
+    blocked = f" Blocked: {note.blocked_reason}." if note.blocked_reason else ""
+    return (
+        f"- `{note.id}`: {note.title} (status {note.status}, due by "
+        f"{note.due_by.isoformat()}).{blocked}"
+    )
+
+
 async def thank_you_notes(call: Call, interview_id: str) -> tuple[str, str]:
     """The description and text of the prompt for one interview: who to thank, by when,
     and how to go about it with the tools."""
@@ -199,23 +208,22 @@ async def thank_you_notes(call: Call, interview_id: str) -> tuple[str, str]:
         limit=THANK_YOU_NOTES_LISTED,
     )
     notes = [action_routes.action_read(row, now) for row in rows]
+    owed = [note for note in notes if note.status not in domain.CLOSED_STATUSES]
+    closed = [note for note in notes if note.status in domain.CLOSED_STATUSES]
     when = interview.start_at.isoformat()
     lines = [
         f"I had my {interview.kind} interview for {application.role} at {application.company} "
         f"({when}). Please write my thank-you notes with Follow-Up.",
         "",
     ]
-    if notes:
+    if owed:
         lines.append("Follow-Up says I owe these thank-you notes:")
-        for action in notes:
-            blocked = f" Blocked: {action.blocked_reason}." if action.blocked_reason else ""
-            lines.append(
-                f"- `{action.id}`: {action.title} (status {action.status}, due by "
-                f"{action.due_by.isoformat()}).{blocked}"
-            )
+        lines += [_note_line(note) for note in owed]
         lines += [
             "",
-            f"How to write them: {notes[0].guidance}",
+            # The guidance of a note still owed: a closed one's may be about someone who
+            # has left the panel.
+            f"How to write them: {owed[0].guidance}",
             "",
             "For each one: call `get_action_draft` with its ID, ask me for one specific thing "
             "from the conversation with that person and weave it in, keep it to three or four "
@@ -223,11 +231,16 @@ async def thank_you_notes(call: Call, interview_id: str) -> tuple[str, str]:
             "reports. Show me each final note. Once I say I sent one, call `complete_action` "
             "with its ID (and `at`, if I sent it earlier).",
         ]
+    elif closed:
+        lines.append("Follow-Up says I owe no thank-you note for this interview any more.")
     else:
         lines.append(
             "Follow-Up lists no thank-you note for this interview: check with `get_action` or "
             "`list_actions` whether its interviewers are recorded on the panel "
             "(`record_interview` takes their contact IDs), then come back to this."
         )
+    if closed:
+        lines += ["", "Already done, dismissed, or no longer called for (leave these be):"]
+        lines += [_note_line(note) for note in closed]
     description = f"Thank-you notes for the {interview.kind} interview at {application.company}"
     return description, "\n".join(lines)

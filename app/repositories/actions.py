@@ -24,18 +24,16 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models import Action, Application
-from app.domain import ActionStatus, ActionType, ApplicationStatus
+from app.domain import CLOSED_STATUSES, ActionStatus, ActionType, ApplicationStatus
 from app.repositories.owners import Owner, owned_by
 from app.repositories.pagination import PageResult, decode_cursor, encode_cursor
-
-_CLOSED = {ActionStatus.DONE, ActionStatus.DISMISSED, ActionStatus.OBSOLETE}
 
 
 def status_condition(
     status: ActionStatus, as_of: datetime | ColumnElement[Any]
 ) -> ColumnElement[bool]:
     """SQL for "has this status at as_of"; mirrors ``app.domain.status_of`` (a test checks)."""
-    if status in _CLOSED:
+    if status in CLOSED_STATUSES:
         return Action.resolution == status.value
     open_ = Action.resolution.is_(None)
     snoozing = and_(Action.snoozed_until.is_not(None), Action.snoozed_until > as_of)

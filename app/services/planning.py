@@ -37,8 +37,7 @@ def resolution_of(action: models.Action) -> str | None:
     status does not depend on the moment, so any ``as_of`` gives the same answer.
     """
     status = action_status(action, action.available_from)
-    closed = {domain.ActionStatus.DONE, domain.ActionStatus.DISMISSED, domain.ActionStatus.OBSOLETE}
-    return status.value if status in closed else None
+    return status.value if status in domain.CLOSED_STATUSES else None
 
 
 def to_domain(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import threading
 from typing import Any
@@ -84,11 +85,13 @@ def test_planning_counts_one_unit_per_application_and_per_planned_action() -> No
 
 
 def test_planning_writes_each_action_in_its_language_with_the_wording_it_came_from() -> None:
-    application = builders.application(interviews=[builders.interview()])
+    german = dataclasses.replace(builders.candidate(), language="de")
+    application = builders.application(interviews=[builders.interview()], who=german)
     [plan] = planning.plan_each([application], domain.Policy(), unlimited())
+    assert plan
     for written in plan:
         item = written.planned
         texts = (written.title, written.explanation, written.guidance)
-        assert texts == (item.title, item.explanation, item.guidance)
+        assert texts == item.wording.render("de") != item.wording.render("en")
         stored = domain.Wording.from_json(json.loads(written.wording))
-        assert stored.render("de") == item.wording.render("de")
+        assert stored == item.wording

@@ -330,11 +330,16 @@ async def test_the_prompt_lists_exactly_its_interviews_thank_you_notes(
             prompt = await client.get_prompt("thank_you_notes", {"interview_id": interview_id})
             texts[interview_id] = getattr(prompt.messages[0].content, "text", "")
             listed = re.findall(r"^- `([^`]+)`", texts[interview_id], flags=re.MULTILINE)
-            owed = [a for a in actions if a["subject"]["interview_id"] == interview_id]
-            assert len(owed) == notes
-            assert listed == [a["id"] for a in sorted(owed, key=lambda a: (a["due_by"], a["id"]))]
-    assert "(status obsolete," in texts[rounds[0]]
-    assert "(status obsolete," not in texts[rounds[1]]
+            mine = [a for a in actions if a["subject"]["interview_id"] == interview_id]
+            assert len(mine) == notes
+            # Those still owed first, then the closed ones, each in the feed's order.
+            in_order = sorted(mine, key=lambda a: (a["status"] == "obsolete", a["due_by"], a["id"]))
+            assert listed == [a["id"] for a in in_order]
+    owed, closed = texts[rounds[0]].split("Already done, dismissed, or no longer called for")
+    assert "Grace Hopper" in owed and "(status obsolete," not in owed
+    assert "Alan Turing" in closed and "(status obsolete," in closed
+    assert "Alan Turing" not in owed.split("How to write them:")[1]
+    assert "Already done" not in texts[rounds[1]]
 
 
 async def test_actions_and_drafts_are_written_in_the_language_asked_for(

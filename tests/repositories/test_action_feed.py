@@ -15,13 +15,20 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.db.models import Action
-from app.domain import ActionStatus, MarkKind
-from app.repositories.actions import ActionFilter, feed, next_status_change
+from app.domain import ActionStatus, ActionType, MarkKind
+from app.repositories.actions import (
+    ActionFilter,
+    feed,
+    first_per_application,
+    for_interview,
+    next_status_change,
+)
 from app.repositories.owners import Owner
 from app.services.actions import action_status
 from app.services.planning import resolution_of
+from app.settings import Settings
 from tests.api.builders import new_application
-from tests.conftest import Tenant
+from tests.conftest import Tenant, make_tenant
 
 AS_OF = datetime(2027, 3, 10, 12, 0, tzinfo=UTC)
 HOUR = timedelta(hours=1)
@@ -167,3 +174,57 @@ async def test_next_status_change_is_the_first_window_edge_or_snooze_end_after_a
     assert await next_change() == AS_OF + 7 * HOUR
     # Nor do another tenant's.
     assert await next_change("ten_someone_else") is None
+
+
+async def test_the_assistant_s_queries_read_the_owner_s_actions_alone(
+    client: httpx.AsyncClient,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    tenant: Tenant,
+    settings: Settings,
+) -> None:
+    application = await new_application(client)
+    due = WINDOWS["due"]
+    async with sessionmaker() as session, session.begin():
+        for number in range(3):
+            session.add(
+                stored_action(
+                    tenant.id,
+                    application,
+                    f"owned_{number}",
+                    interview_id="int_x",
+                    available_from=due[0],
+                    due_by=due[1] + number * HOUR,
+                )
+            )
+    stranger = await make_tenant(sessionmaker, settings, name="Stranger Careers")
+    owners = {
+        "the tenant": Owner(tenant.id),
+        "its candidate": Owner(tenant.id, candidate_id=application["candidate_id"]),
+        "another tenant": Owner(stranger.id),
+        "another candidate": Owner(tenant.id, candidate_id="cand_someone_else"),
+    }
+    expected = ["act_owned_0", "act_owned_1"]
+    async with sessionmaker() as session:
+        for who, owner in owners.items():
+            mine = who in {"the tenant", "its candidate"}
+            first = await first_per_application(
+                session,
+                owner,
+                [application["id"]],
+                statuses=[ActionStatus.DUE],
+                as_of=AS_OF,
+                per_application=2,
+            )
+            assert set(first) == ({application["id"]} if mine else set()), who
+            assert [row.id for row in first.get(application["id"], [])] == (
+                expected if mine else []
+            ), who
+            notes = await for_interview(
+                session,
+                owner,
+                application["id"],
+                "int_x",
+                types=[ActionType.CONFIRM_INTERVIEWERS],
+                limit=2,
+            )
+            assert [row.id for row in notes] == (expected if mine else []), who

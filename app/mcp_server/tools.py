@@ -32,10 +32,10 @@ from app.schemas import actions as action_schemas
 from app.schemas import drafts as draft_schemas
 from app.schemas import resources as record_schemas
 from app.schemas.common import (
-    LanguageTag,
     Page,
     ResourceId,
     SingleLineText,
+    TextLanguageTag,
     Timestamp,
     WriteModel,
     example,
@@ -56,7 +56,7 @@ AsOf = Annotated[
 ]
 Limit = Annotated[int, Field(ge=1, le=MAX_PAGE_SIZE, description="Items per page.")]
 ActionLanguage = Annotated[
-    LanguageTag | None,
+    TextLanguageTag | None,
     Field(
         description="Language of the titles, explanations and guidance: `en`, `de`, `fr`, "
         "`es` or `ja` (a regional tag such as `de-CH` reads as its language); by default "
@@ -112,7 +112,7 @@ class GetDraftArguments(WriteModel):
     model_config = example(action_id="act_5f1c2b7e9a0d4c3b2a1f0e9d", language="en")
 
     action_id: ActionId
-    language: LanguageTag | None = Field(
+    language: TextLanguageTag | None = Field(
         default=None,
         description="Language of the draft: `en`, `de`, `fr`, `es` or `ja` (a regional tag "
         "such as `de-CH` reads as its language); by default the candidate's.",

@@ -175,11 +175,15 @@ def _check_language(tag: str) -> str:
     return tag
 
 
-LanguageTag = Annotated[
+# A BCP 47 tag of a language Follow-Up writes texts in; each use says what it is for.
+TextLanguageTag = Annotated[
     str,
     StringConstraints(min_length=2, max_length=35),
     SingleLine,
     AfterValidator(_check_language),
+]
+LanguageTag = Annotated[
+    TextLanguageTag,
     Field(
         description="The candidate's language, a BCP 47 tag: `en`, `de`, `fr`, `es` or `ja`, "
         "or one of them with a region (`de-CH`, kept as given, reads as `de`). Action texts "

@@ -12,6 +12,11 @@ import asyncio
 import contextlib
 import socket
 import struct
+from typing import Any
+
+from sqlalchemy.engine import make_url
+
+from app.settings import Settings
 
 
 class TcpProxy:
@@ -103,3 +108,15 @@ def _reset(writer: asyncio.StreamWriter) -> None:
         with contextlib.suppress(OSError):
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
     transport.abort()
+
+
+async def proxy_in_front_of(
+    settings: Settings, database_url: str, **update: Any
+) -> tuple[TcpProxy, Settings]:
+    """A started proxy in front of the database at ``database_url``, and ``settings``
+    (changed by ``update``) that reach that database through it."""
+    direct = make_url(database_url)
+    proxy = TcpProxy(direct.host or "127.0.0.1", direct.port or 5432)
+    await proxy.start()
+    through = direct.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
+    return proxy, settings.model_copy(update={**update, "database_url": through})

@@ -13,9 +13,8 @@ from app.main import create_app
 from app.settings import Settings
 
 
-async def test_starting_freezes_what_was_loaded_so_full_collections_stay_short(
-    tmp_path: Path,
-) -> None:
+async def _migrated_sqlite(tmp_path: Path) -> Settings:
+    """Settings for a SQLite database in ``tmp_path``, migrated to head."""
     settings = Settings(
         database_url=f"sqlite+aiosqlite:///{tmp_path / 'app.db'}",
         data_dir=tmp_path,
@@ -26,7 +25,13 @@ async def test_starting_freezes_what_was_loaded_so_full_collections_stay_short(
         await migrations.upgrade(engine)
     finally:
         await engine.dispose()
-    app = create_app(settings)
+    return settings
+
+
+async def test_starting_freezes_what_was_loaded_so_full_collections_stay_short(
+    tmp_path: Path,
+) -> None:
+    app = create_app(await _migrated_sqlite(tmp_path))
     gc.unfreeze()
     try:
         async with app.router.lifespan_context(app):
@@ -39,17 +44,7 @@ async def test_starting_freezes_what_was_loaded_so_full_collections_stay_short(
 
 
 async def test_each_run_of_the_lifespan_opens_its_own_engine_and_serves(tmp_path: Path) -> None:
-    settings = Settings(
-        database_url=f"sqlite+aiosqlite:///{tmp_path / 'app.db'}",
-        data_dir=tmp_path,
-        secret_key="lifespan-test-secret-key-of-32-chars",
-    )
-    engine = create_engine(settings)
-    try:
-        await migrations.upgrade(engine)
-    finally:
-        await engine.dispose()
-    app = create_app(settings)
+    app = create_app(await _migrated_sqlite(tmp_path))
     engines = []
     try:
         for _ in range(2):

@@ -26,7 +26,6 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy import select
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.api.errors import PROBLEM_JSON
@@ -40,7 +39,7 @@ from tests.api.builders import all_pages, interview_round, one
 from tests.conftest import TEST_DATABASE_URL_VARIABLE, client_for, committing_app, make_tenant
 from tests.live_server import serving
 from tests.services.test_worker import Clock, Receiver, at
-from tests.tcp_proxy import TcpProxy
+from tests.tcp_proxy import TcpProxy, proxy_in_front_of
 
 pytestmark = pytest.mark.skipif(
     not os.environ.get(TEST_DATABASE_URL_VARIABLE, "").startswith("postgres"),
@@ -89,21 +88,15 @@ class Tally:
 async def test_an_outage_answers_503_then_recovers_losing_nothing(
     settings: Settings, engine: AsyncEngine, test_database: conftest.TestDatabase
 ) -> None:
-    direct = make_url(test_database.url)
-    proxy = TcpProxy(direct.host or "127.0.0.1", direct.port or 5432)
-    await proxy.start()
-    proxied = settings.model_copy(
-        update={
-            "database_url": direct.set(host="127.0.0.1", port=proxy.port).render_as_string(
-                hide_password=False
-            ),
-            "db_pool_size": 8,
-            "db_pool_timeout_seconds": 3.0,
-            "webhook_allow_http": True,
-            "webhook_allow_private_networks": True,
-            "worker_poll_interval_seconds": 0.1,
-            "webhook_timeout_seconds": 2.0,
-        }
+    proxy, proxied = await proxy_in_front_of(
+        settings,
+        test_database.url,
+        db_pool_size=8,
+        db_pool_timeout_seconds=3.0,
+        webhook_allow_http=True,
+        webhook_allow_private_networks=True,
+        worker_poll_interval_seconds=0.1,
+        webhook_timeout_seconds=2.0,
     )
     app_engine, worker_engine = create_engine(proxied), create_engine(proxied)
     receiver = Receiver(delay=0.05)
@@ -322,9 +315,6 @@ async def _probe_readiness(
 async def test_an_attempt_made_before_an_outage_is_recorded_after_it_not_sent_again(
     settings: Settings, engine: AsyncEngine, test_database: conftest.TestDatabase
 ) -> None:
-    direct = make_url(test_database.url)
-    proxy = TcpProxy(direct.host or "127.0.0.1", direct.port or 5432)
-    await proxy.start()
     loopback = settings.model_copy(
         update={
             "webhook_allow_http": True,
@@ -332,13 +322,7 @@ async def test_an_attempt_made_before_an_outage_is_recorded_after_it_not_sent_ag
             "webhook_timeout_seconds": 5.0,
         }
     )
-    proxied = loopback.model_copy(
-        update={
-            "database_url": direct.set(host="127.0.0.1", port=proxy.port).render_as_string(
-                hide_password=False
-            )
-        }
-    )
+    proxy, proxied = await proxy_in_front_of(loopback, test_database.url)
     worker_engine = create_engine(proxied)
     gate = threading.Event()  # holds the attempt until set
     receiver = Receiver(gate=gate)

@@ -13,7 +13,6 @@ import os
 
 import httpx
 import pytest
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.api.errors import PROBLEM_JSON
@@ -23,7 +22,7 @@ from tests import conftest
 from tests.conftest import TEST_DATABASE_URL_VARIABLE
 from tests.mcp.conftest import live_app, over_http, over_stdio
 from tests.mcp.test_transports import MCP_HEADERS
-from tests.tcp_proxy import TcpProxy
+from tests.tcp_proxy import proxy_in_front_of
 
 pytestmark = pytest.mark.skipif(
     not os.environ.get(TEST_DATABASE_URL_VARIABLE, "").startswith("postgres"),
@@ -44,19 +43,9 @@ async def test_a_tool_called_while_the_database_is_down_answers_503(
     settings: Settings, engine: AsyncEngine, test_database: conftest.TestDatabase
 ) -> None:
     # (``engine``: the run's database, migrated; the app reaches it through the proxy.)
-    direct = make_url(test_database.url)
-    proxy = TcpProxy(direct.host or "127.0.0.1", direct.port or 5432)
-    await proxy.start()
-    proxied = settings.model_copy(
-        update={
-            "database_url": direct.set(host="127.0.0.1", port=proxy.port).render_as_string(
-                hide_password=False
-            ),
-            # Over HTTP a credential verified a moment ago is recalled without the
-            # database, so the call itself meets the outage.
-            "auth_cache_seconds": 60.0,
-        }
-    )
+    # Over HTTP a credential verified a moment ago is recalled without the database, so
+    # the call itself meets the outage.
+    proxy, proxied = await proxy_in_front_of(settings, test_database.url, auth_cache_seconds=60.0)
     app_engine = create_engine(proxied)
     try:
         async with live_app(proxied, app_engine) as live:

@@ -222,6 +222,15 @@ class WorkerMetrics:
             "`action.due` and `action.overdue` windows the worker handled.",
             registry=self.registry,
         )
+        self.action_texts = Counter(
+            "followup_worker_action_texts_total",
+            "Stored actions whose texts were written with an older catalogue, by what the "
+            "worker did: rewritten (new texts, new version), current (the texts come out "
+            "the same; the catalogue is recorded), changed_meanwhile (left for the next "
+            "pass) or unreadable (the wording cannot be written; kept as stored).",
+            ["outcome"],
+            registry=self.registry,
+        )
         self.failed_passes = Counter(
             "followup_worker_failed_passes_total",
             "Worker passes that failed as a whole (the database was unreachable, say).",

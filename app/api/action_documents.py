@@ -6,8 +6,10 @@ change only when the action does. Each action's JSON (everything but ``status`` 
 the version it was rendered from. Every change to what an action shows goes through an
 ORM update, which bumps the version, so an entry is right exactly when its version is
 the row's: nothing needs invalidating, and another process's writes are seen at once.
-The one Core update of actions, the worker's note that it announced a window
-(``mark_time_events``), touches no column shown here; a test holds it to that.
+The worker's Core updates of actions keep to that: its note that it announced a window
+(``mark_time_events``) and its note that stored texts are already current
+(``confirm_texts``) touch no column shown here, and a test holds them to it; its rewrite
+of texts an edited catalogue made stale (``rewrite_texts``) bumps the version.
 """
 
 from __future__ import annotations

@@ -279,6 +279,17 @@ class Action(TenantOwned, Base):
             "due_by",
             where="resolution IS NULL AND overdue_event_at IS NULL",
         ),
+        # The worker's search for texts an edited catalogue made stale: per language, the
+        # rows whose texts_version is NULL, below or above the current fingerprint are three
+        # short ranges, empty once the texts have caught up, however many actions there
+        # are. Nearly every row holds the same few keys, which PostgreSQL's B-tree
+        # deduplication stores once each: the index stays small.
+        _partial_index(
+            "ix_actions_texts_version",
+            "language",
+            "texts_version",
+            where="wording IS NOT NULL",
+        ),
     )
 
     tenant_id: Mapped[TenantRef]
@@ -303,6 +314,10 @@ class Action(TenantOwned, Base):
     # decodes it. NULL in rows planned before languages.
     language: Mapped[str] = mapped_column(String(35), default="en", server_default="en")
     wording: Mapped[str | None] = mapped_column(Text)
+    # The catalogue those texts were written with (domain.catalogue_fingerprint of
+    # `language`); NULL when not recorded. A release that edits the catalogue leaves rows
+    # written with the old one, which the worker writes again from their wording.
+    texts_version: Mapped[str | None] = mapped_column(String(32))
     satisfied: Mapped[bool] = mapped_column(Boolean, default=False)
     obsolete_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     mark: Mapped[str | None] = mapped_column(String(16))

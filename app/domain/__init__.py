@@ -43,6 +43,7 @@ from app.domain.plan import plan, status, status_of
 from app.domain.rules import MAX_KEY_LENGTH, action_key, latest_mark
 from app.domain.texts import (
     DEFAULT_LANGUAGE,
+    catalogue_fingerprint,
     format_date,
     languages,
     render_text,
@@ -78,6 +79,7 @@ __all__ = [
     "Wording",
     "action_key",
     "business_day_after",
+    "catalogue_fingerprint",
     "format_date",
     "is_business_day",
     "is_known_time_zone",

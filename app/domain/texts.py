@@ -16,6 +16,8 @@ be shown in another language than the one it was planned in without planning aga
 
 from __future__ import annotations
 
+import hashlib
+import json
 import tomllib
 from collections.abc import Mapping, Sequence
 from datetime import date
@@ -266,6 +268,16 @@ def catalogue(language: str = DEFAULT_LANGUAGE) -> Mapping[str, str]:
     path = LANGUAGE_FOLDERS / language / "texts.toml"
     translated = tomllib.loads(path.read_text(encoding="utf-8"))
     return {**_ENGLISH, **{key: str(text) for key, text in translated.items()}}
+
+
+@lru_cache(maxsize=64)
+def catalogue_fingerprint(language: str = DEFAULT_LANGUAGE) -> str:
+    """A short hash of ``language``'s resolved catalogue: equal in every process running the
+    same catalogues, different once a release edits one (English included, as it fills the
+    gaps). A stored action records the one its texts were written with, so the worker can
+    find texts an edited catalogue made stale (app/services/worker.py)."""
+    resolved = json.dumps(sorted(catalogue(language).items()), ensure_ascii=False)
+    return hashlib.blake2b(resolved.encode(), digest_size=8).hexdigest()
 
 
 def render_text(key: str, language: str = DEFAULT_LANGUAGE, /, **values: object) -> str:

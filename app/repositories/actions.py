@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -20,6 +20,8 @@ from sqlalchemy import (
     select,
     tuple_,
     union,
+    union_all,
+    update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -292,3 +294,123 @@ async def applications_to_replan(session: AsyncSession, tenant_id: str) -> list[
         Action.tenant_id == tenant_id, Action.resolution.is_(None)
     )
     return sorted(set(await session.scalars(union(in_progress, with_open_actions))))
+
+
+# --- texts written with an older catalogue ----------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class StoredTexts:
+    """What the worker needs to write an action's texts again: its version (for the
+    compare-and-set), language, wording (JSON) and the texts as stored."""
+
+    id: str
+    version: int
+    language: str
+    wording: str
+    title: str
+    explanation: str
+    guidance: str
+
+
+async def with_stale_texts(
+    session: AsyncSession, fingerprints: Mapping[str, str], limit: int
+) -> list[StoredTexts]:
+    """Up to ``limit`` actions with a wording whose texts were written with another
+    catalogue than ``fingerprints`` gives for their language, or with none recorded.
+
+    ``texts_version <> fingerprint`` is not a range an index can read, so each language
+    asks three ranges of ``ix_actions_texts_version`` (NULL, below and above its
+    fingerprint), each limited: the cost follows the stale rows found, and is a few empty
+    index probes once none are left, however many actions there are. Languages not in
+    ``fingerprints`` are left alone.
+    """
+    ranges = []
+    for language, fingerprint in fingerprints.items():
+        for version in (
+            Action.texts_version.is_(None),
+            Action.texts_version < fingerprint,
+            Action.texts_version > fingerprint,
+        ):
+            # The partial index's own condition, spelled out so SQLite can use it too.
+            found = (
+                select(Action.id)
+                .where(Action.wording.is_not(None), Action.language == language, version)
+                .limit(limit)
+                .subquery()
+            )
+            ranges.append(select(found.c.id))
+    if not ranges:
+        return []
+    query = (
+        select(
+            Action.id,
+            Action.version,
+            Action.language,
+            Action.wording,
+            Action.title,
+            Action.explanation,
+            Action.guidance,
+        )
+        .where(Action.id.in_(union_all(*ranges)))
+        .limit(limit)
+    )
+    return [
+        # The query asks for a wording, so `or ""` never applies: it only narrows the type.
+        StoredTexts(
+            r.id, r.version, r.language, r.wording or "", r.title, r.explanation, r.guidance
+        )
+        for r in await session.execute(query)
+    ]
+
+
+async def rewrite_texts(
+    session: AsyncSession,
+    stored: StoredTexts,
+    texts: tuple[str, str, str],
+    texts_version: str,
+    now: datetime,
+) -> bool:
+    """Store ``texts`` as the action's title, explanation and guidance, written with the
+    catalogue ``texts_version``, if its version is still the one read; False if it is not
+    (a re-plan changed it meanwhile: the next pass looks at it again).
+
+    A Core update, so it bumps ``version`` and ``updated_at`` itself, as the ORM would:
+    the ETag, the per-process action documents (app/api/action_documents.py) and the
+    calendar's SEQUENCE all follow the version.
+    """
+    title, explanation, guidance = texts
+    result = await session.execute(
+        update(Action)
+        .where(Action.id == stored.id, Action.version == stored.version)
+        .values(
+            title=title,
+            explanation=explanation,
+            guidance=guidance,
+            texts_version=texts_version,
+            version=Action.version + 1,
+            updated_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def confirm_texts(
+    session: AsyncSession, stored: Sequence[StoredTexts], texts_version: str
+) -> int:
+    """Record that these actions' texts, unchanged, are what catalogue ``texts_version``
+    writes; returns how many still had the version read (the others are left as they are).
+
+    ``version`` and ``updated_at`` stay: nothing the action shows changed, so its ETag and
+    a client's If-Match from a moment ago still hold.
+    """
+    if not stored:
+        return 0
+    result = await session.execute(
+        update(Action)
+        .where(tuple_(Action.id, Action.version).in_([(s.id, s.version) for s in stored]))
+        .values(texts_version=texts_version, updated_at=Action.updated_at)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]

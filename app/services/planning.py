@@ -179,14 +179,15 @@ async def replan_many(
 
 
 class WrittenAction(NamedTuple):
-    """A planned action with its texts as stored: written in the plan's language, and
-    the wording they were written from as JSON."""
+    """A planned action with its texts as stored: written in the plan's language, the
+    wording they were written from as JSON, and the fingerprint of the catalogue used."""
 
     planned: domain.PlannedAction
     title: str
     explanation: str
     guidance: str
     wording: str
+    texts_version: str
 
 
 def plan_each(
@@ -208,7 +209,9 @@ def plan_each(
 def _written(item: domain.PlannedAction) -> WrittenAction:
     title, explanation, guidance = item.wording.render(item.language)
     wording = json.dumps(item.wording.to_json(), ensure_ascii=False, separators=(",", ":"))
-    return WrittenAction(item, title, explanation, guidance, wording)
+    # Cached per language: a dictionary lookup per action once the first plan computed it.
+    texts_version = domain.catalogue_fingerprint(item.language)
+    return WrittenAction(item, title, explanation, guidance, wording, texts_version)
 
 
 def reconcile(
@@ -271,8 +274,10 @@ def _copy_plan(row: models.Action, written: WrittenAction) -> None:
     row.blocked_reason = item.blocked_reason.value if item.blocked_reason else None
     # Written in the candidate's language, as events and webhooks show them; any other
     # language is written from the wording when asked for (services/action_views.py).
-    # Written again at every re-plan, so a catalogue's new wording reaches stored rows.
+    # Written again at every re-plan, so a catalogue's new wording reaches stored rows; the
+    # worker rewrites the rows no re-plan reaches (services/worker.py:rewrite_stale_texts).
     row.language = item.language
     row.title, row.explanation, row.guidance = written.title, written.explanation, written.guidance
     row.wording = written.wording
+    row.texts_version = written.texts_version
     row.satisfied = item.satisfied

@@ -123,3 +123,35 @@ async def test_stored_action_events_say_their_language_after_the_languages_migra
         assert downgraded["evt_other"] == stored["evt_other"][1]
     finally:
         await engine.dispose()
+
+
+TEXTS_VERSION_REVISION = "5c1391662924"
+
+
+async def test_the_texts_version_migration_adds_its_column_and_index_and_takes_them_out(
+    scratch_database_url: str,
+) -> None:
+    engine = create_engine(Settings(database_url=scratch_database_url))
+
+    async def columns_and_indexes() -> tuple[set[str], set[str]]:
+        async with engine.connect() as connection:
+            return await connection.run_sync(
+                lambda sync: (
+                    {column["name"] for column in inspect(sync).get_columns("actions")},
+                    {str(index["name"]) for index in inspect(sync).get_indexes("actions")},
+                )
+            )
+
+    try:
+        await migrations.upgrade(engine, LANGUAGES_REVISION)
+        columns, indexes = await columns_and_indexes()
+        assert "texts_version" not in columns and "ix_actions_texts_version" not in indexes
+        await migrations.upgrade(engine, TEXTS_VERSION_REVISION)
+        columns, indexes = await columns_and_indexes()
+        assert "texts_version" in columns and "ix_actions_texts_version" in indexes
+        await migrations.downgrade(engine, LANGUAGES_REVISION)
+        columns, indexes = await columns_and_indexes()
+        assert "texts_version" not in columns and "ix_actions_texts_version" not in indexes
+        assert "wording" in columns  # the revision before is whole
+    finally:
+        await engine.dispose()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from datetime import date
 from pathlib import Path
 
@@ -68,3 +70,26 @@ def test_thank_you_guidance_follows_the_etiquette() -> None:
     guidance = render_text("E3.guidance")
     for point in ("three or four sentences", "look forward", "good fit", "Do not push"):
         assert point in guidance
+
+
+def test_a_catalogue_fingerprint_is_short_and_the_same_in_every_process() -> None:
+    fingerprints = {language: texts.catalogue_fingerprint(language) for language in languages()}
+    assert all(re.fullmatch(r"[0-9a-f]{16}", value) for value in fingerprints.values())
+    assert len(set(fingerprints.values())) == len(fingerprints)  # each language its own
+    # Not Python's salted hash(): another interpreter computes the same value.
+    script = "from app.domain import texts; print(texts.catalogue_fingerprint('de'))"
+    other = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
+    assert other.stdout.strip() == fingerprints["de"]
+
+
+def test_a_catalogue_fingerprint_changes_when_a_text_does(monkeypatch: pytest.MonkeyPatch) -> None:
+    shipped = texts.catalogue_fingerprint("fr")
+    edited = {**catalogue("fr"), "E3.title": "Remerciez %(name)s"}
+    monkeypatch.setattr(texts, "catalogue", lambda language: edited)
+    texts.catalogue_fingerprint.cache_clear()
+    try:
+        assert texts.catalogue_fingerprint("fr") != shipped
+    finally:
+        texts.catalogue_fingerprint.cache_clear()

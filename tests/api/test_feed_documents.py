@@ -19,6 +19,7 @@ from app.api import actions as actions_api
 from app.api.action_documents import ActionDocumentCache
 from app.db.models import Action
 from app.domain import MarkKind
+from app.repositories.actions import StoredTexts, confirm_texts
 from app.repositories.owners import Owner
 from app.repositories.webhooks import mark_time_events
 from app.services import actions as action_service
@@ -186,8 +187,9 @@ async def test_an_action_changed_between_the_two_queries_is_shown_as_it_is_now(
 async def test_the_workers_event_bookkeeping_changes_nothing_the_feed_shows(
     client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
-    # The one Core update of actions bypasses the version the feed's cache is keyed by,
-    # so it must not touch anything the feed renders.
+    # The worker's Core updates that keep the version the feed's cache is keyed by (its
+    # note of announced windows, its note that stored texts are current) must not touch
+    # anything the feed renders.
     application, _, _ = await interview_round(client)
     listed = await actions_of(client, application["id"], AS_OF)
     async with sessionmaker() as session:
@@ -196,6 +198,11 @@ async def test_the_workers_event_bookkeeping_changes_nothing_the_feed_shows(
         now = datetime(2027, 2, 1, tzinfo=UTC)
         await mark_time_events(session, [a["id"] for a in listed], now, overdue=False)
         await mark_time_events(session, [a["id"] for a in listed], now, overdue=True)
+        current = [
+            StoredTexts(r.id, r.version, r.language, "", r.title, r.explanation, r.guidance)
+            for r in rows
+        ]
+        assert await confirm_texts(session, current, "0123456789abcdef") == len(rows)
         rows = (await session.execute(select(*Action.__table__.columns))).all()
         marked = {row.id: row.due_event_at for row in rows}
         after = {row.id: (row.version, actions_api.action_fields(row)) for row in rows}

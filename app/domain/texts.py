@@ -270,14 +270,21 @@ def catalogue(language: str = DEFAULT_LANGUAGE) -> Mapping[str, str]:
     return {**_ENGLISH, **{key: str(text) for key, text in translated.items()}}
 
 
+# Raised by one with every release that edits a catalogue (a test holds each language's
+# hash to the edition): fingerprints then sort by release, so a worker of an older release
+# never writes back over texts a newer one wrote (app/services/worker.py).
+CATALOGUE_EDITION = 1
+
+
 @lru_cache(maxsize=64)
 def catalogue_fingerprint(language: str = DEFAULT_LANGUAGE) -> str:
-    """A short hash of ``language``'s resolved catalogue: equal in every process running the
-    same catalogues, different once a release edits one (English included, as it fills the
-    gaps). A stored action records the one its texts were written with, so the worker can
-    find texts an edited catalogue made stale (app/services/worker.py)."""
+    """``language``'s catalogue edition and a short hash of its resolved catalogue, e.g.
+    ``0001-3f2a…``: equal in every process running the same catalogues, and greater (as a
+    string) in a later edition. A stored action records the one its texts were written
+    with, so the worker can find texts an edited catalogue made stale."""
     resolved = json.dumps(sorted(catalogue(language).items()), ensure_ascii=False)
-    return hashlib.blake2b(resolved.encode(), digest_size=8).hexdigest()
+    digest = hashlib.blake2b(resolved.encode(), digest_size=8).hexdigest()
+    return f"{CATALOGUE_EDITION:04d}-{digest}"
 
 
 def render_text(key: str, language: str = DEFAULT_LANGUAGE, /, **values: object) -> str:

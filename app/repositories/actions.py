@@ -316,22 +316,22 @@ class StoredTexts:
 async def with_stale_texts(
     session: AsyncSession, fingerprints: Mapping[str, str], limit: int
 ) -> list[StoredTexts]:
-    """Up to ``limit`` actions with a wording whose texts were written with another
-    catalogue than ``fingerprints`` gives for their language, or with none recorded.
+    """Up to ``limit`` actions with a wording whose texts were written with an older
+    catalogue than ``fingerprints`` gives for their language, or with none recorded,
+    locked for the caller's transaction.
 
-    ``texts_version <> fingerprint`` is not a range an index can read, so each language
-    asks three ranges of ``ix_actions_texts_version`` (NULL, below and above its
-    fingerprint), each limited: the cost follows the stale rows found, and is a few empty
-    index probes once none are left, however many actions there are. Languages not in
+    Fingerprints sort by catalogue edition, so a newer release's texts (a greater
+    fingerprint) are never taken for stale: during a rolling deploy the older release's
+    workers leave them be. Each language asks two ranges of ``ix_actions_texts_version``
+    (NULL, and below its fingerprint), each limited: the cost follows the stale rows
+    found, and is a few empty index probes once none are left, however many actions there
+    are. Rows another worker holds are skipped (PostgreSQL), and rows are locked in ID
+    order, so two workers neither wait on each other nor deadlock. Languages not in
     ``fingerprints`` are left alone.
     """
     ranges = []
     for language, fingerprint in fingerprints.items():
-        for version in (
-            Action.texts_version.is_(None),
-            Action.texts_version < fingerprint,
-            Action.texts_version > fingerprint,
-        ):
+        for version in (Action.texts_version.is_(None), Action.texts_version < fingerprint):
             # The partial index's own condition, spelled out so SQLite can use it too.
             found = (
                 select(Action.id)
@@ -353,7 +353,9 @@ async def with_stale_texts(
             Action.guidance,
         )
         .where(Action.id.in_(union_all(*ranges)))
+        .order_by(Action.id)
         .limit(limit)
+        .with_for_update(skip_locked=True)
     )
     return [
         # The query asks for a wording, so `or ""` never applies: it only narrows the type.

@@ -276,8 +276,13 @@ def _copy_plan(row: models.Action, written: WrittenAction) -> None:
     # language is written from the wording when asked for (services/action_views.py).
     # Written again at every re-plan, so a catalogue's new wording reaches stored rows; the
     # worker rewrites the rows no re-plan reaches (services/worker.py:rewrite_stale_texts).
-    row.language = item.language
-    row.title, row.explanation, row.guidance = written.title, written.explanation, written.guidance
-    row.wording = written.wording
-    row.texts_version = written.texts_version
+    texts = (item.language, written.title, written.explanation, written.guidance)
+    if (row.language, row.title, row.explanation, row.guidance) != texts or (
+        row.wording != written.wording
+    ):
+        row.language, row.title, row.explanation, row.guidance = texts
+        row.wording = written.wording
+        # Recorded only with texts that changed (or a new row): recording it alone would
+        # give an unchanged action a new version and ETag; the worker records it for those.
+        row.texts_version = written.texts_version
     row.satisfied = item.satisfied

@@ -36,7 +36,7 @@ import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from types import TracebackType
-from typing import Self
+from typing import NamedTuple, Self
 
 import httpx
 from prometheus_client import start_http_server
@@ -63,6 +63,15 @@ DELIVERY_BATCH = 20
 # Written on the event loop, not in a CPU pool (the worker has none, and nothing else runs
 # on its loop while a stage runs): a few dozen microseconds an action, about 10 ms a batch.
 STALE_TEXTS_BATCH = 200
+
+
+class TextsPass(NamedTuple):
+    """What one pass of :meth:`Worker.rewrite_stale_texts` did."""
+
+    read: int
+    rewritten: int
+
+
 # The longest pause between passes that keep failing (the database is down).
 MAX_FAILURE_PAUSE_SECONDS = 30.0
 
@@ -190,9 +199,10 @@ class Worker:
             if outcome is not None:
                 self.metrics.deliveries.labels(outcome).inc()
 
-    async def rewrite_stale_texts(self) -> int:
+    async def rewrite_stale_texts(self) -> TextsPass:
         """Write again, from its wording, the texts of each action (a batch) written with
-        another catalogue than this process's, in its language; returns how many it read.
+        an older catalogue than this process's, in its language; says how many it read and
+        how many it wrote again.
 
         An action whose texts come out different gets them with a new version (its ETag
         and cached documents change); one whose texts come out the same only has the
@@ -235,7 +245,7 @@ class Worker:
                 outcomes["changed_meanwhile"],
                 outcomes["unreadable"],
             )
-        return len(stale)
+        return TextsPass(read=len(stale), rewritten=outcomes["rewritten"])
 
     async def measure(self) -> None:
         """Read the queue's depth and age and how late due events are, for the gauges."""
@@ -299,14 +309,17 @@ class Worker:
         """
         timed = await self.emit_time_events()
         fanned = await self.fan_out()
-        sent = 0 if stop is not None and stop.is_set() else await self.deliver()
-        rewritten = await self.rewrite_stale_texts()
+        stopping = stop is not None and stop.is_set()
+        sent = 0 if stopping else await self.deliver()
+        texts = TextsPass(0, 0) if stopping else await self.rewrite_stale_texts()
         await self.measure()
+        # Rows only confirmed current (the bulk of the catch-up after an upgrade) do not
+        # make the worker hurry: that bookkeeping goes at a batch per poll interval.
         return (
             timed >= TIME_EVENT_BATCH
             or fanned >= FAN_OUT_BATCH
             or sent >= DELIVERY_BATCH
-            or rewritten >= STALE_TEXTS_BATCH
+            or texts.rewritten >= STALE_TEXTS_BATCH
         )
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -358,7 +371,8 @@ def _texts_written_again(stored: actions_repo.StoredTexts) -> tuple[str, str, st
     try:
         return domain.Wording.from_json(json.loads(stored.wording)).render(stored.language)
     except Exception:
-        logger.warning("cannot write the texts of action %s again", stored.id, exc_info=True)
+        # A bug or a catalogue that lost a key: counted (`unreadable`) and logged as an error.
+        logger.error("cannot write the texts of action %s again", stored.id, exc_info=True)
         return None
 
 

@@ -23,12 +23,14 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    # Adding a nullable column without a default is instant on PostgreSQL. IF NOT EXISTS:
-    # on a large table, build the index first without blocking writes (CREATE INDEX
+    # Adding a nullable column without a default is instant on PostgreSQL. IF NOT EXISTS,
+    # both: on a large table, add the column and build the index first without blocking
+    # writes (ALTER TABLE actions ADD COLUMN texts_version varchar(32); CREATE INDEX
     # CONCURRENTLY ix_actions_texts_version ON actions (language, texts_version) WHERE
-    # wording IS NOT NULL, after adding the column), and this does nothing.
+    # wording IS NOT NULL), and this does nothing. (SQLite has no ADD COLUMN IF NOT EXISTS.)
+    postgresql = op.get_bind().dialect.name == 'postgresql'
     with op.batch_alter_table('actions', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('texts_version', sa.String(length=32), nullable=True))
+        batch_op.add_column(sa.Column('texts_version', sa.String(length=32), nullable=True), if_not_exists=postgresql)
         batch_op.create_index('ix_actions_texts_version', ['language', 'texts_version'], unique=False, postgresql_where=sa.text('wording IS NOT NULL'), sqlite_where=sa.text('wording IS NOT NULL'), if_not_exists=True)
 
 

@@ -72,9 +72,34 @@ def test_thank_you_guidance_follows_the_etiquette() -> None:
         assert point in guidance
 
 
+# Each catalogue edition's hashes, one line a language. Add an edition, never edit one:
+# a release that edits a catalogue raises texts.CATALOGUE_EDITION and lists its hashes here.
+EDITIONS = {
+    1: {
+        "de": "da6ef79a58551b62",
+        "en": "315749120195d4a0",
+        "es": "a53f1d4390f0a970",
+        "fr": "d6f17368fc30588a",
+        "ja": "c8436b769a4ea24c",
+    },
+}
+
+
+def test_a_catalogue_edit_comes_with_a_new_edition() -> None:
+    # Fingerprints must sort by release, or workers of two releases running side by side
+    # would each write the other's texts back (app/services/worker.py).
+    edition = texts.CATALOGUE_EDITION
+    assert edition == max(EDITIONS), "list this edition's hashes in EDITIONS"
+    hashes = {language: texts.catalogue_fingerprint(language) for language in languages()}
+    assert hashes == {
+        language: f"{edition:04d}-{digest}" for language, digest in EDITIONS[edition].items()
+    }, "a catalogue changed: raise texts.CATALOGUE_EDITION and list its hashes in EDITIONS"
+    assert sorted(EDITIONS) == list(range(1, edition + 1))
+
+
 def test_a_catalogue_fingerprint_is_short_and_the_same_in_every_process() -> None:
     fingerprints = {language: texts.catalogue_fingerprint(language) for language in languages()}
-    assert all(re.fullmatch(r"[0-9a-f]{16}", value) for value in fingerprints.values())
+    assert all(re.fullmatch(r"\d{4}-[0-9a-f]{16}", value) for value in fingerprints.values())
     assert len(set(fingerprints.values())) == len(fingerprints)  # each language its own
     # Not Python's salted hash(): another interpreter computes the same value.
     script = "from app.domain import texts; print(texts.catalogue_fingerprint('de'))"

@@ -96,19 +96,20 @@ async def test_texts_of_an_edited_catalogue_reach_stored_rows_in_the_candidates_
         return {**resolved, "E3.title": OLD_GERMAN_TITLE} if language == "de" else resolved
 
     monkeypatch.setattr(texts, "catalogue", previous_release)
+    monkeypatch.setattr(texts, "CATALOGUE_EDITION", texts.CATALOGUE_EDITION - 1)
     actions, thank_you = await german_round(client)
     old_fingerprint = domain.catalogue_fingerprint("de")
     monkeypatch.undo()
     texts.catalogue_fingerprint.cache_clear()  # this release's catalogues from here on
-    assert old_fingerprint != domain.catalogue_fingerprint("de")
+    assert old_fingerprint < domain.catalogue_fingerprint("de")
 
     before = await get_action(client, thank_you["id"])
     assert before.json()["title"] == OLD_GERMAN_TITLE % {"name": "Grace Hopper"}
     assert before.json()["language"] == "de"
     rows_before = await stored(sessionmaker, [a["id"] for a in actions])
     async with Worker(sessionmaker, settings) as worker:
-        assert await worker.rewrite_stale_texts() == len(actions)
-        assert await worker.rewrite_stale_texts() == 0  # caught up: nothing left to read
+        assert (await worker.rewrite_stale_texts()).read == len(actions)
+        assert (await worker.rewrite_stale_texts()).read == 0  # caught up: nothing left to read
 
     after = await get_action(client, thank_you["id"])
     new_title = texts.render_text("E3.title", "de", name="Grace Hopper")
@@ -139,7 +140,7 @@ async def test_rows_written_with_the_current_catalogues_are_not_touched(
     before = await stored(sessionmaker, [a["id"] for a in actions])
     etag = (await get_action(client, thank_you["id"])).headers["ETag"]
     async with Worker(sessionmaker, settings) as worker:
-        assert await worker.rewrite_stale_texts() == 0
+        assert (await worker.rewrite_stale_texts()).read == 0
     assert await stored(sessionmaker, [a["id"] for a in actions]) == before
     assert {row.texts_version for row in before.values()} == {domain.catalogue_fingerprint("de")}
     assert (await get_action(client, thank_you["id"])).headers["ETag"] == etag
@@ -180,7 +181,7 @@ async def test_a_pass_rewrites_at_most_a_batch(
         rows = await stored(sessionmaker, ids)
         assert sum(row.texts_version is None for row in rows.values()) == len(ids) - 2
         assert sum(row.title == "Alt" for row in rows.values()) == len(ids) - 2
-        while await worker.rewrite_stale_texts():
+        while (await worker.rewrite_stale_texts()).read:
             pass
     rows = await stored(sessionmaker, ids)
     assert not any(row.title == "Alt" or row.texts_version is None for row in rows.values())
@@ -238,7 +239,7 @@ async def test_an_action_stored_before_languages_is_left_alone(
     )
     before = await stored(sessionmaker, [thank_you["id"]])
     async with Worker(sessionmaker, settings) as worker:
-        assert await worker.rewrite_stale_texts() == 0
+        assert (await worker.rewrite_stale_texts()).read == 0
     assert await stored(sessionmaker, [thank_you["id"]]) == before
     assert (await get_action(client, thank_you["id"])).json()["title"] == "Alter Titel"
 
@@ -251,8 +252,8 @@ async def test_a_wording_this_release_cannot_write_is_kept_and_not_read_again(
     await change(sessionmaker, [thank_you["id"]], wording=unknown_key, texts_version=None)
     before = await stored(sessionmaker, [thank_you["id"]])
     async with Worker(sessionmaker, settings) as worker:
-        assert await worker.rewrite_stale_texts() == 1
-        assert await worker.rewrite_stale_texts() == 0
+        assert (await worker.rewrite_stale_texts()).read == 1
+        assert (await worker.rewrite_stale_texts()).read == 0
     row = (await stored(sessionmaker, [thank_you["id"]]))[thank_you["id"]]
     assert (row.title, row.version) == (
         before[thank_you["id"]].title,
@@ -260,3 +261,52 @@ async def test_a_wording_this_release_cannot_write_is_kept_and_not_read_again(
     )
     assert row.texts_version == domain.catalogue_fingerprint("de")
     assert outcomes(worker)["unreadable"] == 1
+
+
+async def test_texts_a_newer_release_wrote_are_left_to_it(
+    client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession], settings: Settings
+) -> None:
+    # During a rolling deploy this worker is the older release's: a row written with the
+    # next edition's catalogue is not stale to it, or the two would write each other's back.
+    actions, thank_you = await german_round(client)
+    ids = [a["id"] for a in actions]
+    newer = f"{texts.CATALOGUE_EDITION + 1:04d}-0000000000000000"
+    older = f"{texts.CATALOGUE_EDITION - 1:04d}-ffffffffffffffff"
+    await change(sessionmaker, [thank_you["id"]], texts_version=newer, title="Neuere Fassung")
+    await change(sessionmaker, [i for i in ids if i != thank_you["id"]], texts_version=older)
+    before = await stored(sessionmaker, ids)
+    async with Worker(sessionmaker, settings) as worker:
+        assert (await worker.rewrite_stale_texts()).read == len(ids) - 1
+    rows = await stored(sessionmaker, ids)
+    assert rows[thank_you["id"]] == before[thank_you["id"]]
+    assert {rows[i].texts_version for i in ids if i != thank_you["id"]} == {
+        domain.catalogue_fingerprint("de")
+    }
+
+
+async def test_a_replan_that_changes_no_text_keeps_the_version_and_leaves_the_record(
+    client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    # Rows stored before this release have no fingerprint; a re-plan that writes the same
+    # texts must not give them a new version (and ETag) just to record one.
+    actions, thank_you = await german_round(client)
+    ids = [a["id"] for a in actions]
+    await change(sessionmaker, ids, texts_version=None)
+    await change(sessionmaker, [thank_you["id"]], title="Alt")
+    before = await stored(sessionmaker, ids)
+    # Any write to the application re-plans it.
+    response = await client.patch(
+        f"/v1/applications/{thank_you['application_id']}",
+        json={"job_url": "https://globex.example/jobs/43"},
+    )
+    assert response.status_code == 200, response.text
+    rows = await stored(sessionmaker, ids)
+    unchanged = [i for i in ids if rows[i].title == before[i].title and i != thank_you["id"]]
+    assert unchanged
+    for action_id in unchanged:
+        assert rows[action_id].texts_version is None
+        assert rows[action_id].version == before[action_id].version
+    rewritten = rows[thank_you["id"]]
+    assert rewritten.title == thank_you["title"]
+    assert rewritten.texts_version == domain.catalogue_fingerprint("de")
+    assert rewritten.version > before[thank_you["id"]].version

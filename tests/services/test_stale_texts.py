@@ -108,7 +108,7 @@ async def test_texts_of_an_edited_catalogue_reach_stored_rows_in_the_candidates_
     assert before.json()["language"] == "de"
     rows_before = await stored(sessionmaker, [a["id"] for a in actions])
     async with Worker(sessionmaker, settings) as worker:
-        assert (await worker.rewrite_stale_texts()).read == len(actions)
+        assert await worker.rewrite_stale_texts() == (len(actions), 1)  # read, rewritten
         assert (await worker.rewrite_stale_texts()).read == 0  # caught up: nothing left to read
 
     after = await get_action(client, thank_you["id"])

@@ -259,6 +259,7 @@ def cmd_mcp(settings: Settings, args: argparse.Namespace) -> None:
     from app.errors import Unauthorized
     from app.main import API_VERSION, connections, create_app
     from app.mcp_server import stdio
+    from app.mcp_server.calls import principal_of
     from app.observability import configure_logging
 
     credential = os.environ.get(stdio.CREDENTIAL_VARIABLE, "").strip()
@@ -270,8 +271,6 @@ def cmd_mcp(settings: Settings, args: argparse.Namespace) -> None:
         )
     # Logs go to stderr: stdout carries the protocol.
     configure_logging(settings)
-    if args.migrate:
-        asyncio.run(_migrate(create_engine(settings)))
     app = create_app(settings)
 
     async def run() -> str | None:
@@ -279,13 +278,17 @@ def cmd_mcp(settings: Settings, args: argparse.Namespace) -> None:
         # Not the app's lifespan, which also runs the session manager of `/mcp` over HTTP.
         async with connections(app):
             try:
-                await stdio.principal_of(app.state, credential)
+                # Checked once at start, so a wrong credential fails at once (and again at
+                # every call).
+                await principal_of(app.state, credential)
             except Unauthorized as exc:
                 return exc.detail
             await stdio.serve(app.state, credential, version=API_VERSION)
         return None
 
     try:
+        if args.migrate:
+            asyncio.run(_migrate(create_engine(settings)))
         refused = asyncio.run(run())
     except OSError as exc:
         _fail(f"cannot reach the database: {exc}")

@@ -135,7 +135,7 @@ async def _feed(
                 # shown, and it leaves a page whose status filter it no longer meets.
                 changed_meanwhile = True
                 status = service.action_status(row, criteria.as_of)
-                if criteria.statuses and status not in criteria.statuses:
+                if not criteria.admits(status):
                     del documents[row.id]
                 statuses[row.id] = status.value
     # An action deleted (or, above, changed out of the filter) between the two queries is

@@ -118,6 +118,12 @@ def validation_errors(raw: Sequence[Any]) -> list[FieldError]:
 
 async def _on_app_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, AppError)
+    return app_error_response(request, exc)
+
+
+def app_error_response(request: Request, exc: AppError) -> JSONResponse:
+    """``exc`` as problem+json with the headers its kind calls for (`WWW-Authenticate` on a
+    401, `Retry-After` on a 503), whether a route or a middleware answers it."""
     headers = dict(exc.headers)
     if exc.status == 401:
         headers["WWW-Authenticate"] = "Bearer"

@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.routing import Match, Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.api.errors import database_fault_response, problem_response
+from app.api.errors import app_error_response, database_fault_response, problem_response
 from app.api.http_middleware import HttpMiddleware
 from app.api.rate_limits import SCOPE_KEY as RATE_LIMIT_SCOPE_KEY
 from app.api.rate_limits import Outcome
@@ -310,17 +310,9 @@ class BodySizeLimitMiddleware(HttpMiddleware):
 
 
 async def answer_error(error: AppError, scope: Scope, receive: Receive, send: Send) -> None:
-    """Answer ``error`` as problem+json from a middleware, where no route's handler can."""
-    response = problem_response(
-        Request(scope),
-        error.status,
-        slug=error.slug,
-        title=error.title,
-        detail=error.detail,
-        errors=error.errors,
-        headers=error.headers or None,
-    )
-    await response(scope, receive, send)
+    """Answer ``error`` as problem+json from a middleware, where no route's handler can,
+    as the route's handler would."""
+    await app_error_response(Request(scope), error)(scope, receive, send)
 
 
 class BodyTooLarge(HTTPException):

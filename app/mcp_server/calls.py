@@ -66,6 +66,12 @@ class BearerOfRequest:
         return principal
 
 
+async def principal_of(state: Any, credential: str) -> Principal:
+    """Whom the credential stands for, or Unauthorized saying what is wrong with it."""
+    async with unit_of_work(state, write=False) as session:
+        return await verified_principal(session, credential, state)
+
+
 class StandingCredential:
     """Over stdio: the one credential the process was started with, verified again on
     every call (a token expires, a key is revoked) and each call counted against its

@@ -23,12 +23,11 @@ from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 from pydantic_core import from_json
 from starlette.types import Receive, Scope, Send
 
-from app.api.deps import unit_of_work, verified_principal
 from app.api.json_body import read_body, replay_body
 from app.api.middleware import answer_error
 from app.api.rate_limits import Cost, RateLimiter
 from app.errors import AppError, ServiceUnavailable, Unauthorized
-from app.mcp_server.calls import PRINCIPAL_SCOPE_KEY, BearerOfRequest
+from app.mcp_server.calls import PRINCIPAL_SCOPE_KEY, BearerOfRequest, principal_of
 from app.mcp_server.server import build_server
 from app.mcp_server.tools import TOOLS_BY_NAME
 
@@ -39,21 +38,18 @@ METHODS = ["POST"]
 def cost_of(body: bytes) -> Cost:
     """What a request to /mcp costs against the rate limits: a call of an expensive tool
     costs what its REST route does; anything else (listing, reading, the prompt) is an
-    ordinary request. A body the SDK will refuse costs an ordinary request too."""
+    ordinary request. A body the SDK will refuse (a JSON-RPC batch among them: it takes one
+    message a POST) costs an ordinary request too."""
     try:
         message = from_json(body)
     except ValueError:
         return Cost.DEFAULT
-    messages = message if isinstance(message, list) else [message]
-    for item in messages:
-        if not isinstance(item, dict) or item.get("method") != "tools/call":
-            continue
-        params = item.get("params")
-        name = params.get("name") if isinstance(params, dict) else None
-        tool = TOOLS_BY_NAME.get(name) if isinstance(name, str) else None
-        if tool is not None and tool.check.cost is Cost.EXPENSIVE:
-            return Cost.EXPENSIVE
-    return Cost.DEFAULT
+    if not isinstance(message, dict) or message.get("method") != "tools/call":
+        return Cost.DEFAULT
+    params = message.get("params")
+    name = params.get("name") if isinstance(params, dict) else None
+    tool = TOOLS_BY_NAME.get(name) if isinstance(name, str) else None
+    return tool.check.cost if tool is not None else Cost.DEFAULT
 
 
 def _bearer(scope: Scope) -> str | None:
@@ -111,15 +107,12 @@ class McpOverHttp:
                 raise Unauthorized(
                     "Send an API key or a candidate token as `Authorization: Bearer <credential>`."
                 )
-            async with unit_of_work(self.state, write=False) as session:
-                principal = await verified_principal(session, credential, self.state)
+            principal = await principal_of(self.state, credential)
             body = await read_body(receive)
             limiter: RateLimiter | None = self.state.rate_limiter
             if limiter is not None:
                 await limiter.enforce(scope, principal, cost_of(body))
         except AppError as error:
-            if error.status == 401:
-                error.headers["WWW-Authenticate"] = "Bearer"
             await answer_error(error, scope, receive, send)
             return
         scope[PRINCIPAL_SCOPE_KEY] = principal

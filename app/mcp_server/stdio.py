@@ -7,20 +7,11 @@ from typing import Any
 
 from mcp.server.stdio import stdio_server
 
-from app.api.deps import unit_of_work, verified_principal
 from app.mcp_server.calls import StandingCredential
 from app.mcp_server.server import build_server
-from app.services.credentials import Principal
 
 # The environment variable that holds the credential.
 CREDENTIAL_VARIABLE = "FOLLOWUP_MCP_TOKEN"
-
-
-async def principal_of(state: Any, credential: str) -> Principal:
-    """Whom the credential stands for, or Unauthorized saying what is wrong with it: checked
-    once at start so a wrong one fails at once, and again on every call."""
-    async with unit_of_work(state, write=False) as session:
-        return await verified_principal(session, credential, state)
 
 
 async def serve(state: Any, credential: str, *, version: str) -> None:

@@ -331,7 +331,9 @@ async def _actions_in_order(
         row.id: row for row in await action_service.actions_by_ids(call.session, call.owner, ids)
     }
     shown = [action_routes.action_read(rows[i], criteria.as_of, language) for i in ids if i in rows]
-    return shown, result.next_cursor
+    # A row changed between the two queries shows its status now: it leaves a page whose
+    # status filter it no longer meets, as in the REST feed.
+    return [action for action in shown if criteria.admits(action.status)], result.next_cursor
 
 
 @tool("List due and overdue follow-ups", mirrors=action_routes.list_actions)

@@ -63,6 +63,11 @@ class ActionFilter:
     due_before: datetime | None = None
     due_after: datetime | None = None
 
+    def admits(self, status: ActionStatus) -> bool:
+        """Whether an action with ``status`` at ``as_of`` meets the status filter: for a row
+        that changed between a page's query and the read of its rows."""
+        return not self.statuses or status in self.statuses
+
 
 def status_case(as_of: datetime | ColumnElement[Any]) -> ColumnElement[str]:
     """SQL for the status at ``as_of``, one of ActionStatus's values; mirrors ``status_of``."""

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 
 import httpx
@@ -16,6 +17,7 @@ from mcp.shared.exceptions import MCPError
 
 from app.mcp_server.server import RESOURCE_NOT_FOUND
 from app.mcp_server.tools import TOOLS
+from app.services import actions as action_service
 from tests.api.builders import new_application, new_contact, new_interview
 from tests.api.test_feed_pages import counting_statements
 from tests.mcp.conftest import Connect, Live, over_http
@@ -499,3 +501,42 @@ async def test_a_read_only_key_reads_but_may_not_write(connect: Connect, live: L
             client, "record_outcome", 403, application_id="app_x", status="offer"
         )
         assert "`write` scope" in refused["detail"]
+
+
+async def test_an_action_changed_between_the_two_reads_leaves_a_page_it_no_longer_meets(
+    live: Live, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The feed query lists the thank-you as due; by the time its row is read it is done
+    # (simulated in the loader): list_actions, asked for due ones, leaves it out.
+    tenant = await live.tenant()
+    async with live.rest(tenant.key) as rest:
+        application, grace = await _application_with_interviewer(rest)
+        await new_interview(
+            rest,
+            application["id"],
+            panel=[grace["id"]],
+            panel_confirmed=True,
+            start=_hours_ago(3),
+            end=_hours_ago(2),
+        )
+    real_loader = action_service.actions_by_ids
+
+    async def loader_after_a_completion(*args: Any) -> list[Any]:
+        rows = await real_loader(*args)
+        done = datetime.now(UTC)
+        return [
+            SimpleNamespace(
+                **{**row._mapping, "mark": "done", "marked_at": done, "resolution": "done"}
+            )
+            if row.type == "send_thank_you"
+            else row
+            for row in rows
+        ]
+
+    async with over_http(live.url, tenant.key) as client:
+        due = await call(client, "list_actions", application_id=application["id"], status=["due"])
+        assert "send_thank_you" in {a["type"] for a in due["data"]}
+        monkeypatch.setattr(action_service, "actions_by_ids", loader_after_a_completion)
+        after = await call(client, "list_actions", application_id=application["id"], status=["due"])
+        assert "send_thank_you" not in {a["type"] for a in after["data"]}
+        assert len(after["data"]) == len(due["data"]) - 1

@@ -121,6 +121,7 @@ async def test_mcp_is_served_in_each_lifespan_of_the_same_app(
                 assert answer.status_code == 503
                 assert answer.headers["content-type"] == "application/problem+json"
                 assert answer.json()["type"] == "https://followup.dev/problems/unavailable"
+                assert int(answer.headers["retry-after"]) >= 1
 
             await refused_while_stopped()
             for _ in range(2):

@@ -30,12 +30,14 @@ def action_status(action: models.Action, as_of: datetime) -> domain.ActionStatus
 
 def action_etag(action: Any, status: str, language: str | None = None) -> str:
     """An action's ETag: its stored version and the status it is shown with, which the
-    clock can change while the version stays, and the language of its texts when the
-    request asked for ``language`` and it is not the stored one."""
+    clock can change while the version stays, and, when the request asked for
+    ``language`` and it is not the stored one, that language's catalogue fingerprint:
+    those texts are written at read time, so a release that edits the catalogue changes
+    them while the version stays."""
     shown = shown_language(action, language)
     if shown == action.language:
         return f'"{action.version}-{status}"'
-    return f'"{action.version}-{status}-{shown}"'
+    return f'"{action.version}-{status}-{shown}-{domain.catalogue_fingerprint(shown)}"'
 
 
 def shown_language(action: Any, language: str | None) -> str:

@@ -14,7 +14,7 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.domain import languages
+from app.domain import languages, texts
 from app.settings import Settings
 from tests.api.builders import (
     Json,
@@ -234,6 +234,41 @@ async def test_one_action_in_another_language_says_so_in_its_etag(
     )
     assert undone.status_code == 200, undone.text
     assert undone.json()["language"] == "fr"
+
+
+async def test_a_release_that_edits_a_catalogue_changes_the_etag_of_texts_written_in_it(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # French texts of a German candidate's action are written at read time: a new French
+    # catalogue changes them with the row's version unchanged, so the ETag must change too.
+    application, _, _ = await german_round(client)
+    action_id = (await thank_you(client, application["id"]))["id"]
+    french = await client.get(f"/v1/actions/{action_id}", headers={"Accept-Language": "fr"})
+    german = await client.get(f"/v1/actions/{action_id}")
+    edited = {**texts.catalogue("fr"), "E3.title": "Remerciez %(name)s (nouvelle version)"}
+    real_catalogue = texts.catalogue
+    monkeypatch.setattr(
+        texts,
+        "catalogue",
+        lambda language="en": edited if language == "fr" else real_catalogue(language),
+    )
+    monkeypatch.setattr(texts, "CATALOGUE_EDITION", texts.CATALOGUE_EDITION + 1)
+    texts.catalogue_fingerprint.cache_clear()
+    try:
+        again = await client.get(
+            f"/v1/actions/{action_id}",
+            headers={"Accept-Language": "fr", "If-None-Match": french.headers["ETag"]},
+        )
+        assert again.status_code == 200
+        assert again.json()["title"] == "Remerciez Grace Hopper (nouvelle version)"
+        assert again.headers["ETag"] != french.headers["ETag"]
+        # The stored language's ETag follows the row's version alone.
+        assert (await client.get(f"/v1/actions/{action_id}")).headers["ETag"] == german.headers[
+            "ETag"
+        ]
+    finally:
+        monkeypatch.undo()
+        texts.catalogue_fingerprint.cache_clear()
 
 
 async def test_the_draft_follows_the_same_precedence(client: httpx.AsyncClient) -> None:

@@ -1,5 +1,6 @@
 """The `clause` filter: free text (a next step) made to sit inside one sentence, in any
-script, with the separator each language's templates choose."""
+script, with the separator each language's templates choose and the abbreviations of the
+template's own language."""
 
 from __future__ import annotations
 
@@ -15,41 +16,108 @@ from app.services.work import unlimited
 NNBSP = "\u202f"
 
 
-def _clause(text: str, separator: str | None = None) -> str:
+def _clause(text: str, separator: str | None = None, *, language: str = "en") -> str:
     argument = "" if separator is None else f"({separator!r})"
-    return render_template(f"{{{{ step | clause{argument} }}}}", {"step": text}, unlimited())
+    return render_template(
+        f"{{{{ step | clause{argument} }}}}", {"step": text}, unlimited(), language=language
+    )
 
 
 @pytest.mark.parametrize(
-    ("text", "expected"),
+    ("language", "text", "expected"),
     [
         (
+            "en",
             "A second interview with the CTO next week. HR will call to schedule it.",
             "A second interview with the CTO next week; HR will call to schedule it",
         ),
         # Capitals and lower-case letters outside ASCII, and an acronym before the stop.
         (
+            "de",
             "Zweites Gespräch mit der CTO. Übermorgen ruft HR an.",
             "Zweites Gespräch mit der CTO; Übermorgen ruft HR an",
         ),
-        ("Étape 2. Éric vous appellera.", "Étape 2; Éric vous appellera"),
+        ("fr", "Étape 2. Éric vous appellera.", "Étape 2; Éric vous appellera"),
         # Spanish opens a question: the break comes before ¿ and the question keeps its ?.
         (
+            "es",
             "Segunda entrevista el lunes. ¿Le parece bien?",
             "Segunda entrevista el lunes; ¿Le parece bien?",
         ),
-        ("¡Genial! Nos vemos el lunes.", "¡Genial! Nos vemos el lunes"),
+        ("es", "¡Genial! Nos vemos el lunes.", "¡Genial! Nos vemos el lunes"),
         # Initials and short titles are not the end of a sentence; a lower case goes on.
         (
+            "en",
             "Meet the U.S. team and Dr. Smith. Then lunch.",
             "Meet the U.S. team and Dr. Smith; Then lunch",
         ),
-        ("Call at 3 p.m. tomorrow.", "Call at 3 p.m. tomorrow"),
-        ("A second\n\ninterview   next week.", "A second interview next week"),
+        ("en", "Call at 3 p.m. tomorrow.", "Call at 3 p.m. tomorrow"),
+        ("en", "A second\n\ninterview   next week.", "A second interview next week"),
     ],
 )
-def test_sentences_become_clauses_in_any_script(text: str, expected: str) -> None:
+def test_sentences_become_clauses_in_any_script(language: str, text: str, expected: str) -> None:
+    assert _clause(text, language=language) == expected
+
+
+# --- the template's own language's abbreviations ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # Abbreviations in other languages ("Me" is a French title, "Hr." German for Herr),
+        # ordinary words here.
+        ("Please call me. We will talk.", "Please call me; We will talk"),
+        ("The offer comes from HR. They will call.", "The offer comes from HR; They will call"),
+        ("Ask for Sra. Ruiz. She knows.", "Ask for Sra; Ruiz; She knows"),
+    ],
+)
+def test_another_languages_abbreviation_ends_an_english_sentence(text: str, expected: str) -> None:
     assert _clause(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "expected"),
+    [
+        ("de", "Bitte Nr. 5 mitbringen.", "Bitte Nr. 5 mitbringen"),
+        ("de", "Termin bei Prof. Weiß. Er ruft an.", "Termin bei Prof. Weiß; Er ruft an"),
+        ("es", "Llame a la Sra. Ruiz. Ella sabe.", "Llame a la Sra. Ruiz; Ella sabe"),
+        ("fr", "Voyez Me. Durand. Il appellera.", "Voyez Me. Durand; Il appellera"),
+        # Any case of the language's own abbreviation: "dr." as "Dr.".
+        ("en", "Meet dr. Smith. Then lunch.", "Meet dr. Smith; Then lunch"),
+    ],
+)
+def test_the_templates_own_abbreviations_end_no_sentence(
+    language: str, text: str, expected: str
+) -> None:
+    assert _clause(text, language=language) == expected
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "expected"),
+    [
+        # German "Nr." and Spanish "Sra." are no abbreviations in English or Japanese.
+        ("en", "Ask for Nr. Five is taken.", "Ask for Nr; Five is taken"),
+        ("fr", "Demandez la Sra. Elle sait.", "Demandez la Sra; Elle sait"),
+        # French "Me" (Maître) and English "No." are words in Spanish and German.
+        ("es", "Llame a Me. Ella sabe.", "Llame a Me; Ella sabe"),
+        ("de", "Die Antwort ist No. Wir sprechen.", "Die Antwort ist No; Wir sprechen"),
+    ],
+)
+def test_another_languages_abbreviation_ends_a_sentence(
+    language: str, text: str, expected: str
+) -> None:
+    assert _clause(text, language=language) == expected
+
+
+def test_an_acronym_in_capitals_is_no_abbreviation_in_its_own_language() -> None:
+    # German "Hr." (Herr) is an abbreviation; "HR." is human resources ending a sentence.
+    assert _clause("Termin mit Hr. Weiß. Er ruft an.", language="de") == (
+        "Termin mit Hr. Weiß; Er ruft an"
+    )
+    assert _clause("Das Angebot kommt von HR. Sie rufen an.", language="de") == (
+        "Das Angebot kommt von HR; Sie rufen an"
+    )
 
 
 def test_french_and_japanese_templates_choose_their_separator() -> None:

@@ -125,8 +125,11 @@ def _render(kind: MessageKind, language: str, context: dict[str, Any]) -> tuple[
     template = built_in_template(kind, language)
     subject = None
     if template.subject is not None:
-        subject = plain_text.one_line(render_template(template.subject, context, unlimited()))
-    return subject, plain_text.lines(render_template(template.body, context, unlimited()))
+        subject = plain_text.one_line(
+            render_template(template.subject, context, unlimited(), language=language)
+        )
+    body = render_template(template.body, context, unlimited(), language=language)
+    return subject, plain_text.lines(body)
 
 
 @pytest.mark.parametrize("situation", CONTEXTS)

@@ -12,6 +12,7 @@ from app.domain.draft_templates import ALLOWED_FILTERS, MAX_TEMPLATE_OUTPUT, MAX
 from app.domain.messages import MessageKind
 from app.errors import AppError, FieldError, InvalidInput
 from app.schemas.resources import ContactCreate, InterviewCreate
+from app.services.drafting.languages import available_languages
 from app.services.drafting.rendering import TemplateRejected, environment, render_template
 from app.services.drafting.samples import samples, worst_case_sample
 from app.services.drafting.sandbox import MAX_CALL_DEPTH, PASS_UNITS, DraftEnvironment
@@ -30,7 +31,7 @@ def _budget(units: int = UNITS) -> WorkBudget:
 
 
 def _render(source: str, context: dict[str, Any], budget: WorkBudget) -> str:
-    return render_template(source, context, budget)
+    return render_template(source, context, budget, language="en")
 
 
 def _first_error(error: AppError) -> FieldError:
@@ -272,8 +273,9 @@ def test_every_built_in_template_renders_on_the_worst_case_within_a_tenth_of_the
 # --- what the sandbox offers ---------------------------------------------------------------
 
 
-def test_the_sandbox_has_no_globals_and_only_the_bounded_filters() -> None:
-    env = environment()
+@pytest.mark.parametrize("language", available_languages())
+def test_the_sandbox_has_no_globals_and_only_the_bounded_filters(language: str) -> None:
+    env = environment(language)
     assert isinstance(env, DraftEnvironment)
     assert env.globals == {}
     assert set(env.filters) == ALLOWED_FILTERS | {"clause"}

@@ -125,9 +125,18 @@ def _render_pair(
     subject = None
     if template.subject is not None:
         subject = plain_text.one_line(
-            render_template(template.subject, context, budget, field="template.subject", what=what)
+            render_template(
+                template.subject,
+                context,
+                budget,
+                language=template.language,
+                field="template.subject",
+                what=what,
+            )
         )
-    body = render_template(template.body, context, budget, field="template.body", what=what)
+    body = render_template(
+        template.body, context, budget, language=template.language, field="template.body", what=what
+    )
     return subject, plain_text.lines(body)
 
 

@@ -90,6 +90,12 @@ class Lexicon:
     # the recipient the writer gave.
     roles: Mapping[str, str] = field(default_factory=lambda: dict(_ROLES))
 
+    def is_never_final(self, word: str) -> bool:
+        """Whether ``word``, before a full stop, is one of the language's abbreviations
+        that never end a sentence, in any case ("Dr.", "dr."); a word all in capitals is
+        an acronym, not one of them (German "Hr." is Herr, "HR." human resources)."""
+        return word.casefold() in self.never_final and not (len(word) > 1 and word.isupper())
+
     def message(self, code: FindingCode, **values: object) -> str:
         return self.messages[code.value].format(**values)
 

@@ -18,8 +18,9 @@ from typing import Any
 from jinja2 import Template, TemplateSyntaxError, UndefinedError, nodes
 from jinja2.exceptions import SecurityError, TemplateError
 
+from app.domain import DEFAULT_LANGUAGE
 from app.domain.draft_templates import MAX_NESTING, MAX_TEMPLATE_OUTPUT
-from app.services.drafting.languages import available_languages, lexicon
+from app.services.drafting.languages import Lexicon, lexicon
 from app.services.drafting.sandbox import (
     DraftEnvironment,
     TemplateTooLarge,
@@ -98,10 +99,11 @@ CLAUSE_SEPARATOR_MAX = 8
 _CLAUSE_END = " .!?;。．！？、\u00a0\u202f"
 
 
-def _clause(value: Any, separator: str = "; ") -> str:
+def _clause(value: Any, separator: str = "; ", *, words: Lexicon) -> str:
     """Free text (e.g. a next step) made to sit inside one sentence: each sentence break
     becomes ``separator`` ("; " by default; "\u202f; " in French, "、" in Japanese), and
-    the final stop goes."""
+    the final stop goes. An abbreviation of the template's language (``words``) ends no
+    sentence."""
     separator = str(separator)
     if len(separator) > CLAUSE_SEPARATOR_MAX:
         # Each break is replaced by it: a long one would multiply the text.
@@ -116,7 +118,7 @@ def _clause(value: Any, separator: str = "; ") -> str:
         if following is None:  # 。！？ with more text after it
             return separator
         if (
-            _abbreviation_before(text, match.start())
+            _abbreviation_before(text, match.start(), words)
             or (following.isalpha() and not following.isupper())
             # Spanish opens its questions and exclamations: "¡Genial! Nos vemos" keeps them.
             or (match.group()[0] in "?!" and inverted)
@@ -135,41 +137,40 @@ def _clause(value: Any, separator: str = "; ") -> str:
     return text
 
 
-def _abbreviation_before(text: str, stop: int) -> bool:
+def _abbreviation_before(text: str, stop: int, words: Lexicon) -> bool:
     """Whether the word before a full stop at ``stop`` is an initial ("U.S.", "J. Smith")
-    or an abbreviation that never ends a sentence in any language ("Dr.", "Sra.", "Nr."),
+    or one of the language's abbreviations that never end a sentence ("Dr.", "Nr."),
     after which a capital is no new sentence."""
+    longest = words.longest_never_final
     start = stop
-    while start > 0 and text[start - 1].isalpha() and stop - start <= _LONGEST_NEVER_FINAL:
+    while start > 0 and text[start - 1].isalpha() and stop - start <= longest:
         start -= 1
     word = text[start:stop]
     if start > 0 and text[start - 1].isalpha():
         return False  # longer than any abbreviation
-    return (len(word) == 1 and word.isupper()) or word.casefold() in _never_final()
+    return (len(word) == 1 and word.isupper()) or words.is_never_final(word)
 
 
-# The longest abbreviation a look-back before a full stop needs to read.
-_LONGEST_NEVER_FINAL = 8
+@lru_cache(maxsize=8)
+def environment(language: str) -> DraftEnvironment:
+    """The sandbox for templates written in ``language``: the same filters in each, but
+    `clause` reads that language's abbreviations ("me." ends an English sentence, though
+    "Me" is a French title). KeyError for a language with no data folder."""
+    words = lexicon(language)
 
+    def clause(value: Any, separator: str = "; ") -> str:
+        # A closure, not a partial: a template cannot hand the filter other words.
+        return _clause(value, separator, words=words)
 
-@lru_cache(maxsize=1)
-def _never_final() -> frozenset[str]:
-    """Every language's abbreviations that never end a sentence: the filter is not told
-    the template's language, and "Dr." is no sentence's end in any of them."""
-    words = (lexicon(language).never_final for language in available_languages())
-    return frozenset(word for group in words for word in group if len(word) <= _LONGEST_NEVER_FINAL)
-
-
-@lru_cache(maxsize=1)
-def environment() -> DraftEnvironment:
-    return make_environment(_finalize, {"clause": _clause})
+    return make_environment(_finalize, {"clause": clause})
 
 
 @lru_cache(maxsize=256)
-def _compiled(source: str) -> Template:
+def _compiled(source: str, language: str) -> Template:
     # Compiling is the slow part of a first render; validation renders each part on every
-    # sample, and a stored template is rendered on every draft.
-    return environment().from_string(parse_template(source))
+    # sample, and a stored template is rendered on every draft. A compiled template keeps
+    # the environment, and so the `clause`, of its language.
+    return environment(language).from_string(parse_template(source))
 
 
 def parse_template(source: str) -> nodes.Template:
@@ -177,7 +178,8 @@ def parse_template(source: str) -> nodes.Template:
     parser and the compiler recurse once per level, so a deep template would exhaust the
     interpreter's stack or take seconds to compile."""
     try:
-        tree = environment().parse(source)
+        # Parsing reads no filter: every language's sandbox parses a template alike.
+        tree = environment(DEFAULT_LANGUAGE).parse(source)
     except RecursionError:
         raise TemplateRejected(
             TemplateProblem("template_too_deep", f"nests deeper than {MAX_NESTING} levels")
@@ -216,10 +218,12 @@ def render_template(
     context: Mapping[str, Any],
     budget: WorkBudget,
     *,
+    language: str,
     field: str = "body.body",
     what: str | None = None,
 ) -> str:
-    """Render one template in the sandbox, counting its work against ``budget``.
+    """Render one template, written in ``language``, in the sandbox, counting its work
+    against ``budget``.
 
     TemplateRejected says why a template failed; WorkTooLarge, naming ``field``, that it
     tried to build, loop or print more than one request may (``what`` names the template
@@ -229,7 +233,7 @@ def render_template(
     try:
         with bounded_render(budget):
             budget.spend(len(source))  # parsing and compiling read it a few times
-            output = _stream(_compiled(source), context, budget)
+            output = _stream(_compiled(source, language), context, budget)
     except TemplateRejected:
         raise
     except TemplateSyntaxError as exc:

@@ -176,4 +176,4 @@ def _ends_with_never_final(body: str, sentence: Span, words: Lexicon, budget: Wo
     word = word_before(body, stop, words.longest_never_final, budget)
     # The word must lie within the sentence, as when the sentence alone was searched.
     word = word[max(0, len(word) - (stop - sentence.start)) :]
-    return bool(word) and word.casefold() in words.never_final
+    return bool(word) and words.is_never_final(word)

@@ -48,13 +48,13 @@ def validate_template(
         parts["body.subject"] = subject
     statically_clean = True
     for field, source in parts.items():
-        for problem in static_problems(source):
+        for problem in static_problems(source, language):
             statically_clean = False
             errors.append(FieldError(field, problem.describe(), problem.code))
     if statically_clean and not errors:
         # The worst case first: a template too costly there is refused before the
         # ordinary samples spend anything.
-        _render_on(parts, worst_case_sample(), WORST_CASE, budget, errors)
+        _render_on(parts, language, worst_case_sample(), WORST_CASE, budget, errors)
     if statically_clean and not errors:
         errors.extend(_sample_problems(kind, language, parts, budget))
     if errors:
@@ -66,7 +66,7 @@ def validate_template(
 # --- before rendering -------------------------------------------------------------------
 
 
-def static_problems(source: str) -> list[TemplateProblem]:
+def static_problems(source: str, language: str) -> list[TemplateProblem]:
     """What can be refused without rendering: syntax, unknown names, forbidden reaches."""
     try:
         tree = parse_template(source)
@@ -79,7 +79,7 @@ def static_problems(source: str) -> list[TemplateProblem]:
         declared = find_undeclared_variables(tree)
     except TemplateAssertionError as exc:
         # A filter or test this sandbox does not have (some of Jinja2's are left out).
-        filters = ", ".join(f"`{name}`" for name in sorted(environment().filters))
+        filters = ", ".join(f"`{name}`" for name in sorted(environment(language).filters))
         problems.append(_forbidden(f"{exc.message}; the filters are {filters}", exc.lineno))
         declared = set()
     for variable in sorted(declared - TEMPLATE_VARIABLES.keys()):
@@ -150,17 +150,24 @@ def _constant(node: nodes.Node) -> str | None:
 
 def _render_on(
     parts: Mapping[str, str],
+    language: str,
     context: Mapping[str, Any],
     where: str,
     budget: WorkBudget,
     errors: list[FieldError],
 ) -> dict[str, str]:
-    """Each part rendered on ``context``; a part refused adds an error saying ``where``."""
+    """Each part, written in ``language``, rendered on ``context``; a part refused adds an
+    error saying ``where``."""
     rendered: dict[str, str] = {}
     for field, source in parts.items():
         try:
             rendered[field] = render_template(
-                source, context, budget, field=field, what=f"the template on {where}"
+                source,
+                context,
+                budget,
+                language=language,
+                field=field,
+                what=f"the template on {where}",
             )
         except TemplateRejected as exc:
             problem = exc.problem
@@ -173,7 +180,9 @@ def _sample_problems(
 ) -> list[FieldError]:
     errors: list[FieldError] = []
     for sample_name, context in samples().items():
-        rendered = _render_on(parts, context, f"the sample with {sample_name}", budget, errors)
+        rendered = _render_on(
+            parts, language, context, f"the sample with {sample_name}", budget, errors
+        )
         if len(rendered) != len(parts):
             continue
         report = check(

@@ -37,10 +37,6 @@ class ActionDocumentCache:
     def __len__(self) -> int:
         return len(self._entries)
 
-    def get(self, key: DocumentKey, version: int) -> bytes | None:
-        entry = self.entry(key, version)
-        return None if entry is None else entry[0]
-
     def entry(self, key: DocumentKey, version: int) -> tuple[bytes, str] | None:
         """The document kept for that version, and the language of its texts."""
         entry = self._entries.get(key)
@@ -49,7 +45,7 @@ class ActionDocumentCache:
         self._entries.move_to_end(key)
         return entry[1], entry[2]
 
-    def put(self, key: DocumentKey, version: int, document: bytes, language: str = "") -> None:
+    def put(self, key: DocumentKey, version: int, document: bytes, language: str) -> None:
         if self.capacity <= 0:
             return
         self._entries[key] = (version, document, language)

@@ -69,6 +69,13 @@ class ActionFilter:
         return not self.statuses or status in self.statuses
 
 
+def any_status(
+    statuses: Sequence[ActionStatus], as_of: datetime | ColumnElement[Any]
+) -> ColumnElement[bool]:
+    """SQL for "has one of these statuses at as_of"."""
+    return or_(*(status_condition(status, as_of) for status in statuses))
+
+
 def status_case(as_of: datetime | ColumnElement[Any]) -> ColumnElement[str]:
     """SQL for the status at ``as_of``, one of ActionStatus's values; mirrors ``status_of``."""
     return case(*((status_condition(status, as_of), status.value) for status in ActionStatus))
@@ -101,7 +108,7 @@ def _feed_statement(
     if owner_candidate:  # a candidate token's feed: its candidate's actions alone
         conditions.append(Action.candidate_id == bindparam("owner_candidate_id"))
     if statuses:
-        conditions.append(or_(*(status_condition(status, as_of) for status in statuses)))
+        conditions.append(any_status(statuses, as_of))
     if types:
         conditions.append(Action.type.in_(bindparam("types", expanding=True)))
     if candidate:
@@ -269,7 +276,7 @@ async def first_per_application(
     )
     conditions = [*owned_by(Action, owner), Action.application_id.in_(application_ids)]
     if statuses:
-        conditions.append(or_(*(status_condition(status, as_of) for status in statuses)))
+        conditions.append(any_status(statuses, as_of))
     numbered = select(*Action.__table__.columns, place).where(*conditions).subquery()
     columns = [numbered.c[column.name] for column in Action.__table__.columns]
     query = (

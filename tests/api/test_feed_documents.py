@@ -212,21 +212,21 @@ async def test_the_workers_event_bookkeeping_changes_nothing_the_feed_shows(
 
 def test_the_cache_keeps_the_latest_versions_it_has_room_for() -> None:
     cache = ActionDocumentCache(capacity=2)
-    cache.put("act_a", 1, b'{"id":"act_a"')
-    cache.put("act_b", 1, b'{"id":"act_b"')
-    assert cache.get("act_a", 1) == b'{"id":"act_a"'  # act_a is now the most recent
-    assert cache.get("act_a", 2) is None  # another version is never served
-    cache.put("act_c", 1, b'{"id":"act_c"')  # evicts act_b, the least recently used
-    assert cache.get("act_b", 1) is None
-    assert cache.get("act_a", 1) is not None and cache.get("act_c", 1) is not None
-    cache.put("act_a", 2, b'{"id":"act_a","v":2')
-    assert cache.get("act_a", 1) is None
-    assert cache.get("act_a", 2) == b'{"id":"act_a","v":2'
+    cache.put("act_a", 1, b'{"id":"act_a"', "en")
+    cache.put("act_b", 1, b'{"id":"act_b"', "en")
+    assert cache.entry("act_a", 1) == (b'{"id":"act_a"', "en")  # act_a is now the most recent
+    assert cache.entry("act_a", 2) is None  # another version is never served
+    cache.put("act_c", 1, b'{"id":"act_c"', "en")  # evicts act_b, the least recently used
+    assert cache.entry("act_b", 1) is None
+    assert cache.entry("act_a", 1) is not None and cache.entry("act_c", 1) is not None
+    cache.put("act_a", 2, b'{"id":"act_a","v":2', "en")
+    assert cache.entry("act_a", 1) is None
+    assert cache.entry("act_a", 2) == (b'{"id":"act_a","v":2', "en")
     assert len(cache) == 2
 
 
 def test_a_cache_of_no_size_keeps_nothing() -> None:
     cache = ActionDocumentCache(capacity=0)
-    cache.put("act_a", 1, b"{}")
-    assert cache.get("act_a", 1) is None
+    cache.put("act_a", 1, b"{}", "en")
+    assert cache.entry("act_a", 1) is None
     assert len(cache) == 0

@@ -242,6 +242,35 @@ async def test_another_process_hears_of_every_kind_of_change(
             assert await feed_after_announcement(delete_application) == []
 
 
+async def test_an_update_that_keeps_every_version_is_not_announced(
+    postgres: None, settings: Settings, engine: AsyncEngine
+) -> None:
+    # The worker's bookkeeping (a window announced, stored texts found current) changes
+    # nothing a page shows, and must not drop every process's pages of the tenants in it.
+    async with cached_app(settings, engine, listen=True) as reader:
+        tenant = await make_tenant(reader.state.write_sessionmaker, cache_settings(settings))
+        reader.state.created_tenants.append(tenant.id)
+        pages: FeedPageCache = reader.state.feed_pages
+        async with client_for(reader, tenant.key) as read:
+            await interview_round(read)
+            first = (await read.get(FEED)).json()["data"][0]
+            generation = pages.generation(tenant.id)
+
+            async def update_by_hand(**values: Any) -> None:
+                async with engine.begin() as connection:
+                    await connection.execute(
+                        update(Action).where(Action.id == first["id"]).values(**values)
+                    )
+
+            await update_by_hand(texts_version="0000-bookkeeping", updated_at=Action.updated_at)
+            await update_by_hand(title="Retitled by hand", version=Action.version + 1)
+            await wait_until(lambda: pages.generation(tenant.id) != generation)
+            # Notifications arrive in commit order: had the first been announced, the
+            # count would have moved by two.
+            await asyncio.sleep(0.2)
+            assert pages.generation(tenant.id)[1] == generation[1] + 1
+
+
 async def test_a_window_opening_makes_the_page_be_read_again(
     settings: Settings, engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
 ) -> None:

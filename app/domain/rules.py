@@ -251,7 +251,7 @@ def rule_context(application: Application, policy: Policy, language: str) -> Rul
         latest_marks,
         organizer,
         organizer_name,
-        (text("E1.guidance", {"recipient": organizer_name}),),
+        _confirm_guidance(organizer_name),
         phrases_,
     )
 
@@ -628,3 +628,34 @@ def connect_on_network(ctx: RuleContext) -> list[PlannedAction]:
             )
         )
     return actions
+
+
+def _confirm_guidance(recipient: TextValue = _ORGANIZER) -> Message:
+    """E1's guidance: whom to ask for the panel's names and titles."""
+    return (text("E1.guidance", {"recipient": recipient}),)
+
+
+class RuleOutline(NamedTuple):
+    """One rule as a reader without a particular application takes it in."""
+
+    rule: RuleId
+    action_type: ActionType
+    summary: str  # what the rule asks, in one line (its function's docstring's first)
+    guidance: Message  # how to do it well, with the policy's values (E1: to "the organizer")
+
+
+def outline(policy: Policy) -> tuple[RuleOutline, ...]:
+    """The rules E1-E5 in their order, each with the action it calls for, what it asks and
+    its guidance under ``policy``: the same guidance the planned actions carry."""
+    said = phrases(policy)
+    each = (
+        (RuleId.E1, ActionType.CONFIRM_INTERVIEWERS, confirm_interviewers, _confirm_guidance()),
+        (RuleId.E2, ActionType.ASK_CLOSING_QUESTIONS, ask_closing_questions, said.closing_guidance),
+        (RuleId.E3, ActionType.SEND_THANK_YOU, send_thank_you, said.thank_you_guidance),
+        (RuleId.E4, ActionType.CHECK_IN, check_in, said.check_in_guidance),
+        (RuleId.E5, ActionType.CONNECT_ON_NETWORK, connect_on_network, said.connect_guidance),
+    )
+    return tuple(
+        RuleOutline(rule, action_type, (function.__doc__ or "").strip().splitlines()[0], guidance)
+        for rule, action_type, function, guidance in each
+    )

@@ -19,6 +19,7 @@ from app.api.deps import CredentialCheck, credential_check_of
 from app.api.records import record_endpoint
 from app.clock import utcnow
 from app.domain import rules
+from app.domain.texts import render
 from app.errors import NotFound
 from app.mcp_server.calls import Call
 from app.repositories.events import EventFilter
@@ -35,16 +36,6 @@ ETIQUETTE_URI = "followup://etiquette"
 TIMELINE_TEMPLATE = "followup://candidates/{candidate_id}/timeline"
 _TIMELINE_URI = re.compile(r"^followup://candidates/(?P<candidate_id>[^/]{1,40})/timeline$")
 
-# The rules in their order, each with the action it calls for and the function that
-# applies it (whose docstring says, in one line, what the rule asks).
-_RULES = (
-    (domain.RuleId.E1, domain.ActionType.CONFIRM_INTERVIEWERS, rules.confirm_interviewers),
-    (domain.RuleId.E2, domain.ActionType.ASK_CLOSING_QUESTIONS, rules.ask_closing_questions),
-    (domain.RuleId.E3, domain.ActionType.SEND_THANK_YOU, rules.send_thank_you),
-    (domain.RuleId.E4, domain.ActionType.CHECK_IN, rules.check_in),
-    (domain.RuleId.E5, domain.ActionType.CONNECT_ON_NETWORK, rules.connect_on_network),
-)
-
 
 def etiquette_text(policy: domain.Policy, language: str = domain.DEFAULT_LANGUAGE) -> str:
     """The etiquette as a reader takes it in: each rule, what it asks and how to do it
@@ -55,14 +46,10 @@ def etiquette_text(policy: domain.Policy, language: str = domain.DEFAULT_LANGUAG
         "Follow-Up plans these actions from the records; `list_actions` shows what is owed.",
         "",
     ]
-    guidance_values = {
-        "recipient": domain.render_text("person.organizer", language),
-        "days": policy.connect_within_days,
-    }
-    for rule, action_type, function in _RULES:
-        summary = (function.__doc__ or "").strip().splitlines()[0]
-        guidance = domain.render_text(f"{rule.value}.guidance", language, **guidance_values)
-        lines += [f"## {rule.value}: `{action_type.value}`", "", summary, "", guidance, ""]
+    for each in rules.outline(policy):
+        guidance = render(each.guidance, language)
+        heading = f"## {each.rule.value}: `{each.action_type.value}`"
+        lines += [heading, "", each.summary, "", guidance, ""]
     lines += ["## This workspace's timing", ""]
     for spec in domain.policy_fields():
         value = getattr(policy, spec.name)

@@ -70,21 +70,41 @@ def problem_response(
     errors: Sequence[FieldError] | None = None,
     headers: dict[str, str] | None = None,
 ) -> JSONResponse:
+    instance = request.url.path if request is not None else None
+    return JSONResponse(
+        problem_document(status, slug, title, detail, errors, instance=instance),
+        status_code=status,
+        media_type=PROBLEM_JSON,
+        headers=headers,
+    )
+
+
+def problem_document(
+    status: int,
+    slug: str,
+    title: str,
+    detail: str | None = None,
+    errors: Sequence[FieldError] | None = None,
+    *,
+    instance: str | None = None,
+) -> dict[str, Any]:
+    """An RFC 9457 problem document as JSON data, whoever answers it (a route, a
+    middleware, an MCP call)."""
     problem = Problem(
         type=PROBLEM_TYPE_BASE + slug,
         title=title,
         status=status,
         detail=detail,
-        instance=request.url.path if request is not None else None,
+        instance=instance,
         request_id=request_id_var.get(),
         errors=[FieldProblem(**vars(e)) for e in errors] if errors else None,
     )
-    return JSONResponse(
-        problem.model_dump(exclude_none=True),
-        status_code=status,
-        media_type=PROBLEM_JSON,
-        headers=headers,
-    )
+    return problem.model_dump(exclude_none=True)
+
+
+def fields_detail(errors: Sequence[FieldError]) -> str:
+    """A validation problem's detail: the first few fields and what is wrong with each."""
+    return "; ".join(f"{e.field}: {e.message}" for e in errors[:5])
 
 
 _STATUS_SLUGS = {
@@ -143,9 +163,13 @@ def app_error_response(request: Request, exc: AppError) -> JSONResponse:
 async def _on_validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = validation_errors(exc.errors())
-    detail = "; ".join(f"{e.field}: {e.message}" for e in errors[:5])
     return problem_response(
-        request, 422, slug="validation-error", title="Invalid input", detail=detail, errors=errors
+        request,
+        422,
+        slug="validation-error",
+        title="Invalid input",
+        detail=fields_detail(errors),
+        errors=errors,
     )
 
 
@@ -193,24 +217,28 @@ def database_fault_response(
     request: Request | None, fault: DatabaseFault, exc: BaseException
 ) -> JSONResponse:
     """The 503 for a database fault, with the Retry-After that suits it."""
-    # Not a bug: logged without a traceback, one line per request, to keep outages readable
-    # (and without the statement's parameters, which SQLAlchemy's message goes on to show).
-    logger.warning(
-        "%s while serving %s %s: %s: %s",
-        fault.value,
-        request.method if request is not None else "-",
-        request.url.path if request is not None else "-",
-        type(exc).__name__,
-        first_line(exc),
-    )
+    where = f"{request.method} {request.url.path}" if request is not None else "-"
+    slug, title, detail = database_fault_problem(fault, exc, where)
     return problem_response(
         request,
         503,
-        slug=fault.value,
-        title="Service Unavailable",
-        detail=_FAULT_DETAILS[fault],
+        slug=slug,
+        title=title,
+        detail=detail,
         headers={"Retry-After": str(RETRY_AFTER_SECONDS[fault])},
     )
+
+
+def database_fault_problem(
+    fault: DatabaseFault, exc: BaseException, where: str
+) -> tuple[str, str, str]:
+    """The slug, title and detail of a database fault's 503, logged as serving ``where``."""
+    # Not a bug: logged without a traceback, one line per request, to keep outages readable
+    # (and without the statement's parameters, which SQLAlchemy's message goes on to show).
+    logger.warning(
+        "%s while serving %s: %s: %s", fault.value, where, type(exc).__name__, first_line(exc)
+    )
+    return fault.value, "Service Unavailable", _FAULT_DETAILS[fault]
 
 
 async def _on_database_error(request: Request, exc: Exception) -> JSONResponse:

@@ -3,22 +3,19 @@ answered for the same failure, as a tool error's content (or a JSON-RPC error's 
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 
 from pydantic import ValidationError
 
 from app.api.errors import (
-    PROBLEM_TYPE_BASE,
-    FieldProblem,
-    Problem,
-    database_fault_response,
+    database_fault_problem,
+    fields_detail,
+    problem_document,
     validation_errors,
 )
 from app.db.faults import classify
 from app.errors import AppError, FieldError
-from app.observability import request_id_var
 
 logger = logging.getLogger("followup.errors")
 
@@ -49,11 +46,8 @@ def problem_of(error: BaseException) -> dict[str, Any]:
         return document(422, "validation-error", "Invalid input", None, errors)
     fault = classify(error)
     if fault is not None:
-        # The REST API's own answer to the fault (its detail and its log line), as data.
-        answered: dict[str, Any] = json.loads(
-            bytes(database_fault_response(None, fault, error).body)
-        )
-        return answered
+        # The REST API's own answer to the fault (its detail and its log line).
+        return problem_document(503, *database_fault_problem(fault, error, "an MCP call"))
     logger.error("unhandled error serving an MCP call", exc_info=error)
     return document(
         500,
@@ -71,13 +65,5 @@ def document(
     fields = [FieldError(argument_name(e.field), e.message, e.code) for e in errors or ()]
     if fields:
         # The detail names the fields too: say them as the caller passed them.
-        detail = "; ".join(f"{e.field}: {e.message}" for e in fields[:5])
-    problem = Problem(
-        type=PROBLEM_TYPE_BASE + slug,
-        title=title,
-        status=status,
-        detail=detail,
-        request_id=request_id_var.get(None),
-        errors=[FieldProblem(**vars(e)) for e in fields] or None,
-    )
-    return problem.model_dump(exclude_none=True)
+        detail = fields_detail(fields)
+    return problem_document(status, slug, title, detail, fields)

@@ -252,40 +252,36 @@ class Tool:
     # Whether it changes anything: a write transaction, committed when it returns.
     writes: bool = False
     name: str = field(init=False)
-    description: str = field(init=False)
     arguments: type[BaseModel] = field(init=False)
-    result: type[BaseModel] = field(init=False)
     check: CredentialCheck = field(init=False)
     input_schema: dict[str, Any] = field(init=False)
-    output_schema: dict[str, Any] = field(init=False)
     # The tool as `tools/list` shows it, built once.
     listing: types.Tool = field(init=False)
 
     def __post_init__(self) -> None:
         hints = get_type_hints(self.body)
-        derived = {
-            "name": self.body.__name__,
-            # One paragraph: the docstring's line breaks are only the source's.
-            "description": " ".join((self.body.__doc__ or "").split()),
-            "arguments": hints["arguments"],
-            "result": hints["return"],
-            "check": credential_check_of(self.mirrors),
-            "input_schema": hints["arguments"].model_json_schema(),
-            "output_schema": hints["return"].model_json_schema(mode="serialization"),
-        }
-        for name, value in derived.items():
-            object.__setattr__(self, name, value)
+        name, arguments = self.body.__name__, hints["arguments"]
+        input_schema = arguments.model_json_schema()
         listing = types.Tool(
-            name=self.name,
+            name=name,
             title=self.title,
-            description=self.description,
-            input_schema=self.input_schema,
-            output_schema=self.output_schema,
+            # One paragraph: the docstring's line breaks are only the source's.
+            description=" ".join((self.body.__doc__ or "").split()),
+            input_schema=input_schema,
+            output_schema=hints["return"].model_json_schema(mode="serialization"),
             annotations=types.ToolAnnotations(
                 read_only_hint=not self.writes, destructive_hint=False, open_world_hint=False
             ),
         )
-        object.__setattr__(self, "listing", listing)
+        derived = {
+            "name": name,
+            "arguments": arguments,
+            "check": credential_check_of(self.mirrors),
+            "input_schema": input_schema,
+            "listing": listing,
+        }
+        for attribute, value in derived.items():
+            object.__setattr__(self, attribute, value)
 
 
 TOOLS: list[Tool] = []

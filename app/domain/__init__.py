@@ -43,6 +43,7 @@ from app.domain.plan import plan, status, status_of
 from app.domain.rules import MAX_KEY_LENGTH, action_key, latest_mark
 from app.domain.texts import (
     DEFAULT_LANGUAGE,
+    MAX_TAG_LENGTH,
     catalogue_fingerprint,
     format_date,
     languages,
@@ -54,6 +55,7 @@ __all__ = [
     "CLOSED_STATUSES",
     "DEFAULT_LANGUAGE",
     "MAX_KEY_LENGTH",
+    "MAX_TAG_LENGTH",
     "ActionStatus",
     "ActionType",
     "Application",

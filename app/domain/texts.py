@@ -234,6 +234,10 @@ def _languages_in(folder: Path) -> tuple[str, ...]:
     return tuple(sorted(found | {DEFAULT_LANGUAGE}))
 
 
+# The longest BCP 47 tag read as a language (35 characters, RFC 5646 4.4.1).
+MAX_TAG_LENGTH = 35
+
+
 @lru_cache(maxsize=1024)
 def text_language(tag: str) -> str | None:
     """The language with a catalogue that a BCP 47 tag asks for, or None.
@@ -241,9 +245,10 @@ def text_language(tag: str) -> str | None:
     RFC 4647 lookup: the tag, then the tag with its last subtag removed, and so on, so
     ``de-CH`` and ``de-Latn-CH`` read German; case does not matter. A tag that is not
     made of 1-8 letters or digits between hyphens (at most 35 characters) asks for none.
+    Cached on the tag: a caller with a tag from a request bounds it first.
     """
     # ASCII before lowering: some letters lower to ASCII ones (KELVIN SIGN to "k").
-    if len(tag) > 35 or not tag.isascii():
+    if len(tag) > MAX_TAG_LENGTH or not tag.isascii():
         return None
     subtags = tag.lower().split("-")
     if not all(0 < len(s) <= 8 and s.isalnum() for s in subtags):

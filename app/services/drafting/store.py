@@ -12,11 +12,10 @@ from typing import Literal
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import models
-from app.domain import DEFAULT_LANGUAGE
+from app.domain import DEFAULT_LANGUAGE, texts
 from app.domain.messages import MessageKind
 from app.errors import InvalidInput, NotFound
 from app.repositories import templates as template_repo
-from app.services.drafting import languages
 from app.services.drafting.languages import available_languages
 
 TemplateSource = Literal["built_in", "tenant"]
@@ -36,7 +35,7 @@ class TemplatePair:
 
 @lru_cache(maxsize=64)
 def built_in_template(kind: MessageKind, language: str = DEFAULT_LANGUAGE) -> TemplatePair:
-    folder = languages.LANGUAGES_DIR / language
+    folder = texts.LANGUAGE_FOLDERS / language
     subject_path = folder / f"{kind.value}.subject.j2"
     subject = subject_path.read_text(encoding="utf-8") if kind.has_subject else None
     body = (folder / f"{kind.value}.body.j2").read_text(encoding="utf-8")

@@ -44,10 +44,12 @@ from app.domain.rules import MAX_KEY_LENGTH, action_key, latest_mark
 from app.domain.texts import (
     DEFAULT_LANGUAGE,
     MAX_TAG_LENGTH,
+    UnknownLanguage,
     catalogue_fingerprint,
     format_date,
     languages,
     render_text,
+    require_text_language,
     text_language,
 )
 
@@ -78,6 +80,7 @@ __all__ = [
     "PolicyField",
     "Reply",
     "RuleId",
+    "UnknownLanguage",
     "Wording",
     "action_key",
     "business_day_after",
@@ -93,6 +96,7 @@ __all__ = [
     "policy_fields",
     "public_holidays",
     "render_text",
+    "require_text_language",
     "status",
     "status_of",
     "text_language",

@@ -265,6 +265,28 @@ def text_language(tag: str) -> str | None:
     return None
 
 
+class UnknownLanguage(ValueError):
+    """No catalogue for the language asked for; the message lists the languages there are."""
+
+    def __init__(self, asked: str = "this language") -> None:
+        super().__init__(
+            f"no texts in {asked}; supported: {', '.join(languages())} "
+            "(a regional tag such as `de-CH` reads as its language)"
+        )
+
+
+def require_text_language(tag: str) -> str:
+    """The language with a catalogue a tag from a caller asks for, or :class:`UnknownLanguage`.
+
+    The one check of such a tag: a tag too long to be one is refused before the lookup's
+    cache sees it.
+    """
+    language = text_language(tag) if len(tag) <= MAX_TAG_LENGTH else None
+    if language is None:
+        raise UnknownLanguage
+    return language
+
+
 @lru_cache(maxsize=64)
 def catalogue(language: str = DEFAULT_LANGUAGE) -> Mapping[str, str]:
     """Every template in ``language``, English filling any gap, resolved once per language."""

@@ -196,6 +196,17 @@ async def test_an_unsupported_language_parameter_answers_422_naming_it(
         assert "de, en, es, fr, ja" in error["message"]
 
 
+async def test_a_language_parameter_and_a_candidate_s_language_are_refused_alike(
+    client: httpx.AsyncClient,
+) -> None:
+    body = {"name": "Ada", "time_zone": "Europe/Berlin", "country": "DE", "language": "tlh"}
+    in_body = assert_invalid(await client.post("/v1/candidates", json=body), "body.language")
+    in_query = assert_invalid(
+        await client.get("/v1/actions", params={"language": "tlh"}), "query.language"
+    )
+    assert in_body["message"].endswith(in_query["message"])  # pydantic says "Value error, "
+
+
 @pytest.mark.parametrize("header", ["tlh", "xx, yy;q=0.5", "de;q=0", "de;q=2", "de;level=1"])
 async def test_an_accept_language_that_cannot_be_met_answers_422_naming_it(
     client: httpx.AsyncClient, header: str

@@ -13,8 +13,7 @@ import pytest
 
 from app.domain import Policy
 from app.domain.plan import plan
-from app.domain.texts import catalogue, format_date
-from app.services.drafting.languages import LANGUAGES_DIR
+from app.domain.texts import LANGUAGE_FOLDERS, catalogue, format_date
 from tests.domain import builders
 
 PLACEHOLDER = re.compile(r"%\((\w+)\)s")
@@ -24,7 +23,7 @@ DATE_FIELDS = {"weekday", "weekday_short", "day", "month", "year"}
 
 
 def _folders() -> list[Path]:
-    return sorted(path.parent for path in LANGUAGES_DIR.glob("*/texts.toml"))
+    return sorted(path.parent for path in LANGUAGE_FOLDERS.glob("*/texts.toml"))
 
 
 @pytest.mark.parametrize("folder", _folders(), ids=lambda folder: folder.name)
@@ -45,7 +44,7 @@ def test_a_language_catalogue_has_every_english_key_with_its_placeholders(folder
 
 def test_every_language_but_english_has_its_catalogue() -> None:
     """English is the code's own catalogue; every other language must bring one."""
-    with_checker = {path.parent.name for path in LANGUAGES_DIR.glob("*/checker.toml")}
+    with_checker = {path.parent.name for path in LANGUAGE_FOLDERS.glob("*/checker.toml")}
     assert {folder.name for folder in _folders()} == with_checker - {"en"}
 
 

@@ -36,14 +36,15 @@ def _template_language(
         Query(
             min_length=2,
             max_length=16,
-            description="Language of the texts, e.g. `en` (each language has a data folder).",
+            description="Language of the texts, a BCP 47 tag: `en`, `de`, `fr`, `es` or `ja`; a "
+            "regional tag such as `de-CH` reads as its language, `de`.",
         ),
     ] = DEFAULT_LANGUAGE,
 ) -> str:
     return store.check_language(language, "query.language")
 
 
-# The language a template route works in: one of those with a data folder, else 422.
+# The language a template route works in (`de-CH` reads `de`): one with a data folder, else 422.
 TemplateLanguage = Annotated[str, Depends(_template_language)]
 
 
@@ -240,6 +241,8 @@ async def put_template(
     work: WorkDep,
 ) -> schemas.TemplateRead:
     """Replace the template for one kind of message with the tenant's own.
+
+    It is kept under its language: one saved with `de-CH` is the tenant's `de` template.
 
     It is validated before it is saved: it must parse, use only the documented variables
     (no attributes outside them, no calls, no imports), render on each sample (a named

@@ -9,6 +9,10 @@ An explicit `language` the service cannot write answers 422 naming `query.langua
 an `Accept-Language` none of whose ranges can be met (and without `*`) answers 422
 naming the header, both with the list of languages there are. A `*` range leaves the
 choice to the candidate's language; a range with `q=0` is never chosen.
+
+Both are read through caches keyed on what the request sent, so their size is checked
+first: a tag or range longer than a BCP 47 tag may be, or a header past
+`_MAX_HEADER` characters, answers 422 before any cache sees it.
 """
 
 from __future__ import annotations
@@ -36,24 +40,18 @@ LANGUAGE_HEADERS = {
     },
 }
 _MAX_RANGES = 32
-
-
-def supported() -> str:
-    """The languages there are, as an error message lists them."""
-    return ", ".join(domain.languages())
+# Far more than a browser sends (a few dozen characters); it bounds the cache's keys.
+_MAX_HEADER = 1024
 
 
 def explicit_language(tag: str) -> str:
     """The language a `language` parameter names, or 422."""
-    language = domain.text_language(tag)
-    if language is None:
-        raise InvalidInput.on_field(
-            QUERY_FIELD,
-            f"no texts in `{tag[:40]}`; supported: {supported()} (a regional tag such as "
-            "`de-CH` reads as its language)",
-            "enum",
-        )
-    return language
+    # Also read by the feed page cache before FastAPI checks the parameter's length:
+    # require_text_language refuses an overlong tag before its cache sees it.
+    try:
+        return domain.require_text_language(tag)
+    except domain.UnknownLanguage as error:
+        raise InvalidInput.on_field(QUERY_FIELD, str(error), "enum") from None
 
 
 @lru_cache(maxsize=1024)
@@ -88,7 +86,7 @@ def accepted_language(header: str) -> str | None:
         if language is not None:
             return language
     raise InvalidInput.on_field(
-        HEADER_FIELD, f"none of these languages has texts; supported: {supported()}", "enum"
+        HEADER_FIELD, str(domain.UnknownLanguage("any of these languages")), "enum"
     )
 
 
@@ -112,9 +110,29 @@ def requested_language(language: str | None, accept_language: str | None) -> str
     if language is not None:
         return explicit_language(language)
     if accept_language is not None:
-        # Only the first ranges are read: the rest is no part of the cache's key either.
-        return accepted_language(",".join(accept_language.split(",", _MAX_RANGES)[:_MAX_RANGES]))
+        _check_size(accept_language)
+        return accepted_language(accept_language)
     return None
+
+
+def _check_size(header: str) -> None:
+    """422 for an `Accept-Language` too long to be a cache key, or whose read ranges
+    (the first `_MAX_RANGES`) hold one longer than a tag may be."""
+    if len(header) > _MAX_HEADER:
+        raise InvalidInput.on_field(
+            HEADER_FIELD, f"longer than {_MAX_HEADER} characters", "string_too_long"
+        )
+    if len(header) <= domain.MAX_TAG_LENGTH:
+        return  # no range can be longer than the header (most headers: no split)
+    for item in header.split(",", _MAX_RANGES)[:_MAX_RANGES]:
+        tag = item.partition(";")[0].strip()
+        if len(tag) > domain.MAX_TAG_LENGTH:
+            raise InvalidInput.on_field(
+                HEADER_FIELD,
+                f"`{tag[:40]}…` is longer than a language tag may be "
+                f"({domain.MAX_TAG_LENGTH} characters)",
+                "string_too_long",
+            )
 
 
 def request_language(request: Request) -> str | None:
@@ -132,7 +150,7 @@ async def _language(
     language: Annotated[
         str | None,
         Query(
-            max_length=35,
+            max_length=domain.MAX_TAG_LENGTH,
             description="Write the texts in this language (BCP 47: `en`, `de`, `fr`, `es`, "
             "`ja`; a regional tag such as `de-CH` reads as its language). Takes precedence "
             "over `Accept-Language`; without either, the candidate's language.",

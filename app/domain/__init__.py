@@ -43,10 +43,13 @@ from app.domain.plan import plan, status, status_of
 from app.domain.rules import MAX_KEY_LENGTH, action_key, latest_mark
 from app.domain.texts import (
     DEFAULT_LANGUAGE,
+    MAX_TAG_LENGTH,
+    UnknownLanguage,
     catalogue_fingerprint,
     format_date,
     languages,
     render_text,
+    require_text_language,
     text_language,
 )
 
@@ -54,6 +57,7 @@ __all__ = [
     "CLOSED_STATUSES",
     "DEFAULT_LANGUAGE",
     "MAX_KEY_LENGTH",
+    "MAX_TAG_LENGTH",
     "ActionStatus",
     "ActionType",
     "Application",
@@ -76,6 +80,7 @@ __all__ = [
     "PolicyField",
     "Reply",
     "RuleId",
+    "UnknownLanguage",
     "Wording",
     "action_key",
     "business_day_after",
@@ -91,6 +96,7 @@ __all__ = [
     "policy_fields",
     "public_holidays",
     "render_text",
+    "require_text_language",
     "status",
     "status_of",
     "text_language",

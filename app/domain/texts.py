@@ -234,6 +234,10 @@ def _languages_in(folder: Path) -> tuple[str, ...]:
     return tuple(sorted(found | {DEFAULT_LANGUAGE}))
 
 
+# The longest BCP 47 tag read as a language (35 characters, RFC 5646 4.4.1).
+MAX_TAG_LENGTH = 35
+
+
 @lru_cache(maxsize=1024)
 def text_language(tag: str) -> str | None:
     """The language with a catalogue that a BCP 47 tag asks for, or None.
@@ -241,9 +245,10 @@ def text_language(tag: str) -> str | None:
     RFC 4647 lookup: the tag, then the tag with its last subtag removed, and so on, so
     ``de-CH`` and ``de-Latn-CH`` read German; case does not matter. A tag that is not
     made of 1-8 letters or digits between hyphens (at most 35 characters) asks for none.
+    Cached on the tag: a caller with a tag from a request bounds it first.
     """
     # ASCII before lowering: some letters lower to ASCII ones (KELVIN SIGN to "k").
-    if len(tag) > 35 or not tag.isascii():
+    if len(tag) > MAX_TAG_LENGTH or not tag.isascii():
         return None
     subtags = tag.lower().split("-")
     if not all(0 < len(s) <= 8 and s.isalnum() for s in subtags):
@@ -258,6 +263,28 @@ def text_language(tag: str) -> str | None:
         if subtags and len(subtags[-1]) == 1:
             subtags.pop()
     return None
+
+
+class UnknownLanguage(ValueError):
+    """No catalogue for the language asked for; the message lists the languages there are."""
+
+    def __init__(self, asked: str = "this language") -> None:
+        super().__init__(
+            f"no texts in {asked}; supported: {', '.join(languages())} "
+            "(a regional tag such as `de-CH` reads as its language)"
+        )
+
+
+def require_text_language(tag: str) -> str:
+    """The language with a catalogue a tag from a caller asks for, or :class:`UnknownLanguage`.
+
+    The one check of such a tag: a tag too long to be one is refused before the lookup's
+    cache sees it.
+    """
+    language = text_language(tag) if len(tag) <= MAX_TAG_LENGTH else None
+    if language is None:
+        raise UnknownLanguage
+    return language
 
 
 @lru_cache(maxsize=64)

@@ -23,7 +23,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from app.domain import languages, plain_text, text_language
+from app.domain import plain_text, require_text_language
 
 T = TypeVar("T")
 
@@ -167,11 +167,7 @@ CountryCode = Annotated[
 
 def _check_language(tag: str) -> str:
     """A BCP 47 tag whose language has texts, kept as given (``de-CH`` reads German)."""
-    if text_language(tag) is None:  # also None for a tag that is not well formed
-        raise ValueError(
-            f"no texts in this language; supported: {', '.join(languages())} "
-            "(a regional tag such as `de-CH` reads as its language)"
-        )
+    require_text_language(tag)  # UnknownLanguage is a ValueError: a validation error
     return tag
 
 

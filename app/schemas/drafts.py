@@ -36,7 +36,8 @@ def _language_field() -> Any:
         default=DEFAULT_LANGUAGE,
         min_length=2,
         max_length=16,
-        description="Language of the texts, e.g. `en` (each language has a data folder).",
+        description="Language of the texts, a BCP 47 tag: `en`, `de`, `fr`, `es` or `ja`; a "
+        "regional tag such as `de-CH` reads as its language, `de`.",
     )
 
 

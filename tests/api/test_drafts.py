@@ -491,6 +491,35 @@ async def test_a_tenant_template_replaces_the_built_in_one_for_that_tenant_only(
     _problem(await client.delete("/v1/templates/connection_note"), 404)
 
 
+async def test_a_regional_language_reads_as_its_language_in_checks_and_templates(
+    client: httpx.AsyncClient,
+) -> None:
+    """As for a candidate and an action's draft: `de-CH` reads `de`."""
+    draft = {"action_type": "send_thank_you", "subject": "Danke", "body": THANK_YOU}
+    reports = [
+        await client.post("/v1/drafts/check", json={**draft, "language": language})
+        for language in ("de-CH", "de")
+    ]
+    assert [r.status_code for r in reports] == [200, 200], reports[0].text
+    assert reports[0].json() == reports[1].json()
+    swiss = {"language": "de-CH"}
+    listed = await client.get("/v1/templates", params=swiss)
+    assert listed.status_code == 200, listed.text
+    assert {t["language"] for t in listed.json()["data"]} == {"de"}
+    german = (await client.get("/v1/templates/connection_note", params={"language": "de"})).json()
+    saved = await client.put(
+        "/v1/templates/connection_note", json={"body": german["body"], **swiss}
+    )
+    assert saved.status_code == 200, saved.text
+    assert saved.json()["language"] == "de" and saved.json()["source"] == "tenant"
+    mine = await client.get("/v1/templates/connection_note", params={"language": "de"})
+    assert mine.json()["source"] == "tenant"
+    deleted = await client.delete("/v1/templates/connection_note", params=swiss)
+    assert deleted.status_code == 204
+    problem = _problem(await client.get("/v1/templates", params={"language": "pt-BR"}), 422)
+    assert problem["errors"][0]["field"] == "query.language"
+
+
 async def test_a_tenant_template_that_fails_on_real_data_falls_back_to_the_built_in(
     client: httpx.AsyncClient,
 ) -> None:

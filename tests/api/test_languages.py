@@ -14,7 +14,8 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.domain import languages, texts
+from app.api.languages import accepted_language
+from app.domain import languages, text_language, texts
 from app.settings import Settings
 from tests.api.builders import (
     Json,
@@ -201,12 +202,41 @@ async def test_an_unsupported_language_parameter_answers_422_naming_it(
         assert "de, en, es, fr, ja" in error["message"]
 
 
+async def test_a_language_parameter_and_a_candidate_s_language_are_refused_alike(
+    client: httpx.AsyncClient,
+) -> None:
+    body = {"name": "Ada", "time_zone": "Europe/Berlin", "country": "DE", "language": "tlh"}
+    in_body = assert_invalid(await client.post("/v1/candidates", json=body), "body.language")
+    in_query = assert_invalid(
+        await client.get("/v1/actions", params={"language": "tlh"}), "query.language"
+    )
+    assert in_body["message"].endswith(in_query["message"])  # pydantic says "Value error, "
+
+
 @pytest.mark.parametrize("header", ["tlh", "xx, yy;q=0.5", "de;q=0", "de;q=2", "de;level=1"])
 async def test_an_accept_language_that_cannot_be_met_answers_422_naming_it(
     client: httpx.AsyncClient, header: str
 ) -> None:
     response = await client.get("/v1/actions", headers={"Accept-Language": header})
     assert_invalid(response, "header.Accept-Language")
+
+
+@pytest.mark.parametrize(
+    ("header", "message"),
+    [
+        ("de, " + "en;q=0.5, " * 110, "longer than 1024 characters"),
+        ("fr;q=0.5, de-" + "a" * 40 + ", en", "longer than a language tag may be"),
+    ],
+)
+async def test_an_accept_language_too_long_to_read_answers_422_naming_it(
+    client: httpx.AsyncClient, header: str, message: str
+) -> None:
+    cached = accepted_language.cache_info().misses, text_language.cache_info().misses
+    response = await client.get("/v1/actions", headers={"Accept-Language": header})
+    error = assert_invalid(response, "header.Accept-Language")
+    assert message in error["message"]
+    # Refused before either cache took the header, or a range of it, as a key.
+    assert (accepted_language.cache_info().misses, text_language.cache_info().misses) == cached
 
 
 async def test_one_action_in_another_language_says_so_in_its_etag(

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from app.domain import texts
 from app.domain.messages import (
     FINDING_DESCRIPTIONS,
     NETWORK_NOTE_LIMIT,
@@ -517,7 +518,9 @@ def test_a_new_language_is_a_new_folder_not_new_code(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     for language in ("en", "xx"):
-        shutil.copytree(languages.LANGUAGES_DIR / "en", tmp_path / language)
+        shutil.copytree(texts.LANGUAGE_FOLDERS / "en", tmp_path / language)
+    # A language other than English brings its catalogue of texts too.
+    shutil.copy(texts.LANGUAGE_FOLDERS / "de" / "texts.toml", tmp_path / "xx")
     catalogue = tmp_path / "xx" / "checker.toml"
     catalogue.write_text(
         catalogue.read_text(encoding="utf-8").replace(
@@ -526,7 +529,7 @@ def test_a_new_language_is_a_new_folder_not_new_code(
         ),
         encoding="utf-8",
     )
-    monkeypatch.setattr(languages, "LANGUAGES_DIR", tmp_path)
+    monkeypatch.setattr(texts, "LANGUAGE_FOLDERS", tmp_path)
     lexicon.cache_clear()
     try:
         assert languages.available_languages() == ("en", "xx")

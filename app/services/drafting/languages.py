@@ -2,7 +2,9 @@
 
 Every word the checker looks for, and every word it says, comes from the language's data
 file (``app/templates/drafts/<language>/checker.toml``), so a new language needs no code;
-the same folder holds the language's built-in templates.
+the same folder holds the language's built-in templates. Which languages there are is
+the domain's answer (:func:`app.domain.languages`): a folder with a ``texts.toml``, and
+English; each also has a ``checker.toml``, as ``tests/test_language_texts.py`` holds.
 """
 
 from __future__ import annotations
@@ -12,13 +14,12 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
-from app.domain import DEFAULT_LANGUAGE
+from app import domain
+from app.domain import DEFAULT_LANGUAGE, texts
 from app.domain.messages import FindingCode, Severity
 
-LANGUAGES_DIR = Path(__file__).resolve().parents[2] / "templates" / "drafts"
 _ROLES = {"action": "action's person", "recipient": "recipient"}
 
 
@@ -105,14 +106,7 @@ class Lexicon:
 
 def available_languages() -> tuple[str, ...]:
     """Language codes with a data folder: each has the checker's words and the templates."""
-    return _languages_in(LANGUAGES_DIR)
-
-
-@lru_cache(maxsize=4)
-def _languages_in(folder: Path) -> tuple[str, ...]:
-    # Listed once per folder, not on every request that names a language.
-    found = (path.parent.name for path in folder.glob("*/checker.toml") if path.is_file())
-    return tuple(sorted(found))
+    return domain.languages()
 
 
 def _compile(pattern: str, flags: int = 0) -> re.Pattern[str]:
@@ -172,7 +166,7 @@ def lexicon(language: str = DEFAULT_LANGUAGE) -> Lexicon:
     if language not in available_languages():
         raise KeyError(language)
     data: dict[str, Any] = tomllib.loads(
-        (LANGUAGES_DIR / language / "checker.toml").read_text(encoding="utf-8")
+        (texts.LANGUAGE_FOLDERS / language / "checker.toml").read_text(encoding="utf-8")
     )
     greeting, sign_off, patterns = data["greeting"], data["sign_off"], data["patterns"]
     honorifics = frozenset(greeting["honorifics"])

@@ -12,12 +12,10 @@ from typing import Literal
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import models
-from app.domain import DEFAULT_LANGUAGE
+from app.domain import DEFAULT_LANGUAGE, UnknownLanguage, require_text_language, texts
 from app.domain.messages import MessageKind
 from app.errors import InvalidInput, NotFound
 from app.repositories import templates as template_repo
-from app.services.drafting import languages
-from app.services.drafting.languages import available_languages
 
 TemplateSource = Literal["built_in", "tenant"]
 
@@ -36,20 +34,20 @@ class TemplatePair:
 
 @lru_cache(maxsize=64)
 def built_in_template(kind: MessageKind, language: str = DEFAULT_LANGUAGE) -> TemplatePair:
-    folder = languages.LANGUAGES_DIR / language
+    folder = texts.LANGUAGE_FOLDERS / language
     subject_path = folder / f"{kind.value}.subject.j2"
     subject = subject_path.read_text(encoding="utf-8") if kind.has_subject else None
     body = (folder / f"{kind.value}.body.j2").read_text(encoding="utf-8")
     return TemplatePair(kind, language, subject, body, "built_in")
 
 
-def check_language(language: str, field: str) -> str:
-    if language not in available_languages():
-        allowed = ", ".join(available_languages())
-        raise InvalidInput.on_field(
-            field, f"no drafts in `{language}`; available: {allowed}", "enum"
-        )
-    return language
+def check_language(tag: str, field: str) -> str:
+    """The language a BCP 47 tag names, whose templates and checker words a request uses
+    (``de-CH``: ``de``, as for a candidate), or 422 naming ``field``."""
+    try:
+        return require_text_language(tag)
+    except UnknownLanguage as error:
+        raise InvalidInput.on_field(field, str(error), "enum") from None
 
 
 def _pair_of(template: models.DraftTemplate) -> TemplatePair:

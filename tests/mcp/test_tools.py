@@ -109,6 +109,22 @@ async def test_the_server_lists_every_tool_typed_and_its_resources_and_prompt(
         assert [p.name for p in prompts] == ["thank_you_notes"]
 
 
+async def _interviewed_two_hours_ago(live: Live, key: str) -> Json:
+    """An application whose video interview with Grace Hopper ended two hours ago (its
+    thank-you is due), recorded through the REST API."""
+    async with live.rest(key) as rest:
+        application, grace = await _application_with_interviewer(rest)
+        await new_interview(
+            rest,
+            application["id"],
+            panel=[grace["id"]],
+            panel_confirmed=True,
+            start=_hours_ago(3),
+            end=_hours_ago(2),
+        )
+    return application
+
+
 async def test_an_interview_from_recording_it_to_the_thank_you_sent(
     connect: Connect, live: Live
 ) -> None:
@@ -348,16 +364,7 @@ async def test_actions_and_drafts_are_written_in_the_language_asked_for(
     connect: Connect, live: Live
 ) -> None:
     tenant = await live.tenant()
-    async with live.rest(tenant.key) as rest:
-        application, grace = await _application_with_interviewer(rest)
-        await new_interview(
-            rest,
-            application["id"],
-            panel=[grace["id"]],
-            panel_confirmed=True,
-            start=_hours_ago(3),
-            end=_hours_ago(2),
-        )
+    application = await _interviewed_two_hours_ago(live, tenant.key)
     async with connect(tenant.key) as client:
         english = await call(client, "list_actions", application_id=application["id"])
         german = await call(
@@ -509,16 +516,7 @@ async def test_an_action_changed_between_the_two_reads_leaves_a_page_it_no_longe
     # The feed query lists the thank-you as due; by the time its row is read it is done
     # (simulated in the loader): list_actions, asked for due ones, leaves it out.
     tenant = await live.tenant()
-    async with live.rest(tenant.key) as rest:
-        application, grace = await _application_with_interviewer(rest)
-        await new_interview(
-            rest,
-            application["id"],
-            panel=[grace["id"]],
-            panel_confirmed=True,
-            start=_hours_ago(3),
-            end=_hours_ago(2),
-        )
+    application = await _interviewed_two_hours_ago(live, tenant.key)
     real_loader = action_service.actions_by_ids
 
     async def loader_after_a_completion(*args: Any) -> list[Any]:
